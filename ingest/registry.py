@@ -1,0 +1,36 @@
+"""The ``Ingester`` protocol and the registry that picks one by file extension."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from ingest.markdown import MarkdownIngester
+from kb.models import DocumentDraft
+
+
+class Ingester(Protocol):
+    """Turns one file's bytes into document drafts, or raises ``InvalidInput`` naming the place."""
+
+    extensions: tuple[str, ...]
+
+    def parse(self, path: Path, data: bytes, *, source: str) -> list[DocumentDraft]: ...
+
+
+class IngesterRegistry:
+    """Maps lower-case file extensions to ingesters."""
+
+    def __init__(self, ingesters: list[Ingester]) -> None:
+        self._by_ext = {ext: ing for ing in ingesters for ext in ing.extensions}
+
+    @property
+    def extensions(self) -> list[str]:
+        return sorted(self._by_ext)
+
+    def for_path(self, path: Path) -> Ingester | None:
+        return self._by_ext.get(path.suffix.lower())
+
+
+def default_registry() -> IngesterRegistry:
+    """Every ingester the product ships."""
+    return IngesterRegistry([MarkdownIngester()])

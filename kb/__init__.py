@@ -1,0 +1,1 @@
+"""Domain and search core of the PMO knowledge base: models, store, chunking, indexes, search."""

@@ -1,0 +1,64 @@
+"""The one settings object: the only code that reads the environment.
+
+Every setting is declared here once, with a default and a help text (the
+``description``). A test checks that each appears in the README, so adding a
+setting without documenting it fails the suite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration read from ``KB_*`` environment variables (or passed explicitly)."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="forbid")
+
+    data_dir: Path = Field(
+        default=Path("./kb-data"),
+        description="Directory holding the SQLite database (by default), derived indexes and kept originals.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the system of record. Empty means a SQLite file `kb.sqlite3` "
+            "inside the data dir; use `postgresql+psycopg://user@host/db` at scale."
+        ),
+    )
+    max_file_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1,
+        description="Largest input file ingest accepts, in bytes; larger files fail with a clear error.",
+    )
+    chunk_chars: int = Field(
+        default=600,
+        ge=50,
+        description=(
+            "Target chunk size in characters (not tokens: Japanese has no spaces). "
+            "Sized so a chunk fits the embedders' 128–256 token windows."
+        ),
+    )
+    chunk_overlap_chars: int = Field(
+        default=80,
+        ge=0,
+        description=(
+            "Characters repeated between consecutive chunks of one long section, "
+            "so a sentence cut in two is still found."
+        ),
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL to connect to: the explicit one, or SQLite in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kb.sqlite3').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data dir when missing and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir

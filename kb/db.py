@@ -1,0 +1,48 @@
+"""Database engines and schema migration, for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlalchemy.pool import StaticPool
+from sqlmodel import create_engine
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``, tuned per backend.
+
+    SQLite runs in WAL mode with ``synchronous=NORMAL``: a commit then costs no
+    fsync of the database file, which is what makes per-file transactions fast
+    enough for bulk ingest, while a crash can lose at most the last commits, never
+    corrupt the file. An in-memory URL (``sqlite://``) shares one connection so
+    every session sees the same database.
+    """
+    if url.startswith("sqlite"):
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (a no-op when it is there)."""
+    config = Config()
+    config.set_main_option("script_location", str(files("kb") / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

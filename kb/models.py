@@ -1,0 +1,186 @@
+"""Content model: documents, their chunks, the sources they came from, and the change log.
+
+SQLModel classes follow the Base / table / Draft split so the database row, the
+data an ingester produces and (later) the API's public schema stay separate.
+The SQL database is the only system of record; every derived index follows the
+``Change`` table, a monotonic sequence of document changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Dialect, String, Text, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class Kind(StrEnum):
+    """The five content kinds a PMO keeps."""
+
+    lesson = "lesson"
+    retrospective = "retrospective"
+    faq = "faq"
+    template = "template"
+    procedure = "procedure"
+
+
+class Status(StrEnum):
+    """Lifecycle of a document: templates and procedures move draft → published → superseded."""
+
+    draft = "draft"
+    published = "published"
+    superseded = "superseded"
+    archived = "archived"
+
+
+class EnumText(TypeDecorator[StrEnum]):
+    """A ``StrEnum`` stored as plain text, so migrations need no database enum types."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
+def utcnow() -> dt.datetime:
+    """Aware UTC now; SQLModel stores it as UTC on SQLite and as timestamptz on PostgreSQL."""
+    return dt.datetime.now(dt.UTC)
+
+
+# Fields whose values make up a document's content; their hash decides whether a
+# re-ingested document changed. Timestamps and ids are deliberately not in it.
+CONTENT_FIELDS: tuple[str, ...] = (
+    "kind",
+    "title",
+    "body",
+    "language",
+    "project",
+    "phase",
+    "tags",
+    "owner",
+    "status",
+    "version",
+    "review_by",
+    "doc_date",
+    "driving_event",
+    "lesson",
+    "recommendation",
+    "impact",
+    "category",
+    "question",
+    "answer",
+    "supersedes",
+    "parent_id",
+    "meta",
+)
+
+
+class DocumentBase(SQLModel):
+    """Fields every document has, plus the kind-specific ones (empty where they do not apply)."""
+
+    kind: Kind = Field(sa_column=Column(EnumText(Kind), nullable=False, index=True))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    language: str = "en"
+    project: str | None = Field(default=None, index=True)
+    phase: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owner: str | None = None
+    status: Status = Field(default=Status.published, sa_column=Column(EnumText(Status), nullable=False))
+    version: str | None = None
+    review_by: dt.date | None = None
+    doc_date: dt.date | None = None
+    # lesson
+    driving_event: str | None = Field(default=None, sa_column=Column(Text))
+    lesson: str | None = Field(default=None, sa_column=Column(Text))
+    recommendation: str | None = Field(default=None, sa_column=Column(Text))
+    impact: str | None = None
+    category: str | None = None
+    # faq
+    question: str | None = Field(default=None, sa_column=Column(Text))
+    answer: str | None = Field(default=None, sa_column=Column(Text))
+    # template / procedure
+    supersedes: str | None = None
+    # a lesson split out of a retrospective points back at it
+    parent_id: str | None = Field(default=None, index=True)
+    # front matter keys we do not model, kept so nothing a user wrote is lost
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Document(DocumentBase, table=True):
+    """A stored document. ``id`` is stable across edits of the same source item."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    source_path: str | None = Field(default=None, index=True)
+    source_key: str | None = None
+    content_hash: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class DocumentDraft(DocumentBase):
+    """A document as an ingester or a form produces it, before it is stored.
+
+    ``key`` names the item inside its source (``lesson-2``, ``faq-3``) so the same
+    item keeps the same id when the file is edited.
+    """
+
+    key: str = "main"
+
+    def content_hash(self) -> str:
+        """SHA-256 over the content fields in a canonical JSON form."""
+        data = self.model_dump(mode="json", include=set(CONTENT_FIELDS))
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class Chunk(SQLModel, table=True):
+    """The unit that is embedded and indexed.
+
+    ``id`` is an integer (never reused: SQLite AUTOINCREMENT, PostgreSQL sequence)
+    so vector and lexical indexes can key on it directly.
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=64)
+    position: int
+    heading: str = ""
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Source(SQLModel, table=True):
+    """A file that was ingested: its path and the hash of its bytes, for the no-op check."""
+
+    path: str = Field(primary_key=True)
+    content_hash: str = Field(max_length=64)
+    ingested_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ChangeOp(StrEnum):
+    upsert = "upsert"
+    delete = "delete"
+
+
+class Change(SQLModel, table=True):
+    """One entry of the change log: document ``document_id`` was written or deleted at ``seq``."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(index=True, max_length=64)
+    op: ChangeOp = Field(sa_column=Column(EnumText(ChangeOp), nullable=False))
+    at: dt.datetime = Field(default_factory=utcnow)

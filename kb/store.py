@@ -1,0 +1,328 @@
+"""The system of record: the ``Store`` protocol and its SQL implementation.
+
+One implementation serves SQLite and PostgreSQL through SQLAlchemy. Every write
+goes through one transaction that also appends to the change log, so derived
+indexes (vector, lexical) can follow the store by sequence number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter
+from sqlalchemy import Engine, func, insert
+from sqlmodel import Session, col, delete, select
+
+from kb.chunking import ChunkText, chunk_document
+from kb.config import Settings
+from kb.db import make_engine, migrate
+from kb.errors import Conflict, InvalidInput, NotFound
+from kb.models import Change, ChangeOp, Chunk, Document, DocumentDraft, Kind, Source, utcnow
+
+Chunker = Callable[[DocumentDraft], list[ChunkText]]
+
+
+@dataclass
+class WriteResult:
+    """What one write did, by document id."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+class Store(Protocol):
+    """What the rest of the system needs from the system of record."""
+
+    def source_hash(self, path: str) -> str | None: ...
+    def source_paths(self, under: str | None = None) -> list[str]: ...
+    def replace_source(self, path: str, content_hash: str, drafts: Sequence[DocumentDraft]) -> WriteResult: ...
+    def remove_source(self, path: str) -> WriteResult: ...
+    def create(self, draft: DocumentDraft) -> Document: ...
+    def update(self, doc_id: str, draft: DocumentDraft) -> Document: ...
+    def delete(self, doc_id: str) -> None: ...
+    def get(self, doc_id: str) -> Document: ...
+    def documents(self, *, kind: Kind | None = None, limit: int | None = None, offset: int = 0) -> list[Document]: ...
+    def children(self, doc_id: str) -> list[Document]: ...
+    def chunks(self, doc_ids: Sequence[str]) -> list[Chunk]: ...
+    def counts(self) -> dict[str, int]: ...
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]: ...
+    def last_seq(self) -> int: ...
+    def export_records(self) -> Iterator[dict[str, Any]]: ...
+    def import_records(self, records: Iterable[dict[str, Any]]) -> WriteResult: ...
+
+
+def document_id(source: str, key: str) -> str:
+    """Stable id of item ``key`` of ``source``: the same item keeps its id across edits."""
+    return hashlib.sha256(f"{source}\0{key}".encode()).hexdigest()[:16]
+
+
+_STAMPS = TypeAdapter(dict[str, dt.datetime])
+
+
+class SqlStore:
+    """``Store`` over SQLAlchemy; the same code runs on SQLite and PostgreSQL."""
+
+    def __init__(self, engine: Engine, *, chunker: Chunker) -> None:
+        self.engine = engine
+        self.chunker = chunker
+
+    @classmethod
+    def open(cls, url: str, *, chunker: Chunker) -> SqlStore:
+        """Connect to ``url`` and migrate the schema to the newest revision."""
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine, chunker=chunker)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sources -----------------------------------------------------------
+
+    def source_hash(self, path: str) -> str | None:
+        with Session(self.engine) as session:
+            source = session.get(Source, path)
+            return source.content_hash if source else None
+
+    def source_paths(self, under: str | None = None) -> list[str]:
+        with Session(self.engine) as session:
+            query = select(Source.path)
+            if under is not None:
+                prefix = under.rstrip("/") + "/"
+                query = query.where(func.substr(Source.path, 1, len(prefix)) == prefix)
+            return list(session.exec(query.order_by(Source.path)))
+
+    def replace_source(self, path: str, content_hash: str, drafts: Sequence[DocumentDraft]) -> WriteResult:
+        """Make the documents of ``path`` exactly ``drafts``, in one transaction.
+
+        Items keep their ids by key; an item whose content hash did not change is
+        left alone (no change log entry, its chunks and vectors stay).
+        """
+        keys = [d.key for d in drafts]
+        if len(set(keys)) != len(keys):
+            duplicate = next(k for k, n in Counter(keys).items() if n > 1)
+            raise InvalidInput(f"two items share the key {duplicate!r}", source=path)
+        result = WriteResult()
+        with Session(self.engine) as session:
+            existing = {d.id: d for d in session.exec(select(Document).where(Document.source_path == path))}
+            wanted: set[str] = set()
+            for draft in drafts:
+                doc_id = document_id(path, draft.key)
+                wanted.add(doc_id)
+                self._write(session, doc_id, draft, existing.get(doc_id), result, source=(path, draft.key))
+            for doc_id, doc in existing.items():
+                if doc_id not in wanted:
+                    self._remove(session, doc, result)
+            source = session.get(Source, path) or Source(path=path, content_hash=content_hash)
+            source.content_hash = content_hash
+            source.ingested_at = utcnow()
+            session.add(source)
+            session.commit()
+        return result
+
+    def remove_source(self, path: str) -> WriteResult:
+        result = WriteResult()
+        with Session(self.engine) as session:
+            for doc in list(session.exec(select(Document).where(Document.source_path == path))):
+                self._remove(session, doc, result)
+            session.exec(delete(Source).where(col(Source.path) == path))
+            session.commit()
+        return result
+
+    # -- single documents --------------------------------------------------
+
+    def create(self, draft: DocumentDraft) -> Document:
+        """Store a document that has no source file (form, API); it gets a fresh id."""
+        doc_id = uuid.uuid4().hex[:16]
+        with Session(self.engine) as session:
+            self._write(session, doc_id, draft, None, WriteResult(), source=None)
+            session.commit()
+        return self.get(doc_id)
+
+    def update(self, doc_id: str, draft: DocumentDraft) -> Document:
+        with Session(self.engine) as session:
+            doc = session.get(Document, doc_id)
+            if doc is None:
+                raise NotFound(f"no document with id {doc_id!r}")
+            source = (doc.source_path, doc.source_key or "main") if doc.source_path else None
+            self._write(session, doc_id, draft, doc, WriteResult(), source=source)
+            session.commit()
+        return self.get(doc_id)
+
+    def delete(self, doc_id: str) -> None:
+        with Session(self.engine) as session:
+            doc = session.get(Document, doc_id)
+            if doc is None:
+                raise NotFound(f"no document with id {doc_id!r}")
+            self._remove(session, doc, WriteResult())
+            session.commit()
+
+    # -- reads -------------------------------------------------------------
+
+    def get(self, doc_id: str) -> Document:
+        with Session(self.engine) as session:
+            doc = session.get(Document, doc_id)
+            if doc is None:
+                raise NotFound(f"no document with id {doc_id!r}")
+            return doc
+
+    def documents(self, *, kind: Kind | None = None, limit: int | None = None, offset: int = 0) -> list[Document]:
+        with Session(self.engine) as session:
+            query = select(Document)
+            if kind is not None:
+                query = query.where(Document.kind == kind)
+            query = query.order_by(col(Document.kind), col(Document.title), col(Document.id)).offset(offset)
+            if limit is not None:
+                query = query.limit(limit)
+            return list(session.exec(query))
+
+    def children(self, doc_id: str) -> list[Document]:
+        """Documents split out of ``doc_id`` (the lessons of a retrospective), in file order."""
+        with Session(self.engine) as session:
+            query = select(Document).where(Document.parent_id == doc_id).order_by(col(Document.source_key))
+            return list(session.exec(query))
+
+    def chunks(self, doc_ids: Sequence[str]) -> list[Chunk]:
+        with Session(self.engine) as session:
+            query = (
+                select(Chunk)
+                .where(col(Chunk.document_id).in_(list(doc_ids)))
+                .order_by(col(Chunk.document_id), col(Chunk.position))
+            )
+            return list(session.exec(query))
+
+    def counts(self) -> dict[str, int]:
+        """Number of documents per kind, plus ``chunks`` and ``sources`` totals."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(Document.kind, func.count()).group_by(Document.kind)).all()
+            counts = {str(kind): int(n) for kind, n in rows}
+            counts["chunks"] = int(session.exec(select(func.count()).select_from(Chunk)).one())
+            counts["sources"] = int(session.exec(select(func.count()).select_from(Source)).one())
+            return counts
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]:
+        with Session(self.engine) as session:
+            query = select(Change).where(col(Change.seq) > seq).order_by(col(Change.seq)).limit(limit)
+            return list(session.exec(query))
+
+    def last_seq(self) -> int:
+        with Session(self.engine) as session:
+            return session.exec(select(func.max(Change.seq))).one() or 0
+
+    # -- export / import ---------------------------------------------------
+
+    def export_records(self) -> Iterator[dict[str, Any]]:
+        """Every document as a JSON-ready dict, in id order.
+
+        Chunks are derived and not exported; ``source_hash`` carries the hash of
+        the file a document came from, so after an import re-ingesting the same
+        files is still a no-op.
+        """
+        with Session(self.engine) as session:
+            hashes = dict(session.exec(select(Source.path, Source.content_hash)).all())
+            for doc in session.exec(select(Document).order_by(col(Document.id))):
+                record = doc.model_dump(mode="json", exclude={"content_hash"})
+                record["source_hash"] = hashes.get(doc.source_path) if doc.source_path else None
+                yield {k: record[k] for k in sorted(record)}
+
+    def import_records(self, records: Iterable[dict[str, Any]]) -> WriteResult:
+        """Restore exported documents with their ids and timestamps, in one transaction.
+
+        An id that already exists with other content is a conflict: import never
+        silently overwrites what is stored.
+        """
+        result = WriteResult()
+        with Session(self.engine) as session:
+            for number, record in enumerate(records, start=1):
+                try:
+                    draft = DocumentDraft.model_validate(record)
+                    doc_id = str(record["id"])
+                except (ValueError, KeyError) as exc:
+                    raise InvalidInput(f"record {number}: {exc}") from exc
+                existing = session.get(Document, doc_id)
+                if existing is not None:
+                    if existing.content_hash != draft.content_hash():
+                        raise Conflict(f"record {number}: document {doc_id} exists with other content")
+                    result.unchanged.append(doc_id)
+                    continue
+                self._write(session, doc_id, draft, None, result, source=None)
+                doc = session.get(Document, doc_id)
+                assert doc is not None
+                doc.source_path = record.get("source_path")
+                doc.source_key = record.get("source_key")
+                stamps = _STAMPS.validate_python({k: record[k] for k in ("created_at", "updated_at") if record.get(k)})
+                for name, value in stamps.items():
+                    setattr(doc, name, value)
+                if doc.source_path and record.get("source_hash") and session.get(Source, doc.source_path) is None:
+                    session.add(Source(path=doc.source_path, content_hash=record["source_hash"]))
+                    session.flush()
+                session.add(doc)
+            session.commit()
+        return result
+
+    # -- internals ---------------------------------------------------------
+
+    def _write(
+        self,
+        session: Session,
+        doc_id: str,
+        draft: DocumentDraft,
+        existing: Document | None,
+        result: WriteResult,
+        *,
+        source: tuple[str, str] | None,
+    ) -> None:
+        content_hash = draft.content_hash()
+        if existing is not None and existing.content_hash == content_hash:
+            result.unchanged.append(doc_id)
+            return
+        values = draft.model_dump(exclude={"key"})
+        if existing is None:
+            doc = Document(id=doc_id, content_hash=content_hash, **values)
+            result.added.append(doc_id)
+        else:
+            doc = existing
+            for name, value in values.items():
+                setattr(doc, name, value)
+            doc.content_hash = content_hash
+            doc.updated_at = utcnow()
+            session.exec(delete(Chunk).where(col(Chunk.document_id) == doc_id))
+            result.updated.append(doc_id)
+        if source is not None:
+            doc.source_path, doc.source_key = source
+        session.add(doc)
+        session.flush()
+        # Core inserts: the ORM's per-object bookkeeping was most of the ingest time.
+        rows = [
+            {"document_id": doc_id, "position": n, "heading": chunk.heading, "text": chunk.text}
+            for n, chunk in enumerate(self.chunker(draft))
+        ]
+        session.execute(insert(Chunk), rows)
+        session.execute(insert(Change), [{"document_id": doc_id, "op": ChangeOp.upsert, "at": utcnow()}])
+
+    def _remove(self, session: Session, doc: Document, result: WriteResult) -> None:
+        session.exec(delete(Chunk).where(col(Chunk.document_id) == doc.id))
+        session.delete(doc)
+        session.add(Change(document_id=doc.id, op=ChangeOp.delete))
+        result.removed.append(doc.id)
+
+
+def open_store(settings: Settings) -> SqlStore:
+    """The store a process works on: the configured database, chunked per the settings."""
+    settings.ensure_data_dir()
+
+    def chunker(draft: DocumentDraft) -> list[ChunkText]:
+        return chunk_document(draft.title, draft.body, size=settings.chunk_chars, overlap=settings.chunk_overlap_chars)
+
+    return SqlStore.open(settings.resolved_database_url, chunker=chunker)

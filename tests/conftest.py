@@ -1,0 +1,60 @@
+"""Shared fixtures: settings on a temporary data dir, and a store on each backend."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kb.config import Settings
+from kb.store import SqlStore, open_store
+
+# Tests never reach a model hub: sentence-transformers must load from disk.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+POSTGRES_ADMIN_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def sqlite_store(settings: Settings) -> Iterator[SqlStore]:
+    store = open_store(settings)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"kb_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_store(postgres_url: str, tmp_path: Path) -> Iterator[SqlStore]:
+    store = open_store(Settings(data_dir=tmp_path / "data", database_url=postgres_url))
+    with store.engine.begin() as conn:
+        conn.execute(text("TRUNCATE chunk, document, source, change RESTART IDENTITY CASCADE"))
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest) -> SqlStore:
+    """The store contract runs against every backend."""
+    return request.getfixturevalue(f"{request.param}_store")  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""FastAPI web UI and JSON API."""

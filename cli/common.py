@@ -1,0 +1,94 @@
+"""What every `kb` command shares: consoles, options, progress bars, domain-error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kb.config import Settings
+from kb.engine import KnowledgeBase
+from kb.errors import KbError
+from kb.store import SqlStore, open_store
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: KB_DATA_DIR or ./kb-data).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Print a ``KbError`` as one clear line and exit 1 instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except KbError as exc:
+            err.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
+            raise typer.Exit(1) from exc
+
+    return wrapper
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir is not None else Settings()
+
+
+@contextmanager
+def store_for(data_dir: Path | None) -> Iterator[SqlStore]:
+    store = open_store(settings_for(data_dir))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def kb_for(data_dir: Path | None) -> Iterator[KnowledgeBase]:
+    """The whole search core for a data dir (loads the embedder: about a second)."""
+    kb = KnowledgeBase.open(settings_for(data_dir))
+    try:
+        yield kb
+    finally:
+        kb.close()
+
+
+def progress_bar(label: str, *, quiet: bool = False) -> Progress:
+    """A progress bar on stderr, hidden for JSON output and when stderr is not a terminal."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
+    )
+
+
+def index_with_progress(kb: KnowledgeBase, *, quiet: bool = False) -> int:
+    """Catch the indexes up with the store, showing progress; return documents re-indexed."""
+    with progress_bar("index", quiet=quiet) as progress:
+        task = progress.add_task("index", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return kb.catch_up(on_progress)

@@ -1,0 +1,217 @@
+"""Document commands: ingest, demo, list, show, export, import, stats."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import (
+    AsJson,
+    DataDir,
+    domain_errors,
+    err,
+    index_with_progress,
+    kb_for,
+    out,
+    print_json,
+    progress_bar,
+    settings_for,
+    store_for,
+)
+from ingest.pipeline import FileReport, FileStatus, IngestReport, discover, ingest_paths
+from ingest.registry import default_registry
+from kb.errors import InvalidInput
+from kb.models import Kind
+
+app = typer.Typer()
+
+
+def run_ingest(paths: list[Path], data_dir: Path | None, *, sync: bool, as_json: bool, index: bool) -> IngestReport:
+    """Ingest files, then (with ``index``) bring the search indexes up to date."""
+    settings = settings_for(data_dir)
+    registry = default_registry()
+    total = sum(1 for _ in discover([p.resolve() for p in paths], registry))
+    with store_for(data_dir) as store, progress_bar("ingest", quiet=as_json) as progress:
+        task = progress.add_task("ingest", total=total)
+
+        def on_file(result: FileReport) -> None:
+            if result.status is not FileStatus.removed:
+                progress.advance(task)
+
+        report = ingest_paths(
+            store, paths, registry=registry, max_file_bytes=settings.max_file_bytes, sync=sync, on_file=on_file
+        )
+    indexed = 0
+    if index:
+        with kb_for(data_dir) as kb:
+            indexed = index_with_progress(kb, quiet=as_json)
+    if as_json:
+        print_json({**report.as_json(), "indexed": indexed})
+    else:
+        for failure in report.failed:
+            err.print(f"[red]failed[/red] {failure.error}", highlight=False)
+        summary = ", ".join(f"{n} {status}" for status, n in report.summary().items() if n or status != "skipped")
+        out.print(f"{len(report.files)} files: {summary}", highlight=False)
+        if index:
+            out.print(f"indexed {indexed} changed documents", highlight=False)
+    return report
+
+
+NoIndex = Annotated[bool, typer.Option("--no-index", help="Store only; the search indexes catch up later.")]
+
+
+@app.command()
+@domain_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    sync: Annotated[
+        bool, typer.Option("--sync", help="Also remove documents whose files are gone from these folders.")
+    ] = False,
+    no_index: NoIndex = False,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Ingest Markdown files and folders, then update the search indexes; exit 1 when any file failed."""
+    report = run_ingest(paths, data_dir, sync=sync, as_json=as_json, index=not no_index)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@domain_errors
+def demo(no_index: NoIndex = False, data_dir: DataDir = None) -> None:
+    """Load the demo knowledge base that ships with the package."""
+    folder = Path(str(files("ingest") / "demo_kb"))
+    report = run_ingest([folder], data_dir, sync=True, as_json=False, index=not no_index)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+@domain_errors
+def list_documents(
+    kind: Annotated[Kind | None, typer.Option("--kind", help="Only documents of this kind.")] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """List stored documents."""
+    with store_for(data_dir) as store:
+        docs = store.documents(kind=kind)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": d.id,
+                    "kind": d.kind,
+                    "title": d.title,
+                    "language": d.language,
+                    "project": d.project,
+                    "status": d.status,
+                }
+                for d in docs
+            ]
+        )
+        return
+    table = Table("id", "kind", "lang", "title", "project", box=None)
+    for d in docs:
+        table.add_row(d.id, d.kind, d.language, d.title, d.project or "")
+    out.print(table)
+
+
+@app.command()
+@domain_errors
+def show(
+    doc_id: Annotated[str, typer.Argument(help="Document id.")], as_json: AsJson = False, data_dir: DataDir = None
+) -> None:
+    """Show one document with its metadata."""
+    with store_for(data_dir) as store:
+        doc = store.get(doc_id)
+        children = store.children(doc_id)
+    record = doc.model_dump(mode="json")
+    record["children"] = [c.id for c in children]
+    if as_json:
+        print_json(record)
+        return
+    for key in (
+        "id",
+        "kind",
+        "title",
+        "language",
+        "project",
+        "phase",
+        "tags",
+        "owner",
+        "status",
+        "version",
+        "review_by",
+        "doc_date",
+        "category",
+        "impact",
+        "supersedes",
+        "parent_id",
+        "source_path",
+    ):
+        if record.get(key) not in (None, "", []):
+            out.print(f"[bold]{key}[/bold]: {record[key]}", highlight=False)
+    for child in children:
+        out.print(f"[bold]lesson[/bold]: {child.id} {child.title}", highlight=False)
+    out.print()
+    out.print(doc.body, markup=False, highlight=False)
+
+
+@app.command("export")
+@domain_errors
+def export_documents(
+    file: Annotated[Path, typer.Argument(help="JSON Lines file to write ('-' for stdout).")], data_dir: DataDir = None
+) -> None:
+    """Export every document as JSON Lines (a lossless round trip with `kb import`)."""
+    with store_for(data_dir) as store:
+        lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in store.export_records()]
+    if str(file) == "-":
+        sys.stdout.writelines(lines)
+        return
+    file.write_text("".join(lines), encoding="utf-8")
+    err.print(f"exported {len(lines)} documents to {file}", highlight=False)
+
+
+@app.command("import")
+@domain_errors
+def import_documents(
+    file: Annotated[Path, typer.Argument(help="JSON Lines file written by `kb export`.")], data_dir: DataDir = None
+) -> None:
+    """Import documents exported by `kb export`, all or nothing."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read: {exc}", source=str(file)) from exc
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"not valid JSON: {exc.msg}", source=str(file), line=number) from exc
+    with store_for(data_dir) as store:
+        result = store.import_records(records)
+    out.print(f"imported {len(result.added)} documents, {len(result.unchanged)} already present", highlight=False)
+
+
+@app.command()
+@domain_errors
+def stats(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Counts of documents per kind, chunks and sources."""
+    with store_for(data_dir) as store:
+        counts = store.counts()
+        counts["last_change"] = store.last_seq()
+    if as_json:
+        print_json(counts)
+        return
+    for key, value in counts.items():
+        out.print(f"{key}: {value}", highlight=False)

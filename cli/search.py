@@ -1,0 +1,173 @@
+"""Search commands: search, reindex, eval."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from cli.common import (
+    AsJson,
+    DataDir,
+    domain_errors,
+    err,
+    index_with_progress,
+    kb_for,
+    out,
+    print_json,
+    progress_bar,
+    settings_for,
+)
+from kb.embedders.base import make_embedder
+from kb.evaluation import evaluate
+from kb.search import Filters, Hit, Mode, SearchResult
+
+app = typer.Typer()
+
+ModeOption = Annotated[str, typer.Option("--mode", help="hybrid (default), lexical or dense.")]
+Many = Annotated[list[str] | None, typer.Option(help="Repeat to allow several values.")]
+
+
+def _mode(value: str) -> Mode:
+    if value not in ("hybrid", "lexical", "dense"):
+        raise typer.BadParameter("use hybrid, lexical or dense", param_hint="--mode")
+    return value  # type: ignore[return-value]
+
+
+def hit_json(hit: Hit, *, explain: bool) -> dict[str, object]:
+    record: dict[str, object] = {
+        "id": hit.document.id,
+        "kind": hit.document.kind,
+        "title": hit.document.title,
+        "language": hit.document.language,
+        "project": hit.document.project,
+        "phase": hit.document.phase,
+        "tags": hit.document.tags,
+        "status": hit.document.status,
+        "date": hit.document.date,
+        "score": round(hit.score, 6),
+        "heading": hit.heading,
+        "snippet": "".join(s.text for s in hit.snippet),
+        "highlights": [s.text for s in hit.snippet if s.match],
+    }
+    if explain:
+        record["explanation"] = asdict(hit.explanation)
+    return record
+
+
+def _print_result(result: SearchResult, *, explain: bool) -> None:
+    if not result.hits:
+        out.print(
+            f"no results for {result.query!r}" + (" with these filters" if result.filters.active else ""),
+            highlight=False,
+            markup=False,
+        )
+        return
+    out.print(f"{result.total} documents, {result.took_ms:.0f} ms", highlight=False)
+    for n, hit in enumerate(result.hits, start=1):
+        doc = hit.document
+        meta = " · ".join(x for x in (doc.kind, doc.project or "", doc.phase or "", doc.date or "") if x)
+        out.print(f"\n[bold]{n}. {escape(doc.title)}[/bold]  [dim]{escape(meta)}  {doc.id}[/dim]", highlight=False)
+        text = "".join(
+            f"[bold yellow]{escape(s.text)}[/bold yellow]" if s.match else escape(s.text) for s in hit.snippet
+        )
+        out.print("   " + text, highlight=False)
+        if explain:
+            e = hit.explanation
+            out.print(
+                f"   [dim]lexical rank {e.lexical_rank} score {e.lexical_score} · dense rank {e.dense_rank} "
+                f"score {e.dense_score} · fused {e.fused_score:.4f} · terms {', '.join(e.matched_terms)}[/dim]",
+                highlight=False,
+                markup=True,
+            )
+
+
+@app.command()
+@domain_errors
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in Japanese or English.")],
+    kind: Many = None,
+    project: Many = None,
+    phase: Many = None,
+    tag: Many = None,
+    lang: Many = None,
+    status: Many = None,
+    date_from: Annotated[dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"])] = None,
+    date_to: Annotated[dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"])] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    mode: ModeOption = "hybrid",
+    explain: Annotated[bool, typer.Option("--explain", help="Show why each result ranked where it did.")] = False,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Search lessons, FAQs, templates and procedures (hybrid lexical + semantic)."""
+    filters = Filters(
+        kinds=tuple(kind or ()),
+        projects=tuple(project or ()),
+        phases=tuple(phase or ()),
+        tags=tuple(tag or ()),
+        languages=tuple(lang or ()),
+        statuses=tuple(status or ()),
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+    )
+    with kb_for(data_dir) as kb:
+        index_with_progress(kb, quiet=as_json)
+        result = kb.searcher.search(query, filters=filters, limit=limit, mode=_mode(mode))
+    if as_json:
+        print_json(
+            {
+                "query": result.query,
+                "mode": result.mode,
+                "total": result.total,
+                "took_ms": round(result.took_ms, 2),
+                "hits": [hit_json(h, explain=explain) for h in result.hits],
+            }
+        )
+    else:
+        _print_result(result, explain=explain)
+
+
+@app.command()
+@domain_errors
+def reindex(data_dir: DataDir = None) -> None:
+    """Rebuild the vector and lexical indexes from the store (built aside, then swapped in)."""
+    with kb_for(data_dir) as kb, progress_bar("reindex") as progress:
+        task = progress.add_task("reindex", total=None)
+        kb.reindex(lambda done, total: progress.update(task, completed=done, total=total))
+        stats = kb.indexer.stats()
+    out.print(
+        f"indexed {stats['documents']} documents, {stats['chunks']} chunks with {stats['embedder']}", highlight=False
+    )
+
+
+@app.command("eval")
+@domain_errors
+def eval_command(
+    folder: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.")],
+    mode: ModeOption = "hybrid",
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Measure search quality and latency on a BEIR-format evaluation set."""
+    settings = settings_for(data_dir)
+    embedder = make_embedder(settings.embedder)
+    with progress_bar("index corpus", quiet=as_json) as progress:
+        task = progress.add_task("index", total=None)
+        (report,) = evaluate(
+            folder,
+            settings,
+            embedder,
+            [_mode(mode)],
+            lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    if as_json:
+        print_json(report.as_json())
+        return
+    err.print(f"{folder.name}: {report.queries} queries, mode {report.mode}", highlight=False)
+    for key, value in report.as_json().items():
+        out.print(f"{key}: {value}", highlight=False)

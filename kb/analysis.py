@@ -1,0 +1,470 @@
+"""Text analysis for lexical search: normalisation, tokens, language, highlight spans.
+
+One analyzer serves Japanese, English and text that mixes them:
+
+1. **Normalise** (:func:`normalize`): Unicode NFKC then case folding, so
+   ``ＡＢＣ１２３`` → ``abc123`` and half-width ``ｶﾞｲﾄﾞ`` → ``ガイド``.
+2. **Split by script**: maximal runs of kana/kanji go to the Japanese path,
+   runs of other letters/digits to the word path. Text with no kana/kanji never
+   touches the morphological analyser.
+3. **Japanese path**: SudachiPy morphemes (split mode B), keeping the
+   dictionary's *normalised form* so spelling variants fold together
+   (ベンダ/ベンダー, 申込/申込み/申し込み, サーバ/サーバー), dropping
+   particles, auxiliary verbs, punctuation and whitespace (助詞, 助動詞,
+   補助記号, 空白).
+4. **Word path**: Unicode word runs, lower-cased, possessive ``'s`` and a
+   small English stopword list dropped, no stemming.
+5. **Character bigrams** (:meth:`Analyzer.bigrams`) of every kana/kanji run:
+   the index keeps them as a second, low-weight field, so a Japanese query
+   that shares characters with a document always matches it even where the
+   morphological tokens differ.
+
+The constants were chosen by ``bench/lexical_eval.py`` (see the docstring of
+:class:`AnalyzerConfig` and of ``kb.lexical.Bm25Index`` for the numbers).
+
+Thread safety: a Sudachi tokenizer must not be used by two threads at once,
+so each thread gets its own tokenizer over one shared dictionary.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, NamedTuple
+
+from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
+
+SplitModeName = Literal["A", "B", "C"]
+FormName = Literal["normalized", "dictionary", "surface"]
+StemmerName = Literal["none", "plural", "snowball"]
+
+# Kana, kanji and the marks that live inside Japanese words (々 〆 ヶ ー).
+# Checked after NFKC, so half-width katakana is already full-width here.
+_JA_CLASS = (
+    "\u3005\u3006\u3007"  # 々 〆 〇
+    "\uff66-\uff9f"  # half-width katakana (only seen before NFKC)
+    "\u3041-\u3096\u309d-\u309f"  # hiragana, ゝゞゟ
+    "\u30a1-\u30fa\u30fc-\u30ff"  # katakana incl. ー ヽヾ (not the ・ separator)
+    "\u31f0-\u31ff"  # katakana phonetic extensions
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\U00020000-\U0003134f"  # CJK extensions B–G
+)
+_JA_CHAR = re.compile(f"[{_JA_CLASS}]")
+_JA_RUN = re.compile(f"[{_JA_CLASS}]+")
+_HIRAGANA = re.compile("[\u3041-\u3096\u309d-\u309f]")
+_CONTENT_RUN = re.compile(f"(?:(?![\u3041-\u3096\u309d-\u309f])[{_JA_CLASS}])+")
+# One script run: Japanese, or a word of any other script (letters, digits;
+# apostrophes inside words are kept so "don't" stays one token).
+_RUN = re.compile(f"(?P<ja>[{_JA_CLASS}]+)|(?P<w>(?:(?![{_JA_CLASS}])[^\\W_])+(?:['’](?:(?![{_JA_CLASS}])[^\\W_])+)*)")
+_Stem = Callable[[str], str]
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+# Sudachi refuses input over ~49 149 bytes; pieces are cut well below that.
+_MAX_PIECE_CHARS = 4000
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Lucene's English stop set (the chosen default) and a longer list that adds
+# pronouns, auxiliaries and question words; measured in AnalyzerConfig.
+LUCENE_STOPWORDS: frozenset[str] = _wordset(
+    """
+    a an and are as at be but by for if in into is it no not of on or such that the their then there
+    these they this to was will with
+    """
+)
+ENGLISH_STOPWORDS: frozenset[str] = LUCENE_STOPWORDS | _wordset(
+    """
+    about above after again against all am any aren't because been before being below between both
+    can can't cannot could couldn't did didn't do does doesn't doing don't down during each few from
+    further had hadn't has hasn't have haven't having he her here hers herself him himself his how i
+    isn't it's its itself just let's me more most mustn't my myself nor off once only other ought our
+    ours ourselves out over own same she should shouldn't so some than that's theirs them themselves
+    there's those through too under until up very wasn't we were weren't what what's when where which
+    while who whom why with won't would wouldn't you your yours yourself yourselves s t
+    """
+)
+
+BASIC_DROP_POS: tuple[str, ...] = ("助詞", "助動詞", "補助記号", "空白")
+DEFAULT_DROP_POS: tuple[str, ...] = (
+    *BASIC_DROP_POS,
+    "動詞,非自立可能",  # する ある いる なる ...
+    "形容詞,非自立可能",  # ない よい ...
+    "代名詞",
+    "接続詞",
+    "感動詞",
+    "連体詞",  # この その ...
+    "形状詞,助動詞語幹",  # よう そう
+    "名詞,助動詞語幹",
+)
+"""Parts of speech dropped (a ``,``-joined prefix of Sudachi's POS tuple)."""
+
+
+class Terms(NamedTuple):
+    """What the index stores of one text."""
+
+    words: list[str]
+    """Morphological terms (Japanese) and words (other scripts), in order."""
+    grams: list[str]
+    """Character bigrams of kanji/katakana runs; a one-character run gives itself."""
+    kana_grams: list[str]
+    """Bigrams with hiragana in them: only searched when nothing else matched."""
+
+
+@dataclass(frozen=True)
+class AnalyzerConfig:
+    """Options of the analyzer; the defaults are the measured best.
+
+    Measured with ``bench/lexical_eval.py`` (BM25 k1=1.2, b=0.75 unless
+    noted; nDCG@10 with gain 2^grade−1) on ``ja_localgovfaq`` (749 queries):
+
+    - split mode: A 0.4991, **B 0.5023**, C 0.4941 (normalized form,
+      basic POS filter, bigrams at weight 0.25)
+    - form: surface 0.4986, dictionary 0.5005, **normalized 0.5023**
+    - POS filter: none 0.4869, **basic (助詞 助動詞 補助記号 空白) 0.5023**,
+      extended (+ 非自立可能 verbs/adjectives, 代名詞, 接続詞, 感動詞) 0.5008
+    - English: stopwords help on all three English sets; stemming (plural or
+      Snowball) loses on the two FAQ sets: see ``bench`` output in the report.
+    """
+
+    split_mode: SplitModeName = "A"
+    form: FormName = "normalized"
+    drop_pos: tuple[str, ...] = DEFAULT_DROP_POS
+    stopwords: frozenset[str] = LUCENE_STOPWORDS
+    stemmer: StemmerName = "snowball"
+    expand_a: bool = False
+    bigram_hiragana: bool = False
+
+
+def _group_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of ``text`` that NFKC must see together: a base and its combining marks."""
+    n = len(text)
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and (unicodedata.combining(text[j]) or text[j] in "\uff9e\uff9f"):
+            j += 1
+        yield i, j
+        i = j
+
+
+def normalize(text: str) -> str:
+    """NFKC then case folding: width, compatibility forms and case are folded.
+
+    >>> normalize("ＡＢＣ１２３ ｶﾞｲﾄﾞ")
+    'abc123 ガイド'
+    """
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int], list[int]]:
+    """Normalise ``text`` and map every output character back to the input.
+
+    Returns ``(normalised, starts, ends)`` where output character ``i`` came
+    from ``text[starts[i]:ends[i]]``. Normalisation is done per base character
+    with its combining marks, so it equals :func:`normalize` for all but exotic
+    input (Hangul jamo sequences), and lengths may change either way (``ﬁ`` →
+    ``fi``, ``ｶﾞ`` → ``ガ``).
+    """
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, j in _group_spans(text):
+        piece = text[i:j]
+        norm = piece.lower() if piece.isascii() else unicodedata.normalize("NFKC", piece).casefold()
+        out.append(norm)
+        starts.extend([i] * len(norm))
+        ends.extend([j] * len(norm))
+    return "".join(out), starts, ends
+
+
+def detect_language(text: str) -> str:
+    """``"ja"`` when kana/kanji make a meaningful share of the letters, else ``"en"``.
+
+    A kana/kanji carries about as much as three Latin letters, so the share
+    is ``ja / (ja + latin / 3)`` and "meaningful" means at least 0.3: a
+    Japanese paragraph with English product names is ``ja``, an English one
+    quoting a Japanese name is ``en``.
+    """
+    ja = len(_JA_CHAR.findall(text))
+    if ja == 0:
+        return "en"
+    latin = len(_LATIN_LETTER.findall(text))
+    return "ja" if ja / (ja + latin / 3.0) >= 0.3 else "en"
+
+
+def has_japanese(text: str) -> bool:
+    """Whether ``text`` contains any kana or kanji."""
+    return _JA_CHAR.search(text) is not None
+
+
+def _pieces(text: str, limit: int = _MAX_PIECE_CHARS) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into ``(offset, piece)`` no longer than ``limit`` characters.
+
+    Cuts prefer a sentence end or newline in the last quarter of the window.
+    """
+    n = len(text)
+    start = 0
+    while n - start > limit:
+        window = text[start : start + limit]
+        cut = max(window.rfind("。"), window.rfind("\n"), window.rfind("."), window.rfind("！"), window.rfind("？"))
+        end = start + cut + 1 if cut >= limit * 3 // 4 else start + limit
+        yield start, text[start:end]
+        start = end
+    if start < n:
+        yield start, text[start:]
+
+
+def _plural_stem(word: str) -> str:
+    """Minimal English plural stemmer (Harman's S-stemmer)."""
+    if len(word) > 3 and word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if len(word) > 2 and word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
+class Analyzer:
+    """Turns text into index terms; one instance per configuration.
+
+    Cheap to call from many threads: the Sudachi tokenizer is per thread,
+    the dictionary is shared.
+    """
+
+    def __init__(self, config: AnalyzerConfig | None = None) -> None:
+        self.config = config or AnalyzerConfig()
+        self._dictionary = _dictionary()
+        self._local = threading.local()
+        self._drop_pos_ids = _pos_ids(self.config.drop_pos)
+        self._form: Callable[[Morpheme], str] = {
+            "normalized": Morpheme.normalized_form,
+            "dictionary": Morpheme.dictionary_form,
+            "surface": Morpheme.surface,
+        }[self.config.form]
+        self._expand_a = self.config.expand_a and self.config.split_mode != "A"
+
+    def _stemmer(self) -> _Stem:
+        stem: _Stem | None = getattr(self._local, "stem", None)
+        if stem is None:
+            name = self.config.stemmer
+            if name == "none":
+                stem = _identity
+            elif name == "plural":
+                stem = _plural_stem
+            else:
+                import Stemmer  # type: ignore[import-not-found]  # PyStemmer; not thread-safe: one per thread
+
+                stem = Stemmer.Stemmer("english").stemWord
+            self._local.stem = stem
+        return stem
+
+    def _tokenizer(self) -> Tokenizer:
+        tok: Tokenizer | None = getattr(self._local, "tokenizer", None)
+        if tok is None:
+            mode = {"A": SplitMode.A, "B": SplitMode.B, "C": SplitMode.C}[self.config.split_mode]
+            tok = self._dictionary.tokenizer(mode)
+            self._local.tokenizer = tok
+        return tok
+
+    # -- words ---------------------------------------------------------------
+
+    def _word_term(self, word: str) -> str | None:
+        w = word.replace("’", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if not w or w in self.config.stopwords:
+            return None
+        return self._stemmer()(w)
+
+    def _ja_terms(self, run: str, offset: int, terms: list[str], spans: list[tuple[int, int]] | None) -> None:
+        """Append the terms of a kana/kanji run (and their spans, when asked for)."""
+        tok = self._tokenizer()
+        drop = self._drop_pos_ids
+        form = self._form
+        expand = self._expand_a
+        for base, piece in _pieces(run):
+            start = offset + base
+            for m in tok.tokenize(piece):
+                if m.part_of_speech_id() in drop:
+                    continue
+                term = form(m)
+                if not term:
+                    continue
+                terms.append(term.lower())
+                if spans is not None:
+                    spans.append((start + m.begin(), start + m.end()))
+                if expand:
+                    subs = m.split(SplitMode.A)
+                    if len(subs) > 1:
+                        for sm in subs:
+                            if sm.part_of_speech_id() not in drop:
+                                terms.append(sm.normalized_form().lower())
+                                if spans is not None:
+                                    spans.append((start + sm.begin(), start + sm.end()))
+
+    def _terms(self, norm: str, spans: list[tuple[int, int]] | None) -> list[str]:
+        terms: list[str] = []
+        for m in _RUN.finditer(norm):
+            if m.lastgroup == "ja":
+                self._ja_terms(m.group(), m.start(), terms, spans)
+            else:
+                term = self._word_term(m.group())
+                if term is not None:
+                    terms.append(term)
+                    if spans is not None:
+                        spans.append(m.span())
+        return terms
+
+    def analyze_normalized(self, norm: str) -> list[tuple[str, int, int]]:
+        """Terms of already-normalised text, each with its span ``[start, end)`` in ``norm``."""
+        spans: list[tuple[int, int]] = []
+        terms = self._terms(norm, spans)
+        return [(t, s, e) for t, (s, e) in zip(terms, spans, strict=True)]
+
+    def tokenize(self, text: str) -> list[str]:
+        """Index terms of ``text``, in order, duplicates kept (they are term frequencies)."""
+        return self._terms(normalize(text), None)
+
+    def query_terms(self, text: str) -> list[str]:
+        """Terms of a query: the same analysis as indexing, duplicates removed, order kept."""
+        return list(dict.fromkeys(self.tokenize(text)))
+
+    def analyze(self, text: str) -> Terms:
+        """All terms of ``text`` (normalising it once): words, bigrams, kana bigrams."""
+        norm = normalize(text)
+        words = self._terms(norm, None)
+        if self.config.bigram_hiragana:
+            return Terms(words, _bigrams(norm, _JA_RUN), [])
+        return Terms(words, _bigrams(norm, _CONTENT_RUN), _kana_bigrams(norm))
+
+    def match_spans(self, text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+        """Spans ``[start, end)`` of ``text`` (original offsets) that match ``terms``.
+
+        A term matches where the analyzer produces it from ``text`` (so a query
+        term ``ベンダー`` highlights ``ベンダ``); a term the analyzer does not
+        produce here (a character bigram, say) matches as a substring of the
+        normalised text. Overlapping spans are merged; the result is sorted.
+        """
+        wanted = {normalize(t) for t in terms if t}
+        if not wanted or not text:
+            return []
+        norm, starts, ends = normalize_with_map(text)
+        spans: list[tuple[int, int]] = []
+        found: set[str] = set()
+        for term, s, e in self.analyze_normalized(norm):
+            if term in wanted and e > s:
+                spans.append((starts[s], ends[e - 1]))
+                found.add(term)
+        for term in wanted - found:
+            pos = norm.find(term)
+            while pos >= 0:
+                spans.append((starts[pos], ends[pos + len(term) - 1]))
+                pos = norm.find(term, pos + 1)
+        return _merge(spans)
+
+
+def _identity(word: str) -> str:
+    return word
+
+
+def _bigrams(norm: str, runs: re.Pattern[str] = _JA_RUN) -> list[str]:
+    out: list[str] = []
+    for m in runs.finditer(norm):
+        run = m.group()
+        if len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def _kana_bigrams(norm: str) -> list[str]:
+    """Bigrams of kana/kanji runs that contain hiragana, and lone hiragana.
+
+    The complement of the kanji/katakana bigrams: together they cover every
+    bigram inside a Japanese run, which is what the index falls back on.
+    """
+    out: list[str] = []
+    for m in _JA_RUN.finditer(norm):
+        run = m.group()
+        if len(run) == 1:
+            if _HIRAGANA.match(run):
+                out.append(run)
+            continue
+        if not _HIRAGANA.search(run):
+            continue
+        out.extend(g for i in range(len(run) - 1) if _HIRAGANA.search(g := run[i : i + 2]))
+    return out
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Dictionary:
+    return Dictionary()
+
+
+@lru_cache(maxsize=8)
+def _pos_ids(drop: tuple[str, ...]) -> frozenset[int]:
+    """Ids of the parts of speech to drop; an entry matches a POS prefix joined by ``,``."""
+    if not drop:
+        return frozenset()
+    prefixes = [tuple(p.split(",")) for p in drop]
+    dic = _dictionary()
+    ids: set[int] = set()
+    i = 0
+    while True:
+        try:
+            pos = dic.pos_of(i)
+        except (IndexError, ValueError, OverflowError):
+            break
+        if pos is None:
+            break
+        if any(pos[: len(p)] == p for p in prefixes):
+            ids.add(i)
+        i += 1
+    return frozenset(ids)
+
+
+@lru_cache(maxsize=1)
+def default_analyzer() -> Analyzer:
+    """The shared analyzer with the default (measured best) configuration."""
+    return Analyzer()
+
+
+def tokenize(text: str) -> list[str]:
+    """Index terms of ``text`` with the default analyzer (see :class:`Analyzer`)."""
+    return default_analyzer().tokenize(text)
+
+
+def query_terms(text: str) -> list[str]:
+    """Query terms of ``text`` with the default analyzer: unique, in order."""
+    return default_analyzer().query_terms(text)
+
+
+def bigrams(text: str) -> list[str]:
+    """Kanji/katakana character bigrams of ``text`` (normalised first), as indexed."""
+    return _bigrams(normalize(text), _CONTENT_RUN)
+
+
+def match_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Spans of original ``text`` matching ``terms`` (see :meth:`Analyzer.match_spans`)."""
+    return default_analyzer().match_spans(text, terms)

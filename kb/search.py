@@ -1,0 +1,208 @@
+"""Hybrid search: lexical top-k and dense top-k, fused by reciprocal rank, grouped by document.
+
+A request reads as a straight line: filters → allowed chunk ids → both legs
+(BM25 and FAISS) → chunk rankings reduced to document rankings → RRF →
+page → best chunk of each hit as the snippet, matched terms marked → per-hit
+explanation (each leg's rank and score, the fused score, the matched terms).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kb.analysis import match_spans
+from kb.fusion import RRF_K, rrf
+from kb.indexer import DocInfo, Indexer
+from kb.snippets import Segment, snippet
+
+Mode = Literal["hybrid", "lexical", "dense"]
+
+# Candidates each leg contributes before fusion. 100 covers the first pages
+# with room for documents that rank well on one leg only.
+CANDIDATES = 100
+
+# Leg weights for RRF (lexical, dense), tuned on the dev sets; see README "Search quality".
+WEIGHTS = (1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Facet filters; an empty tuple means "any". Dates compare with the document's date."""
+
+    kinds: tuple[str, ...] = ()
+    projects: tuple[str, ...] = ()
+    phases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (
+                self.kinds,
+                self.projects,
+                self.phases,
+                self.tags,
+                self.languages,
+                self.statuses,
+                self.date_from,
+                self.date_to,
+            )
+        )
+
+    def accepts(self, doc: DocInfo) -> bool:
+        """True when ``doc`` passes every filter (tags: it has at least one of them)."""
+        if self.kinds and doc.kind not in self.kinds:
+            return False
+        if self.projects and doc.project not in self.projects:
+            return False
+        if self.phases and doc.phase not in self.phases:
+            return False
+        if self.tags and not set(self.tags) & set(doc.tags):
+            return False
+        if self.languages and doc.language not in self.languages:
+            return False
+        if self.statuses and doc.status not in self.statuses:
+            return False
+        if self.date_from and (doc.date is None or doc.date < self.date_from.isoformat()):
+            return False
+        return not (self.date_to and (doc.date is None or doc.date > self.date_to.isoformat()))
+
+
+@dataclass
+class Explanation:
+    """Why a document ranked where it did. Ranks are 1-based; ``None`` means the leg did not find it."""
+
+    lexical_rank: int | None
+    lexical_score: float | None
+    dense_rank: int | None
+    dense_score: float | None
+    fused_score: float
+    matched_terms: list[str]
+
+
+@dataclass
+class Hit:
+    document: DocInfo
+    score: float
+    chunk_id: int
+    heading: str
+    snippet: list[Segment]
+    explanation: Explanation
+
+
+@dataclass
+class SearchResult:
+    query: str
+    mode: Mode
+    hits: list[Hit]
+    total: int  # documents found by either leg (after filters)
+    took_ms: float
+    filters: Filters = field(default_factory=Filters)
+
+
+@dataclass
+class _Leg:
+    """One leg's result reduced to documents: rank order, and each document's best chunk and score."""
+
+    order: list[str] = field(default_factory=list)
+    best: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, hits: Sequence[tuple[int, float]], chunk_doc: dict[int, str]) -> _Leg:
+        leg = cls()
+        for chunk_id, score in hits:
+            doc_id = chunk_doc.get(chunk_id)
+            if doc_id is not None and doc_id not in leg.best:
+                leg.best[doc_id] = (chunk_id, score)
+                leg.order.append(doc_id)
+        return leg
+
+    def rank(self, doc_id: str) -> int | None:
+        return self.order.index(doc_id) + 1 if doc_id in self.best else None
+
+
+class Searcher:
+    """Runs queries against an ``Indexer``'s indexes and the store's chunks."""
+
+    def __init__(
+        self,
+        indexer: Indexer,
+        *,
+        candidates: int = CANDIDATES,
+        rrf_k: int = RRF_K,
+        weights: tuple[float, float] = WEIGHTS,
+    ) -> None:
+        self.indexer = indexer
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.weights = weights
+
+    def search(
+        self, query: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0, mode: Mode = "hybrid"
+    ) -> SearchResult:
+        started = time.perf_counter()
+        filters = filters or Filters()
+        query = query.strip()
+        if not query:
+            return SearchResult(query, mode, [], 0, 0.0, filters)
+        indexer = self.indexer
+        allowed = indexer.allowed_chunks(filters.accepts) if filters.active else None
+        depth = max(self.candidates, offset + limit)
+        lexical = _Leg()
+        dense = _Leg()
+        query_vector = indexer.embedder.embed_query(query) if mode != "lexical" else None
+        with indexer.lock:
+            if mode != "dense":
+                allowed_set = set(allowed.tolist()) if allowed is not None else None
+                keep = allowed_set.__contains__ if allowed_set is not None else None
+                lexical = _Leg.of(indexer.lexical.search(query, depth, allowed=keep), indexer.chunk_doc)
+            if query_vector is not None:
+                dense = _Leg.of(indexer.vectors.search(query_vector, depth, allowed=allowed), indexer.chunk_doc)
+            docs = dict(indexer.docs)
+        legs, weights = self._legs(mode, lexical, dense)
+        fused = rrf(legs, weights=weights, k=self.rrf_k)
+        page = fused[offset : offset + limit]
+        hits = self._hits(query, page, lexical, dense, docs)
+        return SearchResult(query, mode, hits, len(fused), (time.perf_counter() - started) * 1000, filters)
+
+    def _legs(self, mode: Mode, lexical: _Leg, dense: _Leg) -> tuple[list[list[str]], list[float]]:
+        if mode == "lexical":
+            return [lexical.order], [1.0]
+        if mode == "dense":
+            return [dense.order], [1.0]
+        return [lexical.order, dense.order], list(self.weights)
+
+    def _hits(
+        self, query: str, page: list[tuple[str, float]], lexical: _Leg, dense: _Leg, docs: dict[str, DocInfo]
+    ) -> list[Hit]:
+        chosen = {doc_id: (lexical.best.get(doc_id) or dense.best[doc_id])[0] for doc_id, _ in page}
+        chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
+        hits: list[Hit] = []
+        for doc_id, fused_score in page:
+            chunk = chunks.get(chosen[doc_id])
+            doc = docs.get(doc_id)
+            if chunk is None or doc is None:
+                continue  # deleted since the indexes last caught up
+            terms = self.indexer.lexical.explain_terms(query, chunk.text)
+            spans = match_spans(chunk.text, terms)
+            lex, den = lexical.best.get(doc_id), dense.best.get(doc_id)
+            explanation = Explanation(
+                lexical_rank=lexical.rank(doc_id),
+                lexical_score=lex[1] if lex else None,
+                dense_rank=dense.rank(doc_id),
+                dense_score=den[1] if den else None,
+                fused_score=fused_score,
+                matched_terms=terms,
+            )
+            hits.append(
+                Hit(doc, fused_score, int(chunk.id or 0), chunk.heading, snippet(chunk.text, spans), explanation)
+            )
+        return hits

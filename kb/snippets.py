@@ -1,0 +1,59 @@
+"""Snippets: the part of a chunk worth showing, with the matched terms marked.
+
+Pure functions over plain text. A snippet is a list of ``Segment``s, never
+HTML: each renderer (Jinja2 with autoescape, the terminal) marks matches its
+own way, so no text from a document can ever become markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    match: bool = False
+
+
+def window(length: int, spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    """The ``width``-character window of a ``length``-character text holding the most match spans.
+
+    Windows start a little before a span (a fifth of the width) so the match has
+    context on its left, and never run past either end of the text.
+    """
+    if length <= width or not spans:
+        return 0, min(length, width)
+    lead = width // 5
+    best, best_count = (0, width), -1
+    for start, _ in spans:
+        begin = max(0, min(start - lead, length - width))
+        end = begin + width
+        count = sum(1 for s, e in spans if s >= begin and e <= end)
+        if count > best_count:
+            best, best_count = (begin, end), count
+    return best
+
+
+def snippet(text: str, spans: list[tuple[int, int]], width: int = 200) -> list[Segment]:
+    """Segments of the best window of ``text``, with ``spans`` (sorted, non-overlapping) marked.
+
+    An ellipsis segment marks text cut at either end.
+    """
+    text = text.replace("\n", " ")  # one for one, so the spans still line up
+    begin, end = window(len(text), spans, width)
+    segments: list[Segment] = [Segment("…")] if begin > 0 else []
+    cursor = begin
+    for start, stop in spans:
+        start, stop = max(start, begin), min(stop, end)
+        if start >= stop or start < cursor:
+            continue
+        if start > cursor:
+            segments.append(Segment(text[cursor:start]))
+        segments.append(Segment(text[start:stop], match=True))
+        cursor = stop
+    if cursor < end:
+        segments.append(Segment(text[cursor:end]))
+    if end < len(text):
+        segments.append(Segment("…"))
+    return segments

@@ -1,0 +1,48 @@
+"""Evaluation metrics against hand-computed values, and BEIR loading errors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from kb.errors import InvalidInput
+from kb.evaluation import load_beir, mrr_at, ndcg_at, recall_at
+
+
+def test_ndcg_uses_exponential_gain() -> None:
+    grades = {"a": 2, "b": 1}
+    # ranking b, x, a: DCG = (2^1-1)/log2(2) + (2^2-1)/log2(4) = 1 + 1.5; IDCG = 3/1 + 1/log2(3)
+    expected = (1 + 3 / 2) / (3 + 1 / math.log2(3))
+    assert ndcg_at(["b", "x", "a"], grades) == pytest.approx(expected)
+    assert ndcg_at(["a", "b"], grades) == pytest.approx(1.0)
+    assert ndcg_at(["x"], {}) == 0.0
+
+
+def test_recall_and_mrr_count_grade_one_and_above_in_the_top_k() -> None:
+    grades = {"a": 2, "b": 1, "c": 0}
+    assert recall_at(["c", "b"], grades) == 0.5
+    assert mrr_at(["c", "x", "a"], grades) == pytest.approx(1 / 3)
+    assert mrr_at(["x"] * 10 + ["a"], grades) == 0.0
+    assert recall_at(["x"] * 10 + ["a"], grades) == 0.0
+
+
+def test_load_beir_reads_the_three_files(tmp_path: Path) -> None:
+    (tmp_path / "corpus.jsonl").write_text('{"_id": "d1", "title": "T", "text": "x"}\n', encoding="utf-8")
+    (tmp_path / "queries.jsonl").write_text(
+        '{"_id": "q1", "text": "x?"}\n{"_id": "q2", "text": "y?"}\n', encoding="utf-8"
+    )
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\n", encoding="utf-8")
+    data = load_beir(tmp_path)
+    assert data.corpus == {"d1": ("T", "x")} and data.queries == {"q1": "x?"} and data.qrels == {"q1": {"d1": 2}}
+
+
+def test_load_beir_names_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=r"corpus\.jsonl is missing"):
+        load_beir(tmp_path)
+    (tmp_path / "corpus.jsonl").write_text("{not json\n", encoding="utf-8")
+    (tmp_path / "queries.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "qrels.tsv").write_text("q\td\t1\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"corpus\.jsonl:1: not valid JSON"):
+        load_beir(tmp_path)

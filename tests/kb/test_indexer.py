@@ -1,0 +1,92 @@
+"""The indexer follows the store's change log, saves immutable generations and never mixes embedders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kb.engine import KnowledgeBase
+from kb.indexer import Indexer
+from kb.models import DocumentDraft, Kind
+from kb.store import document_id
+from tests.conftest import HashingEmbedder
+
+
+def draft(title: str, body: str, key: str = "main", **kw: object) -> DocumentDraft:
+    return DocumentDraft.model_validate({"kind": Kind.lesson, "title": title, "body": body, "key": key, **kw})
+
+
+def ids_found(kb: KnowledgeBase, query: str) -> list[str]:
+    return [h.document.id for h in kb.searcher.search(query, mode="lexical").hits]
+
+
+def test_catch_up_follows_adds_updates_and_deletes(knowledge_base: KnowledgeBase) -> None:
+    kb = knowledge_base
+    kb.store.replace_source("/a.md", "1", [draft("Vendor selection", "The shortlist took ten weeks.")])
+    kb.store.replace_source("/b.md", "1", [draft("テスト計画", "結合テストのデータ準備が遅れた。")])
+    assert kb.indexer.pending() == 2
+    assert kb.catch_up() == 2 and kb.indexer.pending() == 0
+    a, b = document_id("/a.md", "main"), document_id("/b.md", "main")
+    assert ids_found(kb, "shortlist") == [a]
+    assert ids_found(kb, "テストデータ") == [b]
+    kb.store.replace_source("/a.md", "2", [draft("Vendor selection", "Criteria were agreed late.")])
+    kb.store.remove_source("/b.md")
+    assert kb.catch_up() == 2
+    assert ids_found(kb, "shortlist") == [] and ids_found(kb, "criteria") == [a]
+    assert ids_found(kb, "テストデータ") == []
+    stats = kb.indexer.stats()
+    assert (stats["documents"], stats["vectors"]) == (1, len(kb.store.chunks([a])))
+
+
+def test_saved_generation_reloads_and_catches_up(knowledge_base: KnowledgeBase, embedder: HashingEmbedder) -> None:
+    kb = knowledge_base
+    kb.store.replace_source("/a.md", "1", [draft("Escalation", "Escalate within one business day.")])
+    kb.catch_up()
+    kb.store.replace_source("/b.md", "1", [draft("Release", "Freeze the code two days before release.")])
+    directory = kb.settings.data_dir / "index"
+    reopened = Indexer.open(kb.store, embedder, directory)
+    assert reopened.seq == 1 and reopened.pending() == 1
+    reopened.catch_up()
+    assert set(reopened.docs) == {document_id("/a.md", "main"), document_id("/b.md", "main")}
+
+
+def test_a_crash_while_saving_leaves_the_last_generation(
+    knowledge_base: KnowledgeBase, embedder: HashingEmbedder
+) -> None:
+    kb = knowledge_base
+    kb.store.replace_source("/a.md", "1", [draft("Escalation", "Escalate within one business day.")])
+    kb.catch_up()
+    directory = kb.settings.data_dir / "index"
+    # A save interrupted before the pointer swap leaves a temporary folder behind.
+    (directory / ".gen-9.tmp").mkdir()
+    (directory / ".gen-9.tmp" / "state.json").write_text("{broken", encoding="utf-8")
+    reopened = Indexer.open(kb.store, embedder, directory)
+    assert reopened.seq == 1 and len(reopened.docs) == 1
+    assert [p.name for p in directory.glob("gen-*")] == [(directory / "CURRENT").read_text(encoding="utf-8")]
+
+
+def test_another_embedder_never_reuses_the_old_vectors(knowledge_base: KnowledgeBase) -> None:
+    kb = knowledge_base
+    kb.store.replace_source("/a.md", "1", [draft("Escalation", "Escalate within one business day.")])
+    kb.catch_up()
+
+    class Other(HashingEmbedder):
+        identity = "test-hashing-v2"
+
+    fresh = Indexer.open(kb.store, Other(), kb.settings.data_dir / "index")
+    assert fresh.seq == 0 and fresh.pending() == 1 and len(fresh.vectors) == 0
+    fresh.catch_up()
+    fresh.save()
+    state = json.loads((Path(fresh.directory) / (fresh.directory / "CURRENT").read_text() / "state.json").read_text())
+    assert state["embedder"] == "test-hashing-v2"
+
+
+def test_reindex_builds_aside_and_swaps(knowledge_base: KnowledgeBase) -> None:
+    kb = knowledge_base
+    kb.store.replace_source("/a.md", "1", [draft("Escalation", "Escalate within one business day.")])
+    kb.catch_up()
+    old = kb.indexer
+    kb.reindex()
+    assert kb.indexer is not old and kb.searcher.indexer is kb.indexer
+    assert ids_found(kb, "escalate") == [document_id("/a.md", "main")]
+    assert len(list((kb.settings.data_dir / "index").glob("gen-*"))) == 1

@@ -1,0 +1,119 @@
+"""Hybrid search over a small store: grouping, filters, snippets, explanations, modes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kb.engine import KnowledgeBase
+from kb.models import DocumentDraft, Kind, Status
+from kb.search import Filters
+from kb.store import document_id
+
+LONG = "\n\n".join(f"## 手順{i}\n\n" + "承認の前に関係部門の合意を取る。" * 20 for i in range(4))
+
+
+@pytest.fixture
+def kb(knowledge_base: KnowledgeBase) -> KnowledgeBase:
+    docs = [
+        (
+            "/l1.md",
+            {
+                "kind": Kind.lesson,
+                "title": "ベンダー選定の遅延",
+                "body": "評価基準を決めずにRFPを出し、ベンダー選定が3か月遅延した。",
+                "language": "ja",
+                "project": "基幹システム刷新",
+                "phase": "企画",
+                "tags": ["vendor"],
+                "doc_date": "2025-03-01",
+            },
+        ),
+        (
+            "/l2.md",
+            {
+                "kind": Kind.lesson,
+                "title": "Vendor selection delays",
+                "body": "Decision latency delayed vendor selection.",
+                "language": "en",
+                "project": "CRM Migration",
+                "phase": "planning",
+                "tags": ["vendor"],
+                "doc_date": "2024-06-01",
+            },
+        ),
+        (
+            "/t1.md",
+            {
+                "kind": Kind.template,
+                "title": "ベンダー評価シート",
+                "body": "| 評価項目 | 配点 |\n|---|---|\n| 価格 | 30 |",
+                "language": "ja",
+                "status": Status.draft,
+            },
+        ),
+        ("/p1.md", {"kind": Kind.procedure, "title": "変更管理手順", "body": LONG, "language": "ja"}),
+    ]
+    for path, fields in docs:
+        knowledge_base.store.replace_source(path, "h", [DocumentDraft.model_validate(fields)])
+    knowledge_base.catch_up()
+    return knowledge_base
+
+
+def test_hybrid_finds_and_explains(kb: KnowledgeBase) -> None:
+    result = kb.searcher.search("ベンダー選定 遅延")
+    top = result.hits[0]
+    assert top.document.id == document_id("/l1.md", "main")
+    assert top.explanation.lexical_rank == 1 and top.explanation.dense_rank is not None
+    assert top.explanation.lexical_score and top.explanation.lexical_score > 0
+    assert {"ベンダー", "遅延"} <= set(top.explanation.matched_terms)
+    marked = [s.text for s in top.snippet if s.match]
+    assert "遅延" in marked and any("ベンダー" in m for m in marked)
+    assert result.total >= 2 and result.took_ms > 0
+
+
+def test_a_long_document_is_one_hit(kb: KnowledgeBase) -> None:
+    assert len(kb.store.chunks([document_id("/p1.md", "main")])) > 2
+    hits = kb.searcher.search("関係部門の合意", mode="lexical").hits
+    assert [h.document.id for h in hits].count(document_id("/p1.md", "main")) == 1
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(kinds=("template",)), ["/t1.md"]),
+        (Filters(languages=("en",)), ["/l2.md"]),
+        (Filters(projects=("基幹システム刷新",)), ["/l1.md"]),
+        (Filters(tags=("vendor",), phases=("planning",)), ["/l2.md"]),
+        (Filters(statuses=("draft",)), ["/t1.md"]),
+        (Filters(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 12, 31)), ["/l1.md"]),
+        (Filters(kinds=("faq",)), []),
+    ],
+)
+def test_filters_apply_to_both_legs(kb: KnowledgeBase, filters: Filters, expected: list[str]) -> None:
+    for mode in ("hybrid", "lexical", "dense"):
+        hits = kb.searcher.search("ベンダー vendor", filters=filters, mode=mode).hits  # type: ignore[arg-type]
+        assert {h.document.id for h in hits} <= {document_id(p, "main") for p in expected}, mode
+    hybrid = kb.searcher.search("ベンダー vendor", filters=filters).hits
+    assert sorted(h.document.id for h in hybrid) == sorted(document_id(p, "main") for p in expected)
+
+
+def test_modes_use_one_leg_each(kb: KnowledgeBase) -> None:
+    lexical = kb.searcher.search("vendor", mode="lexical").hits
+    assert lexical and all(h.explanation.dense_rank is None for h in lexical)
+    dense = kb.searcher.search("vendor", mode="dense").hits
+    assert len(dense) == 4 and all(h.explanation.lexical_rank is None for h in dense)
+
+
+def test_paging_and_empty_queries(kb: KnowledgeBase) -> None:
+    everything = [h.document.id for h in kb.searcher.search("ベンダー vendor 手順", limit=10).hits]
+    page2 = [h.document.id for h in kb.searcher.search("ベンダー vendor 手順", limit=2, offset=2).hits]
+    assert page2 == everything[2:4]
+    assert kb.searcher.search("   ").hits == []
+
+
+def test_deleted_documents_disappear_after_catch_up(kb: KnowledgeBase) -> None:
+    kb.store.remove_source("/l2.md")
+    kb.catch_up()
+    assert all(h.document.id != document_id("/l2.md", "main") for h in kb.searcher.search("vendor").hits)

@@ -1,0 +1,37 @@
+"""Snippets: the window with the most matches, marked, never markup."""
+
+from __future__ import annotations
+
+from kb.snippets import Segment, snippet, window
+
+
+def test_short_text_is_shown_whole_with_matches_marked() -> None:
+    assert snippet("ベンダー選定が遅延した", [(0, 4), (7, 9)]) == [
+        Segment("ベンダー", True),
+        Segment("選定が"),
+        Segment("遅延", True),
+        Segment("した"),
+    ]
+
+
+def test_window_prefers_the_densest_region_and_keeps_left_context() -> None:
+    spans = [(10, 12), (500, 503), (520, 523), (540, 545)]
+    begin, end = window(1000, spans, 100)
+    assert (begin, end) == (480, 580)
+
+
+def test_cut_text_gets_ellipses_and_newlines_become_spaces() -> None:
+    text = "a" * 300 + "\nmatch here\n" + "b" * 300
+    segments = snippet(text, [(301, 306)], width=100)
+    assert segments[0] == Segment("…") and segments[-1] == Segment("…")
+    assert Segment("match", True) in segments
+    assert all("\n" not in s.text for s in segments)
+
+
+def test_no_spans_shows_the_start() -> None:
+    assert snippet("x" * 500, [], width=50) == [Segment("x" * 50), Segment("…")]
+
+
+def test_markup_in_text_stays_text() -> None:
+    segments = snippet("<script>alert(1)</script>", [(8, 13)])
+    assert "".join(s.text for s in segments) == "<script>alert(1)</script>"

@@ -1,0 +1,91 @@
+"""The VectorIndex contract, run on the exact (flat) and the approximate (IVF) FAISS index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.vectors import FaissIndex
+
+DIM = 32
+
+
+def unit(rows: int, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((rows, DIM)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture(params=["flat", "ivf"])
+def index(request: pytest.FixtureRequest) -> FaissIndex:
+    # IVF from the start (threshold 1) with every list probed, so results equal exact search.
+    if request.param == "ivf":
+        return FaissIndex(DIM, ann_threshold=1, nprobe=10_000)
+    return FaissIndex(DIM)
+
+
+def filled(index: FaissIndex, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.arange(n, dtype=np.int64) * 10 + 5
+    vectors = unit(n)
+    index.add(ids[:100], vectors[:100])
+    index.add(ids[100:], vectors[100:])
+    return ids, vectors
+
+
+def test_nearest_is_itself_with_inner_product_one(index: FaissIndex) -> None:
+    ids, vectors = filled(index)
+    assert index.approximate == (index.ann_threshold == 1)
+    (best, score), *_ = index.search(vectors[7], 3)
+    assert best == ids[7] and score == pytest.approx(1.0, abs=1e-5)
+    assert len(index) == 400
+
+
+def test_remove_and_replace(index: FaissIndex) -> None:
+    ids, vectors = filled(index)
+    index.remove([int(ids[7])])
+    assert all(i != ids[7] for i, _ in index.search(vectors[7], 5))
+    index.add(ids[8:9], vectors[9:10])  # re-adding an id replaces its vector
+    assert len(index) == 399
+    assert index.search(vectors[9], 2)[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert {i for i, _ in index.search(vectors[9], 2)} == {int(ids[8]), int(ids[9])}
+
+
+def test_allowed_restricts_results_exactly(index: FaissIndex) -> None:
+    ids, vectors = filled(index)
+    allowed = ids[200:210]
+    hits = index.search(vectors[0], 5, allowed=allowed)
+    assert len(hits) == 5 and {i for i, _ in hits} <= set(allowed.tolist())
+    exact = sorted(((float(vectors[0] @ vectors[j]), int(ids[j])) for j in range(200, 210)), reverse=True)[:5]
+    assert [i for i, _ in hits] == [i for _, i in exact]
+    assert index.search(vectors[0], 5, allowed=np.zeros(0, dtype=np.int64)) == []
+
+
+def test_save_load_round_trip(index: FaissIndex, tmp_path: Path) -> None:
+    ids, vectors = filled(index)
+    index.save(tmp_path / "v.faiss")
+    loaded = FaissIndex.load(tmp_path / "v.faiss", nprobe=10_000)
+    assert len(loaded) == 400 and loaded.approximate == index.approximate
+    assert loaded.search(vectors[3], 1)[0][0] == ids[3]
+
+
+def test_vectors_and_exact_copy_hold_every_vector(index: FaissIndex) -> None:
+    ids, vectors = filled(index)
+    got_ids, got = index.vectors()
+    order = np.argsort(got_ids)
+    assert np.array_equal(got_ids[order], ids)
+    assert np.allclose(got[order], vectors)
+    assert not index.exact_copy().approximate
+
+
+def test_flat_becomes_ivf_past_the_threshold() -> None:
+    index = FaissIndex(DIM, ann_threshold=300, nprobe=10_000)
+    ids, vectors = filled(index)
+    assert index.approximate
+    assert index.search(vectors[123], 1)[0][0] == ids[123]
+
+
+def test_wrong_shape_is_refused(index: FaissIndex) -> None:
+    with pytest.raises(ValueError, match="dim"):
+        index.add(np.array([1], dtype=np.int64), unit(1)[:, :5])
+    assert index.search(unit(1)[0], 3) == []

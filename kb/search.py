@@ -15,18 +15,20 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kb.analysis import match_spans
-from kb.fusion import RRF_K, rrf
+from kb.fusion import RRF_K, relative_score_fusion, rrf
 from kb.indexer import DocInfo, Indexer
 from kb.snippets import Segment, snippet
 
 Mode = Literal["hybrid", "lexical", "dense"]
+Fusion = Literal["relative", "rrf"]
 
 # Candidates each leg contributes before fusion. 100 covers the first pages
 # with room for documents that rank well on one leg only.
 CANDIDATES = 100
 
-# Leg weights for RRF (lexical, dense), tuned on the dev sets; see README "Search quality".
-WEIGHTS = (1.0, 1.0)
+# Leg weights (lexical, dense), tuned on the dev sets with bench/tune_fusion.py; see README "Search".
+WEIGHTS = (1.0, 0.5)
+FUSION: Fusion = "relative"
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ class _Leg:
                 leg.order.append(doc_id)
         return leg
 
+    def scored(self) -> list[tuple[str, float]]:
+        """(document, best chunk score), best first."""
+        return [(doc_id, self.best[doc_id][1]) for doc_id in self.order]
+
     def rank(self, doc_id: str) -> int | None:
         return self.order.index(doc_id) + 1 if doc_id in self.best else None
 
@@ -139,11 +145,13 @@ class Searcher:
         candidates: int = CANDIDATES,
         rrf_k: int = RRF_K,
         weights: tuple[float, float] = WEIGHTS,
+        fusion: Fusion = FUSION,
     ) -> None:
         self.indexer = indexer
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.weights = weights
+        self.fusion = fusion
 
     def search(
         self, query: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0, mode: Mode = "hybrid"
@@ -167,18 +175,19 @@ class Searcher:
             if query_vector is not None:
                 dense = _Leg.of(indexer.vectors.search(query_vector, depth, allowed=allowed), indexer.chunk_doc)
             docs = dict(indexer.docs)
-        legs, weights = self._legs(mode, lexical, dense)
-        fused = rrf(legs, weights=weights, k=self.rrf_k)
+        fused = self._fuse(mode, lexical, dense)
         page = fused[offset : offset + limit]
         hits = self._hits(query, page, lexical, dense, docs)
         return SearchResult(query, mode, hits, len(fused), (time.perf_counter() - started) * 1000, filters)
 
-    def _legs(self, mode: Mode, lexical: _Leg, dense: _Leg) -> tuple[list[list[str]], list[float]]:
+    def _fuse(self, mode: Mode, lexical: _Leg, dense: _Leg) -> list[tuple[str, float]]:
         if mode == "lexical":
-            return [lexical.order], [1.0]
+            return lexical.scored()
         if mode == "dense":
-            return [dense.order], [1.0]
-        return [lexical.order, dense.order], list(self.weights)
+            return dense.scored()
+        if self.fusion == "rrf":
+            return rrf([lexical.order, dense.order], weights=list(self.weights), k=self.rrf_k)
+        return relative_score_fusion(lexical.scored(), dense.scored(), self.weights[1] / self.weights[0])
 
     def _hits(
         self, query: str, page: list[tuple[str, float]], lexical: _Leg, dense: _Leg, docs: dict[str, DocInfo]

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kb.analysis import Analyzer, AnalyzerConfig
+from kb.analysis import Analyzer, AnalyzerConfig, Terms
 
 from ._field import F64, Field, Grow
 
@@ -68,6 +68,9 @@ class Bm25Index:
         b: float = 0.75,
         bigram_weight: float = 0.25,
         fallback: bool = True,
+        prune_df_words: float = 0.5,
+        prune_df_grams: float = 0.2,
+        prune_min_rows: int = 20_000,
     ) -> None:
         if k1 < 0 or not 0.0 <= b <= 1.0 or bigram_weight < 0:
             raise ValueError("need k1 >= 0, 0 <= b <= 1, bigram_weight >= 0")
@@ -77,6 +80,9 @@ class Bm25Index:
         self.b = b
         self.bigram_weight = bigram_weight
         self.fallback = fallback
+        self.prune_df_words = prune_df_words
+        self.prune_df_grams = prune_df_grams
+        self.prune_min_rows = prune_min_rows
         self._words = Field()
         self._bigrams = Field()
         self._kana = Field()
@@ -161,26 +167,44 @@ class Bm25Index:
     def _fields(self) -> tuple[Field, Field, Field]:
         return self._words, self._bigrams, self._kana
 
-    def _scores(self, parts: Sequence[tuple[Field, list[str], float]]) -> F64:
+    def _scores(self, parts: Sequence[tuple[Field, list[str], float, float]]) -> F64:
+        """Sum of ``weight × BM25`` over ``(field, terms, weight, prune_df)`` parts."""
+        n = self._row_ids.size
+        ids = [fld.term_ids(list(dict.fromkeys(terms))) for fld, terms, _, _ in parts]
+        if n >= self.prune_min_rows:
+            # common-term pruning: terms in more than prune_df of the rows barely move the
+            # ranking but own the longest postings; keep them only if nothing else is left
+            kept = [
+                [t for t in t_ids if fld.df.view()[t] <= prune_df * n]
+                for t_ids, (fld, _, _, prune_df) in zip(ids, parts, strict=True)
+            ]
+            if any(kept):
+                ids = kept
         rows: list[npt.NDArray[np.int64]] = []
         contrib: list[F64] = []
-        for field, terms, weight in parts:
-            r, c = field.contributions(field.term_ids(list(dict.fromkeys(terms))), weight, self.k1, self.b)
+        for t_ids, (fld, _, weight, _) in zip(ids, parts, strict=True):
+            r, c = fld.contributions(t_ids, weight, self.k1, self.b)
             rows.append(r)
             contrib.append(c)
-        scores: F64 = np.bincount(
-            np.concatenate(rows), weights=np.concatenate(contrib), minlength=self._row_ids.size
-        ).astype(np.float64, copy=False)
+        scores: F64 = np.bincount(np.concatenate(rows), weights=np.concatenate(contrib), minlength=n).astype(
+            np.float64, copy=False
+        )
         if self._dead:
             if self._dead_rows is None:
                 self._dead_rows = np.flatnonzero(~self._alive.view())
             scores[self._dead_rows] = 0.0
         return scores
 
+    def _primary(self, terms: Terms) -> tuple[tuple[Field, list[str], float, float], ...]:
+        return (
+            (self._words, terms.words, 1.0, self.prune_df_words),
+            (self._bigrams, terms.grams, self.bigram_weight, self.prune_df_grams),
+        )
+
     def scores(self, query: str) -> F64:
         """Primary BM25 score (words + weighted bigrams) of every stored row; 0 for dead rows."""
         terms = self.analyzer.analyze(query)
-        return self._scores(((self._words, terms.words, 1.0), (self._bigrams, terms.grams, self.bigram_weight)))
+        return self._scores(self._primary(terms))
 
     def search(self, query: str, k: int, allowed: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
         """The ``k`` best ``(id, score)`` for ``query``, best first (ties: earlier row first).
@@ -193,10 +217,10 @@ class Bm25Index:
         if k <= 0 or not self._row_of:
             return []
         terms = self.analyzer.analyze(query)
-        scores = self._scores(((self._words, terms.words, 1.0), (self._bigrams, terms.grams, self.bigram_weight)))
+        scores = self._scores(self._primary(terms))
         out = self._take(scores, k, allowed)
         if len(out) < k and self.fallback and terms.kana_grams:
-            extra = self._scores(((self._kana, terms.kana_grams, 1.0),))
+            extra = self._scores(((self._kana, terms.kana_grams, 1.0, self.prune_df_grams),))
             extra[scores > 0] = 0.0  # primary hits were offered already
             top = float(extra.max()) if len(extra) else 0.0
             if top > 0:
@@ -255,6 +279,9 @@ class Bm25Index:
                 "b": self.b,
                 "bigram_weight": self.bigram_weight,
                 "fallback": self.fallback,
+                "prune_df_words": self.prune_df_words,
+                "prune_df_grams": self.prune_df_grams,
+                "prune_min_rows": self.prune_min_rows,
                 "analyzer": {**asdict(self.analyzer_config), "stopwords": sorted(self.analyzer_config.stopwords)},
                 "rows": self._row_ids.size,
             }
@@ -306,6 +333,9 @@ class Bm25Index:
             b=meta["b"],
             bigram_weight=meta["bigram_weight"],
             fallback=meta["fallback"],
+            prune_df_words=meta["prune_df_words"],
+            prune_df_grams=meta["prune_df_grams"],
+            prune_min_rows=meta["prune_min_rows"],
         )
         with np.load(directory / "arrays.npz") as z:
             row_ids = z["row_ids"]
@@ -333,24 +363,39 @@ class Bm25Index:
 def _ranked(scores: F64, first: int) -> Iterator[int]:
     """Rows with a positive score, best first, ties by row; ranked lazily in growing pools.
 
-    Each pool is every row scoring at least the ``n``-th best score (found by a
-    linear-time partition), sorted; pools grow 8× while the caller keeps
-    asking (a restrictive ``allowed`` filter), so the common case never sorts
-    more than ``first`` rows.
+    A pool is every row scoring at least some threshold, so each pool is a
+    prefix of the full ranking. The threshold starts at half the best score
+    and is lowered until the pool holds ``n`` rows (cheap vector compares; no
+    partition of the whole array, which is slow when scores tie a lot); a
+    large pool is cut to its ``n`` best with a partition. Pools grow 8× while
+    the caller keeps asking (a restrictive ``allowed`` filter), so the common
+    case sorts about ``first`` rows.
     """
-    positive = int(np.count_nonzero(scores))
+    if not len(scores):
+        return
+    best = float(scores.max())
+    if best <= 0:
+        return
     done = 0
     n = first
-    while done < positive:
-        if n >= positive:
-            cand = np.flatnonzero(scores)
-        else:
-            cut = len(scores) - n
-            threshold = np.partition(scores, cut)[cut]
-            cand = np.flatnonzero(scores >= threshold)
-        ranked = cand[np.lexsort((cand, -scores[cand]))]
+    while True:
+        frac = 0.5
+        while True:
+            cand = np.flatnonzero(scores >= best * frac) if frac > 0 else np.flatnonzero(scores)
+            if len(cand) >= n or frac == 0:
+                break
+            frac = frac / 8 if frac > 1e-4 else 0.0
+        pool = len(cand)
+        cs = scores[cand]
+        if pool > n:
+            threshold = np.partition(cs, len(cs) - n)[len(cs) - n]
+            keep = cs >= threshold
+            cand, cs = cand[keep], cs[keep]
+        ranked = cand[np.lexsort((cand, -cs))]
         yield from ranked[done:].tolist()
         done = len(ranked)
+        if frac == 0 and pool <= n:
+            return  # every positive row has been ranked
         n *= 8
 
 

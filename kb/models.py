@@ -14,7 +14,8 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Dialect, String, Text, TypeDecorator
+from pydantic import BaseModel, model_validator
+from sqlalchemy import JSON, Column, Dialect, LargeBinary, String, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -84,6 +85,7 @@ CONTENT_FIELDS: tuple[str, ...] = (
     "supersedes",
     "parent_id",
     "meta",
+    "attachment_id",
 )
 
 
@@ -117,6 +119,8 @@ class DocumentBase(SQLModel):
     parent_id: str | None = Field(default=None, index=True)
     # front matter keys we do not model, kept so nothing a user wrote is lost
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # the original file (a template's .xlsx, a procedure's .docx), kept for download
+    attachment_id: str | None = Field(default=None, foreign_key="attachment.id", max_length=64)
 
 
 class Document(DocumentBase, table=True):
@@ -130,14 +134,34 @@ class Document(DocumentBase, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class OriginalFile(BaseModel):
+    """A file kept as it arrived, so users can download the original of a template or procedure."""
+
+    filename: str
+    media_type: str
+    data: bytes
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
 class DocumentDraft(DocumentBase):
     """A document as an ingester or a form produces it, before it is stored.
 
     ``key`` names the item inside its source (``lesson-2``, ``faq-3``) so the same
-    item keeps the same id when the file is edited.
+    item keeps the same id when the file is edited. ``original``, when given, is
+    stored as an ``Attachment`` and ``attachment_id`` set to its SHA-256.
     """
 
     key: str = "main"
+    original: OriginalFile | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _attachment_from_original(self) -> DocumentDraft:
+        if self.original is not None:
+            self.attachment_id = self.original.digest
+        return self
 
     def content_hash(self) -> str:
         """SHA-256 over the content fields in a canonical JSON form."""
@@ -160,6 +184,21 @@ class Chunk(SQLModel, table=True):
     position: int
     heading: str = ""
     text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    """An original file, content-addressed (``id`` is its SHA-256), stored in the database.
+
+    In the database rather than the data dir so every app replica serving one
+    PostgreSQL database can hand it out; files are capped by KB_MAX_FILE_BYTES.
+    """
+
+    id: str = Field(primary_key=True, max_length=64)
+    filename: str
+    media_type: str
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class Source(SQLModel, table=True):

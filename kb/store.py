@@ -7,6 +7,7 @@ indexes (vector, lexical) can follow the store by sequence number.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import uuid
@@ -23,7 +24,7 @@ from kb.chunking import ChunkText, chunk_document
 from kb.config import Settings
 from kb.db import make_engine, migrate
 from kb.errors import Conflict, InvalidInput, NotFound
-from kb.models import Change, ChangeOp, Chunk, Document, DocumentDraft, Kind, Source, utcnow
+from kb.models import Attachment, Change, ChangeOp, Chunk, Document, DocumentDraft, Kind, OriginalFile, Source, utcnow
 
 Chunker = Callable[[DocumentDraft], list[ChunkText]]
 
@@ -54,6 +55,7 @@ class Store(Protocol):
     def delete(self, doc_id: str) -> None: ...
     def get(self, doc_id: str) -> Document: ...
     def get_many(self, doc_ids: Sequence[str]) -> list[Document]: ...
+    def get_attachment(self, attachment_id: str) -> Attachment: ...
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> list[Chunk]: ...
     def documents(self, *, kind: Kind | None = None, limit: int | None = None, offset: int = 0) -> list[Document]: ...
     def children(self, doc_id: str) -> list[Document]: ...
@@ -185,8 +187,16 @@ class SqlStore:
             found: list[Document] = []
             ids = list(doc_ids)
             for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-                found.extend(session.exec(select(Document).where(col(Document.id).in_(ids[start:start + 500]))))
+                found.extend(session.exec(select(Document).where(col(Document.id).in_(ids[start : start + 500]))))
             return found
+
+    def get_attachment(self, attachment_id: str) -> Attachment:
+        """An original file by its SHA-256 id."""
+        with Session(self.engine) as session:
+            attachment = session.get(Attachment, attachment_id)
+            if attachment is None:
+                raise NotFound(f"no original file with id {attachment_id!r}")
+            return attachment
 
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> list[Chunk]:
         with Session(self.engine) as session:
@@ -214,7 +224,7 @@ class SqlStore:
             found: list[Chunk] = []
             ids = list(doc_ids)
             for start in range(0, len(ids), 500):
-                query = select(Chunk).where(col(Chunk.document_id).in_(ids[start:start + 500]))
+                query = select(Chunk).where(col(Chunk.document_id).in_(ids[start : start + 500]))
                 found.extend(session.exec(query))
             return sorted(found, key=lambda c: (c.document_id, c.position))
 
@@ -250,6 +260,14 @@ class SqlStore:
             for doc in session.exec(select(Document).order_by(col(Document.id))):
                 record = doc.model_dump(mode="json", exclude={"content_hash"})
                 record["source_hash"] = hashes.get(doc.source_path) if doc.source_path else None
+                if doc.attachment_id:
+                    attachment = session.get(Attachment, doc.attachment_id)
+                    assert attachment is not None  # the foreign key guarantees it
+                    record["original"] = {
+                        "filename": attachment.filename,
+                        "media_type": attachment.media_type,
+                        "data": base64.b64encode(attachment.data).decode("ascii"),
+                    }
                 yield {k: record[k] for k in sorted(record)}
 
     def import_records(self, records: Iterable[dict[str, Any]]) -> WriteResult:
@@ -262,9 +280,12 @@ class SqlStore:
         with Session(self.engine) as session:
             for number, record in enumerate(records, start=1):
                 try:
-                    draft = DocumentDraft.model_validate(record)
+                    original = record.get("original")
+                    if original is not None:
+                        original = OriginalFile(**{**original, "data": base64.b64decode(original["data"])})
+                    draft = DocumentDraft.model_validate({**record, "original": original})
                     doc_id = str(record["id"])
-                except (ValueError, KeyError) as exc:
+                except (ValueError, KeyError, TypeError) as exc:
                     raise InvalidInput(f"record {number}: {exc}") from exc
                 existing = session.get(Document, doc_id)
                 if existing is not None:
@@ -304,6 +325,19 @@ class SqlStore:
             result.unchanged.append(doc_id)
             return
         values = draft.model_dump(exclude={"key"})
+        if draft.original is not None and session.get(Attachment, draft.original.digest) is None:
+            original = draft.original
+            session.add(
+                Attachment(
+                    id=original.digest,
+                    filename=original.filename,
+                    media_type=original.media_type,
+                    size=len(original.data),
+                    data=original.data,
+                )
+            )
+            session.flush()
+        previous_attachment = existing.attachment_id if existing is not None else None
         if existing is None:
             doc = Document(id=doc_id, content_hash=content_hash, **values)
             result.added.append(doc_id)
@@ -325,13 +359,26 @@ class SqlStore:
             for n, chunk in enumerate(self.chunker(draft))
         ]
         session.execute(insert(Chunk), rows)
+        if previous_attachment and previous_attachment != doc.attachment_id:
+            self._drop_unused_attachment(session, previous_attachment)
         session.execute(insert(Change), [{"document_id": doc_id, "op": ChangeOp.upsert, "at": utcnow()}])
 
     def _remove(self, session: Session, doc: Document, result: WriteResult) -> None:
         session.exec(delete(Chunk).where(col(Chunk.document_id) == doc.id))
+        attachment_id = doc.attachment_id
         session.delete(doc)
+        session.flush()
+        if attachment_id:
+            self._drop_unused_attachment(session, attachment_id)
         session.add(Change(document_id=doc.id, op=ChangeOp.delete))
         result.removed.append(doc.id)
+
+    def _drop_unused_attachment(self, session: Session, attachment_id: str) -> None:
+        """Delete an original no document refers to any more (content-addressed, so it may be shared)."""
+        session.flush()
+        in_use = session.exec(select(Document.id).where(Document.attachment_id == attachment_id).limit(1)).first()
+        if in_use is None:
+            session.exec(delete(Attachment).where(col(Attachment.id) == attachment_id))
 
 
 def open_store(settings: Settings) -> SqlStore:

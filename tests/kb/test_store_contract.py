@@ -8,7 +8,7 @@ import pytest
 
 from kb.config import Settings
 from kb.errors import Conflict, InvalidInput, NotFound
-from kb.models import ChangeOp, DocumentDraft, Kind, Status
+from kb.models import ChangeOp, DocumentDraft, Kind, OriginalFile, Status
 from kb.store import SqlStore, document_id, open_store
 
 
@@ -137,3 +137,41 @@ def test_import_is_all_or_nothing(store: SqlStore) -> None:
 def test_get_unknown_id_is_not_found(store: SqlStore) -> None:
     with pytest.raises(NotFound, match="no document"):
         store.get("missing")
+
+
+def template(data: bytes, key: str = "main") -> DocumentDraft:
+    return DocumentDraft(
+        kind=Kind.template,
+        title="Risk register",
+        body="| Risk | Owner |",
+        key=key,
+        original=OriginalFile(filename="risk-register.xlsx", media_type="application/vnd.ms-excel", data=data),
+    )
+
+
+def test_originals_are_kept_shared_and_dropped_when_unused(store: SqlStore) -> None:
+    store.replace_source("/kb/t.xlsx", "h1", [template(b"v1"), template(b"v1", key="copy")])
+    doc = store.get(document_id("/kb/t.xlsx", "main"))
+    attachment = store.get_attachment(doc.attachment_id or "")
+    assert (attachment.data, attachment.filename, attachment.size) == (b"v1", "risk-register.xlsx", 2)
+    old = attachment.id
+    store.replace_source("/kb/t.xlsx", "h2", [template(b"v2"), template(b"v1", key="copy")])
+    assert store.get_attachment(old).data == b"v1"  # still used by "copy"
+    store.replace_source("/kb/t.xlsx", "h3", [template(b"v2")])
+    with pytest.raises(NotFound):
+        store.get_attachment(old)
+    new = store.get(document_id("/kb/t.xlsx", "main")).attachment_id or ""
+    store.remove_source("/kb/t.xlsx")
+    with pytest.raises(NotFound):
+        store.get_attachment(new)
+
+
+def test_originals_survive_export_and_import(store: SqlStore, tmp_path: Path) -> None:
+    store.replace_source("/kb/t.xlsx", "h1", [template(b"\x00\x01binary")])
+    records = list(store.export_records())
+    target = open_store(Settings(data_dir=tmp_path / "other"))
+    target.import_records(records)
+    doc = target.get(document_id("/kb/t.xlsx", "main"))
+    assert target.get_attachment(doc.attachment_id or "").data == b"\x00\x01binary"
+    assert list(target.export_records()) == records
+    target.close()

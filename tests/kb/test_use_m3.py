@@ -117,6 +117,23 @@ def test_batching_and_threads_do_not_change_vectors(embedder: UseM3Embedder) -> 
 
 
 @pytest.mark.slow
+def test_blas_threads_restored_after_concurrent_calls(embedder: UseM3Embedder) -> None:
+    """Calls hold BLAS at one thread; overlapping calls from request threads must still restore it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(embedder.embed_query, TEXTS[:12]))
+        list(pool.map(lambda t: embedder.embed_documents([t, t]), TEXTS[:6]))
+    assert blas_threads() == before
+
+
+@pytest.mark.slow
 def test_similar_texts_score_higher(embedder: UseM3Embedder) -> None:
     query = embedder.embed_query("車を停める場所はありますか")
     docs = embedder.embed_documents(

@@ -5,8 +5,11 @@ Usage (from the repository root)::
     python bench/lexical_eval.py                       # chosen config on every set
     python bench/lexical_eval.py --sweep ja            # Japanese analyzer/BM25 sweep on ja_localgovfaq
     python bench/lexical_eval.py --sweep en            # English options on the English sets
-    python bench/lexical_eval.py --sweep engine        # bm25s vs this index, same tokens
+    python bench/lexical_eval.py --sweep engine        # bm25s vs this index, same tokens (pip install bm25s)
     python bench/lexical_eval.py --scale 100000        # build/latency/memory at 100k chunks
+    python bench/lexical_eval.py --scale 100000 --full-analysis --bm25s   # every replica analysed; bm25s too
+    python bench/lexical_eval.py --scale 100000 --scale-set en_stackfaq   # English chunks
+    python bench/lexical_eval.py --max-queries 2000    # subsample big query sets (seed 0)
 
 Metrics at 10: nDCG (gain 2^grade − 1, ideal from all judged documents,
 Elasticsearch rank-eval style), Recall (relevant retrieved / all relevant,
@@ -348,14 +351,15 @@ def scale(es: EvalSet, n: int, with_bm25s: bool, full_analysis: bool) -> None:
             "import sys, pathlib; sys.path.insert(0, sys.argv[2]); from kb.lexical import Bm25Index\n"
             "def rss():\n"
             "    return int([x for x in open('/proc/self/status') if x.startswith('VmRSS')][0].split()[1]) / 1024\n"
-            "r0 = rss(); ix = Bm25Index.load(pathlib.Path(sys.argv[1])); ix.search('test', 10)\n"
-            "print(f'{rss() - r0:.0f}')"
+            "base = Bm25Index(); base.add([(1, '辞書を読み込む')]); base.search('辞書', 1)\n"
+            "r0 = rss(); ix = Bm25Index.load(pathlib.Path(sys.argv[1])); ix.search('予算の管理', 10)\n"
+            "print(f'{rss() - r0:.0f} MiB (+{r0:.0f} MiB for Python, numpy and the Sudachi dictionary)')"
         )
         root = str(Path(__file__).resolve().parents[1])
         out = subprocess.run(
             [sys.executable, "-c", code, str(Path(tmp) / "bm25"), root], capture_output=True, text=True
         )
-        print(f"memory: a fresh process grows by {out.stdout.strip() or out.stderr[-200:]} MiB loading it (RSS)")
+        print(f"memory: loading it grows a fresh process by {out.stdout.strip() or out.stderr[-300:]} (RSS)")
     if with_bm25s:
         import bm25s
 

@@ -5,25 +5,30 @@ One analyzer serves Japanese, English and text that mixes them:
 1. **Normalise** (:func:`normalize`): Unicode NFKC then case folding, so
    ``ＡＢＣ１２３`` → ``abc123`` and half-width ``ｶﾞｲﾄﾞ`` → ``ガイド``.
 2. **Split by script**: maximal runs of kana/kanji go to the Japanese path,
-   runs of other letters/digits to the word path. Text with no kana/kanji never
-   touches the morphological analyser.
-3. **Japanese path**: SudachiPy morphemes (split mode B), keeping the
-   dictionary's *normalised form* so spelling variants fold together
-   (ベンダ/ベンダー, 申込/申込み/申し込み, サーバ/サーバー), dropping
-   particles, auxiliary verbs, punctuation and whitespace (助詞, 助動詞,
-   補助記号, 空白).
-4. **Word path**: Unicode word runs, lower-cased, possessive ``'s`` and a
-   small English stopword list dropped, no stemming.
-5. **Character bigrams** (:meth:`Analyzer.bigrams`) of every kana/kanji run:
-   the index keeps them as a second, low-weight field, so a Japanese query
-   that shares characters with a document always matches it even where the
-   morphological tokens differ.
+   runs of other letters/digits to the word path, so an English word gets the
+   same term inside Japanese text as in an English one. Text without
+   kana/kanji never touches the morphological analyser.
+3. **Japanese path**: SudachiPy morphemes in split mode A (short units),
+   keeping the dictionary's *normalised form* so spelling variants fold
+   together (ベンダ/ベンダー, 申込/申込み/申し込み, サーバ/サーバー), dropping
+   particles, auxiliary verbs, symbols, whitespace and a few other function
+   words (:data:`DEFAULT_DROP_POS`). Input is cut into pieces well under
+   Sudachi's ~49 KB limit, so any length works.
+4. **Word path**: Unicode word runs, possessive ``'s`` removed, Lucene's 33
+   English stopwords dropped, Snowball (Porter 2) stemming via PyStemmer.
+5. **Character bigrams** of kanji/katakana runs (:func:`bigrams`), and
+   separately the bigrams that contain hiragana (``Terms.kana_grams``): the
+   index scores the first as a low-weight second field and searches the
+   second only when nothing else matched, so a Japanese query that shares
+   characters with a document finds it even where the morphemes differ.
 
-The constants were chosen by ``bench/lexical_eval.py`` (see the docstring of
-:class:`AnalyzerConfig` and of ``kb.lexical.Bm25Index`` for the numbers).
+Every default was chosen by measurement (``bench/lexical_eval.py``): see
+:class:`AnalyzerConfig`, and ``kb.lexical.Bm25Index`` for BM25 and bigrams.
 
-Thread safety: a Sudachi tokenizer must not be used by two threads at once,
-so each thread gets its own tokenizer over one shared dictionary.
+Speed: ~0.45–0.5M chars/s for Japanese on one thread (Sudachi alone
+~0.85M), ~4M chars/s for English. Thread safety: a Sudachi tokenizer (and a
+PyStemmer stemmer) must not be shared by threads, so each thread gets its
+own, over one shared dictionary.
 """
 
 from __future__ import annotations
@@ -121,25 +126,39 @@ class Terms(NamedTuple):
 class AnalyzerConfig:
     """Options of the analyzer; the defaults are the measured best.
 
-    Measured with ``bench/lexical_eval.py`` (BM25 k1=1.2, b=0.75 unless
-    noted; nDCG@10 with gain 2^grade−1) on ``ja_localgovfaq`` (749 queries):
+    nDCG@10 (gain 2^grade−1) on ``ja_localgovfaq`` (1 786 FAQ entries, 749
+    real queries), each row changing one option of the default (BM25 k1=1.5,
+    b=0.75, kanji/katakana bigrams ×0.25); Elasticsearch BM25 + Kuromoji
+    scores 0.494 there:
 
-    - split mode: A 0.4991, **B 0.5023**, C 0.4941 (normalized form,
-      basic POS filter, bigrams at weight 0.25)
-    - form: surface 0.4986, dictionary 0.5005, **normalized 0.5023**
-    - POS filter: none 0.4869, **basic (助詞 助動詞 補助記号 空白) 0.5023**,
-      extended (+ 非自立可能 verbs/adjectives, 代名詞, 接続詞, 感動詞) 0.5008
-    - English: stopwords help on all three English sets; stemming (plural or
-      Snowball) loses on the two FAQ sets: see ``bench`` output in the report.
+    - ``split_mode``: **A 0.5285**, B 0.5114, C 0.4695; C plus its A splits
+      0.5140, B plus A 0.5161
+    - ``form``: **normalized 0.5285**, dictionary 0.5067, surface 0.5081
+    - ``drop_pos``: keep all 0.4951, only 助詞/助動詞/補助記号/空白 0.5204,
+      **default 0.5285**, + 接頭辞/接尾辞 0.5247, + 名詞,数詞 0.5291 (noise)
+    - ``bigram_hiragana`` (bigrams of whole kana/kanji runs in the scored
+      field): True 0.5128, **False 0.5285**
+
+    English, nDCG@10 on en_stackfaq / en_covidqa_faq / en_llis_title2lesson:
+
+    - **default (Lucene stopwords, Snowball)**: 0.7338 / 0.6604 / 0.8026
+    - ``stopwords`` none 0.7271 / 0.6606 / 0.8006; extended list (adds
+      question words and pronouns) 0.7321 / 0.6478 / 0.8033
+    - ``stemmer`` none 0.6731 / 0.6524 / 0.7878; plural-only 0.7028 / 0.6658 / 0.8002
     """
 
     split_mode: SplitModeName = "A"
+    """Sudachi split mode: A short units, B middle, C named entities and compounds."""
     form: FormName = "normalized"
+    """Which form of a morpheme is the term."""
     drop_pos: tuple[str, ...] = DEFAULT_DROP_POS
     stopwords: frozenset[str] = LUCENE_STOPWORDS
     stemmer: StemmerName = "snowball"
+    """English stemming: none, plural-only (S-stemmer) or Snowball English (PyStemmer)."""
     expand_a: bool = False
+    """With split mode B or C, also emit each morpheme's mode-A parts."""
     bigram_hiragana: bool = False
+    """Score bigrams of whole kana/kanji runs (True) instead of kanji/katakana runs."""
 
 
 def _group_spans(text: str) -> Iterator[tuple[int, int]]:

@@ -25,6 +25,7 @@ Layout, chosen so that adding, removing and querying all stay cheap at 100k+ row
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -149,6 +150,7 @@ class Field:
         self._impact_key: tuple[float, float, float] | None = None  # (k1, b, reference avglen)
         self._norm: F32 | None = None  # per row k1·(1 − b + b·len/ref), for the tail
         self._norm_rows = -1
+        self._lock = threading.Lock()
 
     # -- building --------------------------------------------------------------
 
@@ -290,41 +292,44 @@ class Field:
         """``(rows, weight × BM25 term score)`` for every posting of ``term_ids`` (rows repeat)."""
         if not term_ids or weight <= 0:
             return _EMPTY_ROWS, _EMPTY_SCORES
-        norm = self._ensure_impacts(k1, b)
         n = self.lengths.size
         ids = np.asarray(term_ids, dtype=np.int64)
         df = self.df.view()[ids]
-        idf = (np.log1p((n - df + 0.5) / (df + 0.5)) * (weight * (k1 + 1.0))).tolist()
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)) * (weight * (k1 + 1.0))
         parts_rows: list[npt.NDArray[np.int32]] = []
         parts_imp: list[F32] = []
         counts: list[int] = []
         weights: list[float] = []
-        for seg in self.segments:
+        with self._lock:  # impacts and the scratch table are shared by concurrent searches
+            norm = self._ensure_impacts(k1, b)
+            segments = list(self.segments)
+            if self.tail_rows.size:
+                if len(self._weights) < len(self.vocab):
+                    self._weights = np.zeros(max(len(self.vocab), 2 * len(self._weights)), dtype=np.float64)
+                self._weights[ids] = idf
+                t_terms = self.tail_terms.view()
+                w_all = self._weights[t_terms]
+                self._weights[ids] = 0.0
+                hit = np.flatnonzero(w_all)
+                if len(hit):
+                    rows = self.tail_rows.view()[hit]
+                    tf = self.tail_tfs.view()[hit].astype(np.float64)
+                    parts_rows.append(rows)
+                    parts_imp.append((w_all[hit] * tf / (tf + norm[rows])).astype(np.float32))
+                    counts.append(len(hit))
+                    weights.append(1.0)
+        for seg in segments:
             indptr = seg.indptr
-            for tid, w in zip(term_ids, idf, strict=True):
+            impacts = seg.impacts
+            for tid, w in zip(term_ids, idf.tolist(), strict=True):
                 if tid >= seg.n_terms:
                     continue
                 s, e = int(indptr[tid]), int(indptr[tid + 1])
                 if e > s:
                     parts_rows.append(seg.rows[s:e])
-                    parts_imp.append(seg.impacts[s:e])
+                    parts_imp.append(impacts[s:e])
                     counts.append(e - s)
                     weights.append(w)
-        if self.tail_rows.size:
-            if len(self._weights) < len(self.vocab):
-                self._weights = np.zeros(max(len(self.vocab), 2 * len(self._weights)), dtype=np.float64)
-            self._weights[ids] = idf
-            t_terms = self.tail_terms.view()
-            w_all = self._weights[t_terms]
-            self._weights[ids] = 0.0
-            hit = np.flatnonzero(w_all)
-            if len(hit):
-                rows = self.tail_rows.view()[hit]
-                tf = self.tail_tfs.view()[hit].astype(np.float64)
-                parts_rows.append(rows)
-                parts_imp.append((w_all[hit] * tf / (tf + norm[rows])).astype(np.float32))
-                counts.append(len(hit))
-                weights.append(1.0)
         if not parts_rows:
             return _EMPTY_ROWS, _EMPTY_SCORES
         rows_all: I64 = np.concatenate(parts_rows).astype(np.int64)

@@ -1,20 +1,23 @@
 """``Bm25Index``: incremental BM25 over the Japanese/English analyzer.
 
-Two fields per chunk, scored together::
+Three fields per chunk (see :class:`kb.analysis.Terms`)::
 
-    score = BM25(words) + bigram_weight × BM25(character bigrams)
+    score    = BM25(words) + bigram_weight × BM25(kanji/katakana bigrams)
+    fallback = BM25(bigrams with hiragana), only when fewer than k chunks scored
 
-The word field holds the analyzer's terms (Sudachi normalised forms for
-Japanese, lower-cased words for English); the bigram field holds character
-bigrams of the kana/kanji runs. The bigram field is what makes a Japanese
-query that shares characters with a chunk always find it, even when the
-morphological tokens differ (an unknown compound split differently, a typo).
+Words are the analyzer's terms (Sudachi normalised forms for Japanese,
+stemmed words for English). The bigram field catches what segmentation
+misses (a compound split differently in query and chunk, an unknown word);
+the fallback field makes a Japanese query that shares any character bigram
+with a chunk find it, even a query of hiragana only. Fallback hits are
+ranked below every primary hit.
 
-Engine: a small hand-written sparse BM25 (numpy; see ``_field.py``) rather
-than ``bm25s``: ``bm25s`` has no add or remove (any change is a full
-re-index of every chunk), while this one adds, replaces and removes by id in
-time proportional to the change, at equal ranking quality (the same Lucene
-BM25 formula) and within the latency bar (see :class:`Bm25Index`).
+Engine: a small hand-written sparse BM25 in numpy (``_field.py``), chosen by
+measurement over ``bm25s``: ``bm25s`` cannot add or remove documents (any
+change re-indexes every chunk: 5–7 s at 100k chunks even with tokens given),
+scores the same (Lucene BM25; nDCG@10 0.5169 vs 0.5175 here on
+ja_localgovfaq with identical word tokens) and answered one query at a time
+slower (p50 3.8 ms vs 0.5 ms at 100k chunks, words only).
 """
 
 from __future__ import annotations
@@ -44,20 +47,38 @@ COMPACT_DEAD_SHARE = 0.2
 class Bm25Index:
     """Incremental BM25 index of chunks keyed by int64 id.
 
-    Defaults are the measured best on ``ja_localgovfaq`` (1 786 FAQ entries,
-    749 real queries; nDCG@10 with gain 2^grade−1, ``bench/lexical_eval.py``):
+    Defaults are the measured best (``bench/lexical_eval.py``; nDCG@10, gain
+    2^grade−1, on ``ja_localgovfaq``: 1 786 FAQ entries, 749 real queries,
+    where Elasticsearch BM25 + Kuromoji scores 0.494 and character-bigram
+    BM25 0.374):
 
-    - ``k1=1.2, b=0.75``: nDCG@10 0.5023 (grid k1 ∈ {0.9, 1.2, 1.5, 2.0} ×
-      b ∈ {0.5, 0.75, 0.9}: all within ±0.01; 1.2/0.75 is best or tied and is
-      the textbook default, so it also stays good on the English sets).
-    - ``bigram_weight=0.25``: words only 0.4898, +bigrams ×0.25 0.5023,
-      ×0.5 0.4995, ×1.0 0.4889; bigrams alone 0.374. Published anchor:
-      Elasticsearch BM25 + Kuromoji 0.494.
-    - latency at 100 000 chunks (one thread): see ``bench/lexical_eval.py
-      --scale 100000``; p50 ≈ 2 ms, p99 ≈ 7 ms for Japanese FAQ queries.
+    - chosen: **nDCG@10 0.5285, Recall@10 0.6306, MRR@10 0.5717**.
+    - ``k1=1.5, b=0.75``: grid k1 ∈ {0.9, 1.2, 1.5, 2.0} × b ∈ {0.5, 0.75,
+      0.9} spans 0.5211–0.5285, 1.5/0.75 best; on the English sets 1.5 is
+      within 0.005 of the best k1 (2.0 on the two FAQ sets).
+    - ``bigram_weight=0.25``: ×0 0.5175, ×0.1 0.5215, ×0.25 0.5285, ×0.5
+      0.5290, ×1 0.5151; kanji/katakana bigrams alone 0.4790, bigrams of
+      whole kana/kanji runs alone 0.3813 (the published floor is 0.374).
+    - ``fallback``: hiragana bigrams only when < k chunks scored; costs
+      ~35% of the index memory, never changes the top of a ranking that
+      had k primary hits.
+    - ``prune_df_words=0.5, prune_df_grams=0.2, prune_min_rows=20_000``:
+      from 20k chunks on, a query skips terms found in more than half of
+      the chunks (bigrams: a fifth) unless nothing else is left; they own
+      the longest postings and barely move a ranking (forced on for the
+      small eval sets: ja_localgovfaq 0.5275, ja_jsquad 0.9400 unchanged,
+      en_stackfaq +0.0004, en_llis unchanged, en_covidqa_faq −0.0095).
 
-    Not thread-safe for writes; concurrent ``search`` calls are safe only
-    while no write runs (guard with a readers-writer lock in the service).
+    At 100 000 chunks (ja_localgovfaq replicated 56×, 41M characters, one
+    thread, a 2-core machine shared with other jobs): query p50 ≈ 0.9–1.0 ms,
+    p90 ≈ 1.4–1.8 ms, p99 ≈ 2.2–6 ms (the spread is the other load); build
+    148 s of which ~85 s Sudachi analysis and ~10–14 s indexing; ~290 MiB of
+    RAM once loaded (the hiragana fallback field is ~35% of it), 145 MiB on
+    disk, save 0.3 s, load 0.4 s.
+
+    Thread safety: concurrent ``search``/``explain_terms`` calls are safe;
+    ``add``, ``remove``, ``compact`` and ``save`` need exclusive access (a
+    readers-writer lock in the service).
     """
 
     def __init__(
@@ -196,9 +217,13 @@ class Bm25Index:
         return scores
 
     def _primary(self, terms: Terms) -> tuple[tuple[Field, list[str], float, float], ...]:
+        # bigrams inside a query word the index knows add nothing the word does not: skipping
+        # them cuts the postings read by ~35% at equal quality (bench: 0.5265 vs 0.5267)
+        known = [w for w in terms.words if len(w) > 1 and w in self._words.vocab]
+        grams = [g for g in terms.grams if not any(g in w for w in known)]
         return (
             (self._words, terms.words, 1.0, self.prune_df_words),
-            (self._bigrams, terms.grams, self.bigram_weight, self.prune_df_grams),
+            (self._bigrams, grams, self.bigram_weight, self.prune_df_grams),
         )
 
     def scores(self, query: str) -> F64:

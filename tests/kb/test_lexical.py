@@ -1,0 +1,206 @@
+"""BM25 index: search, Japanese fallback, add/remove/replace, filters, persistence, segments."""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from kb.lexical import Bm25Index, _field
+
+DOCS: list[tuple[int, str]] = [
+    (1, "ベンダーの選定方法と評価基準"),
+    (2, "予算管理とコストの見積もり"),
+    (3, "Vendor selection process and criteria"),
+    (4, "ＰＭＯの役割と体制"),
+    (5, "国民健康保険料の納付について"),
+    (6, "会議の議事録はやまだたろうが作成します"),
+]
+
+
+@pytest.fixture
+def index() -> Bm25Index:
+    ix = Bm25Index()
+    ix.add(DOCS)
+    return ix
+
+
+def ids(hits: list[tuple[int, float]]) -> list[int]:
+    return [i for i, _ in hits]
+
+
+def test_search_ranks_best_first(index: Bm25Index) -> None:
+    hits = index.search("ベンダー選定", 10)
+    assert hits[0][0] == 1
+    assert all(a[1] >= b[1] for a, b in itertools.pairwise(hits))
+
+
+def test_spelling_variant_and_width_match(index: Bm25Index) -> None:
+    assert ids(index.search("ベンダ", 1)) == [1]  # ベンダ finds ベンダー
+    assert ids(index.search("pmo", 1)) == [4]  # pmo finds ＰＭＯ
+    assert ids(index.search("ＶＥＮＤＯＲＳ", 1)) == [3]  # width, case and plural
+
+
+def test_mixed_query(index: Bm25Index) -> None:
+    assert set(ids(index.search("PMOの予算", 10))) >= {2, 4}
+
+
+@pytest.mark.parametrize("query", ["健康保", "康保", "険料", "料の", "の納", "だた", "ろうが", "議事"])
+def test_japanese_query_sharing_characters_always_finds_the_document(index: Bm25Index, query: str) -> None:
+    """Substrings that are not words of the document still find it (bigrams, then kana bigrams)."""
+    expected = 5 if query in "国民健康保険料の納付について" else 6
+    assert expected in ids(index.search(query, 10))
+
+
+def test_fallback_hits_rank_below_primary_hits(index: Bm25Index) -> None:
+    hits = index.search("ろうが予算", 10)
+    assert ids(hits)[0] == 2  # 予算 is a word of doc 2
+    assert 6 in ids(hits)  # doc 6 only shares the kana bigram ろう/うが
+    assert hits[0][1] > dict(hits)[6]
+
+
+def test_no_match_and_degenerate_queries(index: Bm25Index) -> None:
+    assert index.search("zzz unknownword", 10) == []
+    assert index.search("", 10) == []
+    assert index.search("。、", 10) == []
+    assert index.search("予算", 0) == []
+    assert Bm25Index().search("予算", 10) == []
+
+
+def test_len_and_ids(index: Bm25Index) -> None:
+    assert len(index) == 6
+    assert index.ids == [1, 2, 3, 4, 5, 6]
+    assert 3 in index and 99 not in index
+
+
+def test_remove(index: Bm25Index) -> None:
+    index.remove([1, 99])  # unknown ids are ignored
+    assert 1 not in ids(index.search("ベンダー", 10))
+    assert len(index) == 5
+    assert index.ids == [2, 3, 4, 5, 6]
+
+
+def test_re_adding_an_id_replaces_it(index: Bm25Index) -> None:
+    index.add([(2, "リスク管理計画")])
+    assert len(index) == 6
+    assert 2 not in ids(index.search("予算", 10))
+    assert ids(index.search("リスク", 10)) == [2]
+    # within one batch the last text of an id wins
+    index.add([(7, "一つ目"), (7, "品質保証")])
+    assert ids(index.search("品質", 10)) == [7]
+    assert index.search("一つ目", 10) == []
+
+
+def test_allowed_filter(index: Bm25Index) -> None:
+    everything = ids(index.search("管理 ベンダー 予算 pmo", 10))
+    assert len(everything) >= 3
+    allowed = {everything[-1], 4}
+    filtered = index.search("管理 ベンダー 予算 pmo", 10, allowed=allowed.__contains__)
+    assert set(ids(filtered)) == allowed
+    assert index.search("管理 ベンダー 予算 pmo", 10, allowed=lambda _: False) == []
+
+
+def test_allowed_filter_with_many_rejections() -> None:
+    ix = Bm25Index()
+    ix.add([(i, f"予算 {'管理 ' * (i % 7)}") for i in range(500)])
+    hits = ix.search("予算 管理", 5, allowed=lambda i: i % 100 == 3)
+    assert ids(hits) and all(i % 100 == 3 for i in ids(hits))
+    assert len(hits) == 5
+
+
+def test_explain_terms(index: Bm25Index) -> None:
+    assert index.explain_terms("ベンダ選定の基準", DOCS[0][1]) == ["ベンダー", "選定", "基準"]
+    assert index.explain_terms("vendors", DOCS[2][1]) == ["vendor"]
+    # a kanji bigram that no matched word covers
+    assert index.explain_terms("健康保", DOCS[4][1]) == ["健康", "康保"]
+    assert index.explain_terms("だた", DOCS[5][1]) == ["だた"]
+    assert index.explain_terms("予算", DOCS[0][1]) == []
+
+
+def test_save_and_load_round_trip(index: Bm25Index, tmp_path: Path) -> None:
+    index.remove([3])
+    target = tmp_path / "bm25"
+    index.save(target)
+    loaded = Bm25Index.load(target)
+    assert loaded.ids == index.ids and len(loaded) == 5
+    for query in ("ベンダー選定", "予算", "だた", "pmo", "健康保"):
+        assert loaded.search(query, 10) == index.search(query, 10)
+    # the loaded index keeps working incrementally
+    loaded.add([(8, "調達ベンダーの契約")])
+    assert 8 in ids(loaded.search("ベンダー", 10))
+    # saving again replaces the directory atomically, leaving no temporary siblings
+    loaded.save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm25"]
+    assert 8 in ids(Bm25Index.load(target).search("ベンダー", 10))
+
+
+def test_save_keeps_options(tmp_path: Path) -> None:
+    ix = Bm25Index(k1=1.1, b=0.6, bigram_weight=0.5)
+    ix.add(DOCS)
+    ix.save(tmp_path / "i")
+    loaded = Bm25Index.load(tmp_path / "i")
+    assert (loaded.k1, loaded.b, loaded.bigram_weight) == (1.1, 0.6, 0.5)
+    assert loaded.analyzer_config == ix.analyzer_config
+
+
+def test_load_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        Bm25Index.load(tmp_path / "nothing")
+
+
+def test_incremental_build_equals_bulk_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many small adds (tail sealed into segments, segments merged) score like one bulk add."""
+    texts = [
+        (i, f"{['予算', 'ベンダー', 'リスク', '品質'][i % 4]}の管理 第{i}回 review notes {i % 3}") for i in range(120)
+    ]
+    bulk = Bm25Index()
+    bulk.add(texts)
+    monkeypatch.setattr(_field, "TAIL_LIMIT", 8)
+    small = Bm25Index()
+    for start in range(0, len(texts), 3):
+        small.add(texts[start : start + 3])
+        if start % 30 == 0:
+            small.search("予算", 5)  # queries in between: impacts computed, then more rows added
+    assert len(small._words.segments) > 1
+    for query in ("予算の管理", "ベンダー review", "第7回", "notes 2"):
+        got = small.search(query, 20)
+        want = bulk.search(query, 20)
+        assert ids(got) == ids(want)
+        assert [round(s, 3) for _, s in got] == pytest.approx([round(s, 3) for _, s in want], rel=0.03)
+
+
+def test_removals_trigger_compaction_and_keep_results_right() -> None:
+    ix = Bm25Index()
+    ix.add([(i, f"文書{i} 予算" if i % 2 else f"文書{i} リスク") for i in range(100)])
+    ix.remove(range(0, 60))
+    assert ix._dead == 0  # compacted once a fifth of the rows were dead
+    assert len(ix) == 40 and ix.ids == list(range(60, 100))
+    hits = ix.search("予算", 100)
+    assert sorted(ids(hits)) == [i for i in range(60, 100) if i % 2]
+    ix.add([(5, "予算 予算 予算")])
+    assert ids(ix.search("予算", 1)) == [5]
+
+
+def test_common_term_pruning_keeps_rare_terms_and_never_empties_a_query() -> None:
+    ix = Bm25Index(prune_min_rows=0)
+    ix.add([(i, "共通 語" + (" 希少" if i == 3 else "")) for i in range(10)])
+    assert ids(ix.search("共通 希少", 10)) == [3]  # 共通 is in every row: pruned
+    assert len(ix.search("共通", 10)) == 10  # but a query of only common terms still matches
+
+
+def test_invalid_options() -> None:
+    with pytest.raises(ValueError):
+        Bm25Index(b=1.5)
+
+
+def test_concurrent_searches_agree_with_sequential_ones() -> None:
+    ix = Bm25Index()
+    ix.add([(i, f"{['予算', 'ベンダー', 'リスク'][i % 3]}の管理 案件{i}") for i in range(300)])
+    ix.add([(1000, "追加のベンダー契約")])  # stays in the doc-major tail
+    queries = ["予算の管理", "ベンダー契約", "リスク", "案件7", "管理"] * 20
+    expected = [ix.search(q, 10) for q in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda q: ix.search(q, 10), queries))
+    assert got == expected

@@ -419,7 +419,7 @@ class Analyzer:
             while pos >= 0:
                 spans.append((starts[pos], ends[pos + len(term) - 1]))
                 pos = norm.find(term, pos + 1)
-        return _merge(spans)
+        return merge_spans(spans)
 
 
 def _identity(word: str) -> str:
@@ -456,7 +456,8 @@ def _kana_bigrams(norm: str) -> list[str]:
     return out
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort spans and merge those that overlap or touch."""
     spans.sort()
     merged: list[tuple[int, int]] = []
     for s, e in spans:

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kb.analysis import match_spans
 from kb.fusion import RRF_K, relative_score_fusion, rrf
 from kb.indexer import DocInfo, Indexer
 from kb.snippets import Segment, snippet
@@ -192,6 +191,7 @@ class Searcher:
     def _hits(
         self, query: str, page: list[tuple[str, float]], lexical: _Leg, dense: _Leg, docs: dict[str, DocInfo]
     ) -> list[Hit]:
+        query_terms = self.indexer.lexical.analyzer.analyze(query)
         chosen = {doc_id: (lexical.best.get(doc_id) or dense.best[doc_id])[0] for doc_id, _ in page}
         chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
         hits: list[Hit] = []
@@ -200,8 +200,7 @@ class Searcher:
             doc = docs.get(doc_id)
             if chunk is None or doc is None:
                 continue  # deleted since the indexes last caught up
-            terms = self.indexer.lexical.explain_terms(query, chunk.text)
-            spans = match_spans(chunk.text, terms)
+            terms, spans = self.indexer.lexical.explain(query_terms, chunk.text)
             lex, den = lexical.best.get(doc_id), dense.best.get(doc_id)
             explanation = Explanation(
                 lexical_rank=lexical.rank(doc_id),

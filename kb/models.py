@@ -223,3 +223,27 @@ class Change(SQLModel, table=True):
     document_id: str = Field(index=True, max_length=64)
     op: ChangeOp = Field(sa_column=Column(EnumText(ChangeOp), nullable=False))
     at: dt.datetime = Field(default_factory=utcnow)
+
+
+class SearchEvent(SQLModel, table=True):
+    """One search as a user ran it, so the PMO sees what people look for and do not find."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    results: int
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+
+
+class Feedback(SQLModel, table=True):
+    """A reader's verdict on one result for one query: helpful or not."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    document_id: str = Field(index=True, max_length=64)
+    helpful: bool
+    at: dt.datetime = Field(default_factory=utcnow)

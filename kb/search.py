@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -99,6 +100,9 @@ class Hit:
     explanation: Explanation
 
 
+FACETS = ("kind", "project", "phase", "tags", "language", "status")
+
+
 @dataclass
 class SearchResult:
     query: str
@@ -107,6 +111,8 @@ class SearchResult:
     total: int  # documents found by either leg (after filters)
     took_ms: float
     filters: Filters = field(default_factory=Filters)
+    # facet → value → documents among all results (not just this page), most frequent first
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -177,7 +183,8 @@ class Searcher:
         fused = self._fuse(mode, lexical, dense)
         page = fused[offset : offset + limit]
         hits = self._hits(query, page, lexical, dense, docs)
-        return SearchResult(query, mode, hits, len(fused), (time.perf_counter() - started) * 1000, filters)
+        facets = facet_counts([docs[d] for d, _ in fused if d in docs])
+        return SearchResult(query, mode, hits, len(fused), (time.perf_counter() - started) * 1000, filters, facets)
 
     def _fuse(self, mode: Mode, lexical: _Leg, dense: _Leg) -> list[tuple[str, float]]:
         if mode == "lexical":
@@ -214,3 +221,16 @@ class Searcher:
                 Hit(doc, fused_score, int(chunk.id or 0), chunk.heading, snippet(chunk.text, spans), explanation)
             )
         return hits
+
+
+def facet_counts(docs: list[DocInfo]) -> dict[str, list[tuple[str, int]]]:
+    """Counts per facet value over ``docs``; tags count once per document."""
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for doc in docs:
+        for name in FACETS:
+            value = getattr(doc, name)
+            if isinstance(value, list):
+                counts[name].update(set(value))
+            elif value:
+                counts[name][str(value)] += 1
+    return {name: sorted(c.items(), key=lambda item: (-item[1], item[0])) for name, c in counts.items()}

@@ -17,14 +17,27 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter
-from sqlalchemy import Engine, func, insert
+from sqlalchemy import Engine, case, func, insert
 from sqlmodel import Session, col, delete, select
 
 from kb.chunking import ChunkText, chunk_document
 from kb.config import Settings
 from kb.db import make_engine, migrate
 from kb.errors import Conflict, InvalidInput, NotFound
-from kb.models import Attachment, Change, ChangeOp, Chunk, Document, DocumentDraft, Kind, OriginalFile, Source, utcnow
+from kb.models import (
+    Attachment,
+    Change,
+    ChangeOp,
+    Chunk,
+    Document,
+    DocumentDraft,
+    Feedback,
+    Kind,
+    OriginalFile,
+    SearchEvent,
+    Source,
+    utcnow,
+)
 
 Chunker = Callable[[DocumentDraft], list[ChunkText]]
 
@@ -41,6 +54,17 @@ class WriteResult:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
+
+
+@dataclass
+class SearchReport:
+    """What people searched for: totals, the most frequent queries, those that found nothing, feedback."""
+
+    searches: int
+    zero_result_searches: int
+    top_queries: list[tuple[str, int]]
+    zero_result_queries: list[tuple[str, int]]
+    feedback: list[tuple[str, int, int]]  # document id, helpful, not helpful
 
 
 class Store(Protocol):
@@ -64,6 +88,9 @@ class Store(Protocol):
     def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]: ...
     def last_seq(self) -> int: ...
     def export_records(self) -> Iterator[dict[str, Any]]: ...
+    def record_search(self, query: str, filters: dict[str, Any], results: int) -> None: ...
+    def record_feedback(self, query: str, document_id: str, helpful: bool) -> None: ...
+    def search_report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport: ...
     def import_records(self, records: Iterable[dict[str, Any]]) -> WriteResult: ...
 
 
@@ -245,6 +272,56 @@ class SqlStore:
     def last_seq(self) -> int:
         with Session(self.engine) as session:
             return session.exec(select(func.max(Change.seq))).one() or 0
+
+    # -- search analytics --------------------------------------------------
+
+    def record_search(self, query: str, filters: dict[str, Any], results: int) -> None:
+        """Log one search (queries are kept as typed, trimmed; at most 500 characters)."""
+        with Session(self.engine) as session:
+            session.add(SearchEvent(query=query.strip()[:500], filters=filters, results=results))
+            session.commit()
+
+    def record_feedback(self, query: str, document_id: str, helpful: bool) -> None:
+        with Session(self.engine) as session:
+            if session.get(Document, document_id) is None:
+                raise NotFound(f"no document with id {document_id!r}")
+            session.add(Feedback(query=query.strip()[:500], document_id=document_id, helpful=helpful))
+            session.commit()
+
+    def search_report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport:
+        with Session(self.engine) as session:
+            events = select(SearchEvent)
+            if since is not None:
+                events = events.where(col(SearchEvent.at) >= since)
+            sub = events.subquery()
+            total = session.exec(select(func.count()).select_from(sub)).one()
+            zero = session.exec(select(func.count()).select_from(sub).where(sub.c.results == 0)).one()
+            count = func.count().label("n")
+            top = session.exec(
+                select(sub.c.query, count).group_by(sub.c.query).order_by(count.desc(), sub.c.query).limit(limit)
+            ).all()
+            missing = session.exec(
+                select(sub.c.query, count)
+                .where(sub.c.results == 0)
+                .group_by(sub.c.query)
+                .order_by(count.desc(), sub.c.query)
+                .limit(limit)
+            ).all()
+            helpful = func.sum(case((col(Feedback.helpful), 1), else_=0))
+            unhelpful = func.sum(case((col(Feedback.helpful), 0), else_=1))
+            feedback = session.exec(
+                select(Feedback.document_id, helpful, unhelpful)
+                .group_by(col(Feedback.document_id))
+                .order_by(unhelpful.desc())
+                .limit(limit)
+            ).all()
+            return SearchReport(
+                searches=int(total),
+                zero_result_searches=int(zero),
+                top_queries=[(q, int(n)) for q, n in top],
+                zero_result_queries=[(q, int(n)) for q, n in missing],
+                feedback=[(d, int(h or 0), int(u or 0)) for d, h, u in feedback],
+            )
 
     # -- export / import ---------------------------------------------------
 

@@ -117,3 +117,12 @@ def test_deleted_documents_disappear_after_catch_up(kb: KnowledgeBase) -> None:
     kb.store.remove_source("/l2.md")
     kb.catch_up()
     assert all(h.document.id != document_id("/l2.md", "main") for h in kb.searcher.search("vendor").hits)
+
+
+def test_facets_count_every_result_not_just_the_page(kb: KnowledgeBase) -> None:
+    result = kb.searcher.search("ベンダー vendor", limit=1)
+    facets = result.facets
+    assert len(result.hits) == 1 and result.total >= 3
+    assert dict(facets["kind"])["lesson"] == 2
+    assert dict(facets["tags"]) == {"vendor": 2}
+    assert dict(facets["language"])["ja"] >= 2

@@ -175,3 +175,22 @@ def test_originals_survive_export_and_import(store: SqlStore, tmp_path: Path) ->
     assert target.get_attachment(doc.attachment_id or "").data == b"\x00\x01binary"
     assert list(target.export_records()) == records
     target.close()
+
+
+def test_search_analytics(store: SqlStore) -> None:
+    doc = store.create(lesson())
+    store.record_search("ベンダー 遅延", {"kinds": ["lesson"]}, 3)
+    store.record_search("ベンダー 遅延", {}, 2)
+    store.record_search("稟議 電子化", {}, 0)
+    store.record_search("稟議 電子化", {}, 0)
+    store.record_search("budget freeze", {}, 0)
+    store.record_feedback("ベンダー 遅延", doc.id, True)
+    store.record_feedback("ベンダー 遅延", doc.id, False)
+    store.record_feedback("x", doc.id, False)
+    with pytest.raises(NotFound):
+        store.record_feedback("x", "missing", True)
+    report = store.search_report()
+    assert (report.searches, report.zero_result_searches) == (5, 3)
+    assert report.top_queries[0] == ("ベンダー 遅延", 2) or report.top_queries[0] == ("稟議 電子化", 2)
+    assert report.zero_result_queries == [("稟議 電子化", 2), ("budget freeze", 1)]
+    assert report.feedback == [(doc.id, 1, 2)]

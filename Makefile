@@ -5,7 +5,7 @@ PIP := $(PY) -m pip
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install install-dev test lint
+.PHONY: run install install-dev browser test lint
 
 $(PY):
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -21,11 +21,17 @@ install-dev: $(PY)
 
 run: install
 	$(VENV)/bin/kb demo
-	$(VENV)/bin/kb stats
+	$(VENV)/bin/kb serve --port $${PORT:-8000}
+
+# A real headless browser for the UI tests: Debian's Chromium (Playwright's own download cannot work
+# offline) and Japanese fonts so screenshots show text, not boxes. Needs root, as CI has.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=ja | grep -q . || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: lint
+test: lint browser
 	$(VENV)/bin/pytest

@@ -171,3 +171,20 @@ def eval_command(
     err.print(f"{folder.name}: {report.queries} queries, mode {report.mode}", highlight=False)
     for key, value in report.as_json().items():
         out.print(f"{key}: {value}", highlight=False)
+
+
+@app.command()
+@domain_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the web UI and JSON API for a data dir (an empty one offers to load the demo)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = settings_for(data_dir)
+    err.print(f"serving {settings.data_dir.resolve()} on http://{host}:{port}", highlight=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

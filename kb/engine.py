@@ -16,6 +16,13 @@ from kb.search import Searcher
 from kb.store import SqlStore, open_store
 
 
+def dense_floor(settings: Settings, embedder: Embedder) -> float:
+    """KB_MIN_DENSE_SCORE, else the embedder's own ``relevance_floor``, else 0 (no floor)."""
+    if settings.min_dense_score is not None:
+        return settings.min_dense_score
+    return float(getattr(embedder, "relevance_floor", 0.0))
+
+
 @dataclass
 class KnowledgeBase:
     settings: Settings
@@ -36,7 +43,9 @@ class KnowledgeBase:
             ann_threshold=settings.ann_threshold,
             nprobe=settings.ann_nprobe,
         )
-        return cls(settings, store, embedder, indexer, Searcher(indexer))
+        return cls(
+            settings, store, embedder, indexer, Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
+        )
 
     def catch_up(self, on_progress: Callable[[int, int], None] | None = None, *, save: bool = True) -> int:
         """Bring the indexes up to the store's change log; save a generation when anything changed."""

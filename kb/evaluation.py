@@ -26,6 +26,7 @@ import numpy as np
 
 from kb.config import Settings
 from kb.embedders.base import Embedder
+from kb.engine import dense_floor
 from kb.errors import InvalidInput
 from kb.indexer import Indexer
 from kb.language import detect_language
@@ -171,7 +172,7 @@ def evaluate(
                 store, embedder, Path(tmp) / "index", ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe
             )
             id_map = index_corpus(data, store, indexer, on_progress)
-            searcher = Searcher(indexer)
+            searcher = Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
             return [run_queries(data, searcher, id_map, mode) for mode in modes]
         finally:
             store.close()

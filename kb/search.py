@@ -151,12 +151,14 @@ class Searcher:
         rrf_k: int = RRF_K,
         weights: tuple[float, float] = WEIGHTS,
         fusion: Fusion = FUSION,
+        min_dense_score: float = 0.0,
     ) -> None:
         self.indexer = indexer
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.weights = weights
         self.fusion = fusion
+        self.min_dense_score = min_dense_score
 
     def search(
         self, query: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0, mode: Mode = "hybrid"
@@ -178,7 +180,8 @@ class Searcher:
                 keep = allowed_set.__contains__ if allowed_set is not None else None
                 lexical = _Leg.of(indexer.lexical.search(query, depth, allowed=keep), indexer.chunk_doc)
             if query_vector is not None:
-                dense = _Leg.of(indexer.vectors.search(query_vector, depth, allowed=allowed), indexer.chunk_doc)
+                nearest = indexer.vectors.search(query_vector, depth, allowed=allowed)
+                dense = _Leg.of([(c, s) for c, s in nearest if s >= self.min_dense_score], indexer.chunk_doc)
             docs = dict(indexer.docs)
         fused = self._fuse(mode, lexical, dense)
         page = fused[offset : offset + limit]

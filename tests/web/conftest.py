@@ -1,0 +1,53 @@
+"""An isolated app per test: temporary data dir, the fast hashing embedder, the demo loaded."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.pipeline import ingest_paths
+from ingest.registry import default_registry
+from kb.config import Settings
+from kb.store import open_store
+from tests.conftest import HashingEmbedder
+from web.app import create_app
+
+DEMO = Path(str(files("ingest") / "demo_kb"))
+
+
+def load_demo(settings: Settings) -> None:
+    store = open_store(settings)
+    ingest_paths(store, [DEMO], registry=default_registry(), max_file_bytes=settings.max_file_bytes)
+    store.close()
+
+
+@pytest.fixture
+def web_settings(settings: Settings) -> Settings:
+    # The hashing embedder (64 dims, many collisions) scores unrelated text up to ~0.4; a floor lets nonsense find nothing.
+    return settings.model_copy(update={"min_dense_score": 0.5})
+
+
+@pytest.fixture
+def client(web_settings: Settings) -> Iterator[TestClient]:
+    load_demo(web_settings)
+    with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
+        yield client
+
+
+@pytest.fixture
+def empty_client(web_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
+        yield client
+
+
+def csrf_of(client: TestClient, page: str = "/upload") -> str:
+    """The CSRF token a form on ``page`` carries (the cookie is set by the same response)."""
+    html = client.get(page).text
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "form has no CSRF field"
+    return match.group(1)

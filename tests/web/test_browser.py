@@ -1,0 +1,193 @@
+"""The web UI in a real headless Chromium (Debian's, driven by Playwright), on the demo with the real model.
+
+Screenshots of every page land in ``test-artifacts/`` for a human to look at.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from kb.config import Settings
+from kb.engine import KnowledgeBase
+from tests.web.conftest import load_demo
+from web.app import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("browser") / "data")
+    load_demo(settings)
+    kb = KnowledgeBase.open(settings)
+    kb.catch_up()
+    kb.close()
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.started, "server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium); `make test` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    assert dialogs == [], f"a script from content ran: {dialogs}"
+    context.close()
+
+
+def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_search_in_japanese_and_open_a_result(server: str, page: object) -> None:
+    page.goto(server + "/")  # type: ignore[attr-defined]
+    shot(page, "home-ja")
+    page.fill("input[name=q]", "ベンダー選定 遅延")  # type: ignore[attr-defined]
+    page.press("input[name=q]", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_selector(".hit")  # type: ignore[attr-defined]
+    assert "ベンダ" in page.inner_text(".hit-title >> nth=0")  # type: ignore[attr-defined]
+    assert page.locator("mark").count() > 0  # type: ignore[attr-defined]
+    page.click("details.why >> nth=0")  # type: ignore[attr-defined]
+    shot(page, "search-ja")
+    page.click(".hit-title >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("article.document")  # type: ignore[attr-defined]
+    assert page.locator(".block-reco, .markdown").count() > 0  # type: ignore[attr-defined]
+    shot(page, "document-ja")
+
+
+def test_search_in_english_after_switching_language(server: str, page: object) -> None:
+    page.goto(server + "/")  # type: ignore[attr-defined]
+    page.click("#lang-en")  # type: ignore[attr-defined]
+    page.wait_for_selector("html[lang=en]")  # type: ignore[attr-defined]
+    page.fill("input[name=q]", "vendor selection delays")  # type: ignore[attr-defined]
+    page.press("input[name=q]", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_selector(".hit")  # type: ignore[attr-defined]
+    assert "Search" in page.inner_text("header nav")  # type: ignore[attr-defined]
+    shot(page, "search-en")
+    page.click(".facets li a >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector(".facets li.on")  # type: ignore[attr-defined]
+    for path, name in (("/library", "library-en"), ("/faq", "faq-en"), ("/insights", "insights-en")):
+        page.goto(server + path)  # type: ignore[attr-defined]
+        shot(page, name)
+    page.click("#lang-ja")  # type: ignore[attr-defined]
+    page.wait_for_selector("html[lang=ja]")  # type: ignore[attr-defined]
+    shot(page, "insights-ja")
+
+
+def test_submit_a_retrospective_and_find_its_lesson(server: str, page: object) -> None:
+    page.goto(server + "/retrospectives/new")  # type: ignore[attr-defined]
+    page.fill("input[name=title]", "在庫システム刷新 振り返り")  # type: ignore[attr-defined]
+    page.fill("input[name=project]", "在庫システム刷新")  # type: ignore[attr-defined]
+    page.fill("textarea[name=went_wrong]", "棚卸データの移行リハーサルが一度しかできなかった")  # type: ignore[attr-defined]
+    page.fill("textarea[name=driving_event] >> nth=0", "移行本番で棚卸差異が大量に出た")  # type: ignore[attr-defined]
+    page.fill("textarea[name=lesson] >> nth=0", "棚卸データ移行のリハーサルは最低二回行う")  # type: ignore[attr-defined]
+    page.fill("textarea[name=recommendation] >> nth=0", "移行計画にリハーサル二回分の期間を確保する")  # type: ignore[attr-defined]
+    page.click("#add-lesson")  # type: ignore[attr-defined]
+    assert page.locator("fieldset.lesson").count() == 4  # type: ignore[attr-defined]
+    shot(page, "retrospective-form-ja")
+    page.click("button[value=save]")  # type: ignore[attr-defined]
+    page.wait_for_selector("article.document")  # type: ignore[attr-defined]
+    shot(page, "retrospective-saved-ja")
+    page.goto(server + "/?q=" + "棚卸 移行 リハーサル")  # type: ignore[attr-defined]
+    page.wait_for_selector(".hit")  # type: ignore[attr-defined]
+    titles = page.locator(".hit-title").all_inner_texts()  # type: ignore[attr-defined]
+    assert "棚卸データ移行のリハーサルは最低二回行う" in titles[:3]
+
+
+def test_upload_a_file_and_see_its_result(server: str, page: object, tmp_path: Path) -> None:
+    good = tmp_path / "release-checklist.md"
+    good.write_text(
+        "---\nkind: template\ntitle: Release go/no-go checklist\nlang: en\n---\n\n- [ ] Rollback tested\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "broken.md"
+    bad.write_text("---\ntitle: [oops\n---\nbody", encoding="utf-8")
+    page.goto(server + "/upload")  # type: ignore[attr-defined]
+    page.set_input_files("input[type=file]", [str(good), str(bad)])  # type: ignore[attr-defined]
+    page.click("form.form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("table.upload-results")  # type: ignore[attr-defined]
+    assert page.locator("tr.file-added").count() == 1  # type: ignore[attr-defined]
+    assert "not valid YAML" in page.inner_text("tr.file-failed")  # type: ignore[attr-defined]
+    shot(page, "upload-ja")
+    page.goto(server + "/?q=go%2Fno-go+rollback")  # type: ignore[attr-defined]
+    assert "Release go/no-go checklist" in page.locator(".hit-title").all_inner_texts()  # type: ignore[attr-defined]
+
+
+def test_script_in_a_title_body_filename_or_query_never_runs(server: str, page: object, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.md"
+    hostile.write_text(
+        f"---\nkind: lesson\ntitle: 'Hostile {XSS}'\n---\n\n## Lesson\n\nBody {XSS} zzhostile\n", encoding="utf-8"
+    )
+    page.goto(server + "/upload")  # type: ignore[attr-defined]
+    page.set_input_files(
+        "input[type=file]",
+        [  # type: ignore[attr-defined]
+            {"name": "hostile.md", "mimeType": "text/markdown", "buffer": hostile.read_bytes()},
+            {"name": f"{XSS}.md", "mimeType": "text/markdown", "buffer": b"not front matter"},
+        ],
+    )
+    page.click("form.form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("table.upload-results")  # type: ignore[attr-defined]
+    page.goto(server + "/?q=zzhostile")  # type: ignore[attr-defined]
+    page.wait_for_selector(".hit")  # type: ignore[attr-defined]
+    page.click(".hit-title >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("article.document")  # type: ignore[attr-defined]
+    assert XSS in page.inner_text("h1")  # type: ignore[attr-defined]  # shown as text
+    page.goto(server + "/?q=" + XSS)  # type: ignore[attr-defined]
+    page.goto(server + "/insights")  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0  # type: ignore[attr-defined]

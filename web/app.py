@@ -1,0 +1,80 @@
+"""The web application: one FastAPI app built from explicit settings.
+
+``create_app`` is the composition root: the lifespan opens the knowledge base
+(store, embedder, indexes, searcher), catches the indexes up with the store and
+starts the change-log follower; everything lives on ``app.state``. No globals,
+no import-time side effects: tests build isolated apps from temporary settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from kb.config import Settings
+from kb.embedders.base import Embedder
+from kb.engine import KnowledgeBase
+from web import api, pages
+from web.errors import install_error_handlers
+from web.follower import Follower
+from web.i18n import translate
+from web.rendering import render_markdown
+
+# Scripts and styles from our own origin only (no inline script); the API docs page needs its CDN assets,
+# so /docs gets FastAPI's defaults and this policy applies everywhere else.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        kb = KnowledgeBase.open(settings, embedder=embedder)
+        kb.catch_up()
+        follower = Follower(kb, interval=settings.follow_seconds)
+        follower.start()
+        app.state.kb = kb
+        app.state.follower = follower
+        try:
+            yield
+        finally:
+            follower.stop()
+            kb.close()
+
+    app = FastAPI(
+        title="PMO knowledge base",
+        summary="Lessons learned, FAQs, templates and procedures, searchable in Japanese and English.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    templates = Jinja2Templates(directory=str(files("templates")))
+    templates.env.globals["render_markdown"] = render_markdown
+    templates.env.globals["translate"] = translate
+    app.state.templates = templates
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Defence in depth behind escaping: no inline or third-party script can run on our pages."""
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), name="static")
+    return app

@@ -1,0 +1,158 @@
+"""UI text in Japanese and English, and picking the reader's language.
+
+The language comes from the ``kb_lang`` cookie (set by the switcher), else the
+browser's ``Accept-Language``, else Japanese (most of our users). Messages are
+plain text; templates escape them like any other value.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("ja", "en")
+DEFAULT_LANGUAGE = "ja"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "app_name": {"ja": "PMO ナレッジベース", "en": "PMO Knowledge Base"},
+    "nav_search": {"ja": "検索", "en": "Search"},
+    "nav_library": {"ja": "テンプレート・手順書", "en": "Templates & procedures"},
+    "nav_faq": {"ja": "FAQ", "en": "FAQ"},
+    "nav_retro": {"ja": "振り返りを登録", "en": "Add a retrospective"},
+    "nav_upload": {"ja": "アップロード", "en": "Upload"},
+    "nav_insights": {"ja": "検索の傾向", "en": "Search insights"},
+    "search_placeholder": {
+        "ja": "例: ベンダー選定 遅延 / vendor selection delays",
+        "en": "e.g. vendor selection delays / ベンダー選定 遅延",
+    },
+    "search_button": {"ja": "検索", "en": "Search"},
+    "results_count": {"ja": "{n} 件の文書", "en": "{n} documents"},
+    "no_results": {"ja": "「{q}」に一致する文書はありませんでした。", "en": "No documents match “{q}”."},
+    "no_results_hint": {
+        "ja": "言葉を変える、短くする、または絞り込み条件を外してみてください。この検索は PMO に共有され、不足しているナレッジの把握に使われます。",
+        "en": "Try other words, fewer words, or remove filters. This search is shared with the PMO so missing knowledge gets written.",
+    },
+    "clear_filters": {"ja": "絞り込みをすべて解除", "en": "Clear all filters"},
+    "why": {"ja": "この結果の理由", "en": "Why this result"},
+    "lexical": {"ja": "キーワード", "en": "Keyword"},
+    "dense": {"ja": "意味", "en": "Meaning"},
+    "rank": {"ja": "順位", "en": "rank"},
+    "score": {"ja": "スコア", "en": "score"},
+    "matched_terms": {"ja": "一致した語", "en": "Matched terms"},
+    "not_found_by": {"ja": "該当なし", "en": "not found"},
+    "helpful": {"ja": "役に立った", "en": "Helpful"},
+    "not_helpful": {"ja": "役に立たなかった", "en": "Not helpful"},
+    "thanks_feedback": {"ja": "フィードバックありがとうございました。", "en": "Thanks for the feedback."},
+    "previous": {"ja": "前へ", "en": "Previous"},
+    "next": {"ja": "次へ", "en": "Next"},
+    "page": {"ja": "{n} ページ", "en": "Page {n}"},
+    "facet_kind": {"ja": "種類", "en": "Kind"},
+    "facet_project": {"ja": "プロジェクト", "en": "Project"},
+    "facet_phase": {"ja": "フェーズ", "en": "Phase"},
+    "facet_tags": {"ja": "タグ", "en": "Tags"},
+    "facet_language": {"ja": "言語", "en": "Language"},
+    "facet_status": {"ja": "状態", "en": "Status"},
+    "kind_lesson": {"ja": "教訓", "en": "Lesson"},
+    "kind_retrospective": {"ja": "振り返り", "en": "Retrospective"},
+    "kind_faq": {"ja": "FAQ", "en": "FAQ"},
+    "kind_template": {"ja": "テンプレート", "en": "Template"},
+    "kind_procedure": {"ja": "手順書", "en": "Procedure"},
+    "status_draft": {"ja": "下書き", "en": "Draft"},
+    "status_published": {"ja": "公開", "en": "Published"},
+    "status_superseded": {"ja": "旧版", "en": "Superseded"},
+    "status_archived": {"ja": "アーカイブ", "en": "Archived"},
+    "lang_ja": {"ja": "日本語", "en": "Japanese"},
+    "lang_en": {"ja": "英語", "en": "English"},
+    "driving_event": {"ja": "事象", "en": "Driving event"},
+    "lesson": {"ja": "教訓", "en": "Lesson"},
+    "recommendation": {"ja": "提言", "en": "Recommendation"},
+    "question": {"ja": "質問", "en": "Question"},
+    "answer": {"ja": "回答", "en": "Answer"},
+    "project": {"ja": "プロジェクト", "en": "Project"},
+    "phase": {"ja": "フェーズ", "en": "Phase"},
+    "owner": {"ja": "担当", "en": "Owner"},
+    "version": {"ja": "版", "en": "Version"},
+    "status": {"ja": "状態", "en": "Status"},
+    "date": {"ja": "日付", "en": "Date"},
+    "review_by": {"ja": "見直し期限", "en": "Review by"},
+    "category": {"ja": "カテゴリ", "en": "Category"},
+    "impact": {"ja": "影響度", "en": "Impact"},
+    "tags": {"ja": "タグ", "en": "Tags"},
+    "supersedes": {"ja": "置き換え対象", "en": "Supersedes"},
+    "source": {"ja": "出典ファイル", "en": "Source file"},
+    "download_original": {"ja": "元ファイルをダウンロード", "en": "Download the original"},
+    "related": {"ja": "関連する文書", "en": "Related documents"},
+    "lessons_of_retro": {"ja": "この振り返りから得られた教訓", "en": "Lessons from this retrospective"},
+    "from_retro": {"ja": "出典の振り返り", "en": "From the retrospective"},
+    "versions": {"ja": "版の履歴", "en": "Version history"},
+    "library_title": {"ja": "テンプレート・標準手順書", "en": "Templates and standard procedures"},
+    "uncategorised": {"ja": "未分類", "en": "Uncategorised"},
+    "faq_title": {"ja": "よくある質問", "en": "Frequently asked questions"},
+    "faq_search": {"ja": "FAQ を検索", "en": "Search the FAQ"},
+    "retro_title": {"ja": "振り返りを登録する", "en": "Add a retrospective"},
+    "retro_intro": {
+        "ja": "プロジェクトの振り返りを登録すると、教訓ごとに検索できる文書になります。",
+        "en": "Each lesson you enter becomes its own searchable document, linked to this retrospective.",
+    },
+    "title": {"ja": "タイトル", "en": "Title"},
+    "went_well": {"ja": "うまくいったこと", "en": "What went well"},
+    "went_wrong": {"ja": "課題・うまくいかなかったこと", "en": "What went wrong"},
+    "lessons": {"ja": "教訓", "en": "Lessons"},
+    "add_lesson": {"ja": "教訓を追加", "en": "Add a lesson"},
+    "save": {"ja": "保存", "en": "Save"},
+    "upload_title": {"ja": "ファイルをアップロード", "en": "Upload files"},
+    "upload_intro": {
+        "ja": "Markdown などのファイルを複数まとめて登録できます。ファイルごとに結果を表示します。",
+        "en": "Add several files at once; each gets its own result.",
+    },
+    "kind_hint": {"ja": "種類（ファイル内で指定がない場合）", "en": "Kind (when the file does not say)"},
+    "from_file": {"ja": "ファイルの指定に従う", "en": "As the file says"},
+    "upload_button": {"ja": "アップロード", "en": "Upload"},
+    "file": {"ja": "ファイル", "en": "File"},
+    "result": {"ja": "結果", "en": "Result"},
+    "documents": {"ja": "文書数", "en": "Documents"},
+    "file_added": {"ja": "追加", "en": "added"},
+    "file_updated": {"ja": "更新", "en": "updated"},
+    "file_unchanged": {"ja": "変更なし", "en": "unchanged"},
+    "file_failed": {"ja": "失敗", "en": "failed"},
+    "file_skipped": {"ja": "対象外", "en": "skipped"},
+    "file_removed": {"ja": "削除", "en": "removed"},
+    "empty_kb": {"ja": "ナレッジベースはまだ空です。", "en": "The knowledge base is empty."},
+    "load_demo": {"ja": "デモ用のナレッジを読み込む", "en": "Load the demo knowledge base"},
+    "welcome": {
+        "ja": "過去の教訓・FAQ・テンプレート・手順書を、日本語でも英語でも探せます。",
+        "en": "Find past lessons, FAQ answers, templates and procedures, in Japanese or English.",
+    },
+    "recent": {"ja": "最近更新された文書", "en": "Recently updated"},
+    "insights_title": {"ja": "検索の傾向", "en": "Search insights"},
+    "searches": {"ja": "検索数", "en": "Searches"},
+    "zero_results": {"ja": "結果ゼロの検索", "en": "Searches that found nothing"},
+    "top_queries": {"ja": "よく検索される語", "en": "Top searches"},
+    "feedback": {"ja": "結果へのフィードバック", "en": "Result feedback"},
+    "stale": {"ja": "見直し期限切れ", "en": "Past review date"},
+    "error_title": {"ja": "エラー", "en": "Error"},
+    "back_home": {"ja": "検索に戻る", "en": "Back to search"},
+    "required": {"ja": "必須", "en": "required"},
+}
+
+
+def translate(key: str, language: str, **values: object) -> str:
+    """The message ``key`` in ``language``; unknown keys show as themselves so a gap is visible."""
+    text = MESSAGES.get(key, {}).get(language) or MESSAGES.get(key, {}).get("en") or key
+    return text.format(**values) if values else text
+
+
+def pick_language(cookie: str | None, accept_language: str | None) -> str:
+    """The cookie's language if valid, else the best of ``Accept-Language`` we have, else Japanese."""
+    if cookie in LANGUAGES:
+        return cookie
+    best, best_q = DEFAULT_LANGUAGE, -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        code = tag.strip().lower()[:2]
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if code in LANGUAGES and quality > best_q:
+            best, best_q = code, quality
+    return best

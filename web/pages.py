@@ -1,0 +1,341 @@
+"""HTML pages, rendered on the server and usable without JavaScript.
+
+Every page gets the reader's language (``lang``), a translation function
+(``t``) and the CSRF token its forms post back. All values reach the templates
+as data; Jinja2's autoescaping is on for every ``.html`` template, and the only
+HTML marked safe is the Markdown renderer's output (raw HTML off).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from ingest.pipeline import ingest_paths
+from ingest.registry import default_registry
+from kb.errors import InvalidInput
+from kb.models import Kind, Status
+from kb.search import Filters
+from web import services
+from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, csrf_token, requires, set_csrf_cookie
+from web.downloads import original_response
+from web.i18n import LANGUAGES, translate
+from web.schemas import LessonIn, RetrospectiveCreate
+
+router = APIRouter(include_in_schema=False)
+Reader = Depends(requires(Role.reader))
+Contributor = Depends(requires(Role.contributor))
+Many = Annotated[list[str], Query()]
+PAGE_SIZE = 10
+FACET_PARAM = {
+    "kind": "kind",
+    "project": "project",
+    "phase": "phase",
+    "tags": "tag",
+    "language": "language",
+    "status": "status",
+}
+
+
+def render(request: Request, name: str, lang: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    def t(key: str, **values: object) -> str:
+        return translate(key, lang, **values)
+
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, name, {"lang": lang, "t": t, "csrf": csrf_token(request), **context}, status_code=status_code
+    )
+    set_csrf_cookie(request, response)
+    return response
+
+
+def _query_string(params: list[tuple[str, str]]) -> str:
+    return "?" + urlencode(params) if params else ""
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=[Reader])
+def search_page(
+    request: Request,
+    kb: KbDep,
+    lang: LangDep,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    kind: Many = [],  # noqa: B006 - FastAPI copies defaults per request
+    project: Many = [],  # noqa: B006
+    phase: Many = [],  # noqa: B006
+    tag: Many = [],  # noqa: B006
+    language: Many = [],  # noqa: B006
+    status: Many = [],  # noqa: B006
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    explain: bool = False,
+) -> HTMLResponse:
+    """Search with facets, snippets and paging; the landing page when there is no query."""
+    values = {"kind": kind, "project": project, "phase": phase, "tag": tag, "language": language, "status": status}
+    filters = Filters(
+        kinds=tuple(kind),
+        projects=tuple(project),
+        phases=tuple(phase),
+        tags=tuple(tag),
+        languages=tuple(language),
+        statuses=tuple(status),
+    )
+    params = [(name, v) for name, vs in values.items() for v in vs]
+    context: dict[str, Any] = {"q": q, "values": values, "explain": explain, "page": page}
+    if q.strip():
+        result = services.search(kb, q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, mode="hybrid")
+
+        def toggle(facet: str, value: str) -> str:
+            name = FACET_PARAM[facet]
+            current = [(n, v) for n, v in params if not (n == name and v == value)]
+            if len(current) == len(params):
+                current.append((name, value))
+            return "/" + _query_string([("q", q), *current])
+
+        def page_url(number: int) -> str:
+            return "/" + _query_string([("q", q), *params, ("page", str(number))])
+
+        context.update(
+            result=result,
+            toggle=toggle,
+            page_url=page_url,
+            selected=set(params),
+            pages=(result.total + PAGE_SIZE - 1) // PAGE_SIZE,
+            clear_url="/" + _query_string([("q", q)]),
+        )
+    else:
+        counts = kb.store.counts()
+        context.update(
+            empty=sum(v for k, v in counts.items() if k in {k.value for k in Kind}) == 0, recent=kb.store.recent(8)
+        )
+    return render(request, "search.html", lang, **context)
+
+
+@router.get("/documents/{doc_id}", response_class=HTMLResponse, dependencies=[Reader])
+def document_page(request: Request, kb: KbDep, lang: LangDep, doc_id: str) -> HTMLResponse:
+    doc = kb.store.get(doc_id)
+    parent = kb.store.get(doc.parent_id) if doc.parent_id else None
+    versions = []
+    if doc.kind in (Kind.template, Kind.procedure):
+        versions = _versions(kb, doc)
+    return render(
+        request,
+        "document.html",
+        lang,
+        doc=doc,
+        parent=parent,
+        children=kb.store.children(doc.id),
+        related=services.related(kb, doc),
+        versions=versions,
+        source_name=Path(doc.source_path).name if doc.source_path else None,
+    )
+
+
+def _versions(kb: KbDep, doc: Any) -> list[Any]:
+    """Other versions of a template or procedure: documents linked to it through ``supersedes`` by title."""
+    same_kind = kb.store.documents(kind=doc.kind)
+    family = {doc.title}
+    changed = True
+    while changed:
+        changed = False
+        for d in same_kind:
+            if (d.supersedes in family or (d.title in family and d.supersedes)) and (
+                d.title not in family or d.supersedes not in family
+            ):
+                family |= {d.title, d.supersedes}
+                changed = True
+    members = [d for d in same_kind if d.title in family]
+    return sorted(members, key=lambda d: (d.version or "", d.updated_at), reverse=True) if len(members) > 1 else []
+
+
+@router.get("/documents/{doc_id}/original", dependencies=[Reader])
+def document_original(kb: KbDep, doc_id: str) -> Response:
+    return original_response(kb, doc_id)
+
+
+@router.get("/library", response_class=HTMLResponse, dependencies=[Reader])
+def library_page(request: Request, kb: KbDep, lang: LangDep) -> HTMLResponse:
+    """Templates and procedures by category and status, with version, owner, review date and download."""
+    groups: dict[str, dict[str, list[Any]]] = {}
+    for kind in (Kind.template, Kind.procedure):
+        by_category: dict[str, list[Any]] = defaultdict(list)
+        for doc in kb.store.documents(kind=kind):
+            by_category[doc.category or ""].append(doc)
+        order = {Status.published: 0, Status.draft: 1, Status.superseded: 2, Status.archived: 3}
+        groups[kind.value] = {
+            c: sorted(docs, key=lambda d: (order[d.status], d.title)) for c, docs in sorted(by_category.items())
+        }
+    return render(request, "library.html", lang, groups=groups, today=dt.date.today())
+
+
+@router.get("/faq", response_class=HTMLResponse, dependencies=[Reader])
+def faq_page(
+    request: Request, kb: KbDep, lang: LangDep, q: Annotated[str, Query(max_length=2000)] = "", category: str = ""
+) -> HTMLResponse:
+    """FAQs by category; with ``q``, a search within FAQs."""
+    result = None
+    if q.strip():
+        result = services.search(kb, q, Filters(kinds=("faq",)), limit=20, offset=0, mode="hybrid")
+    by_category: dict[str, list[Any]] = defaultdict(list)
+    for doc in kb.store.documents(kind=Kind.faq):
+        by_category[doc.category or ""].append(doc)
+    return render(
+        request, "faq.html", lang, q=q, result=result, categories=dict(sorted(by_category.items())), category=category
+    )
+
+
+@router.get("/retrospectives/new", response_class=HTMLResponse, dependencies=[Contributor])
+def retrospective_form(request: Request, lang: LangDep) -> HTMLResponse:
+    return render(request, "retrospective.html", lang, form={}, lessons=[{}, {}, {}], errors=[])
+
+
+@router.post("/retrospectives", response_class=HTMLResponse, dependencies=[Contributor, CsrfDep])
+def retrospective_submit(
+    request: Request,
+    kb: KbDep,
+    lang: LangDep,
+    title: Annotated[str, Form()] = "",
+    project: Annotated[str, Form()] = "",
+    phase: Annotated[str, Form()] = "",
+    doc_date: Annotated[str, Form()] = "",
+    went_well: Annotated[str, Form()] = "",
+    went_wrong: Annotated[str, Form()] = "",
+    lesson_title: Annotated[list[str], Form()] = [],  # noqa: B006
+    driving_event: Annotated[list[str], Form()] = [],  # noqa: B006
+    lesson: Annotated[list[str], Form()] = [],  # noqa: B006
+    recommendation: Annotated[list[str], Form()] = [],  # noqa: B006
+    action: Annotated[str, Form()] = "save",
+) -> Response:
+    """Save the retrospective (split into lessons, searchable at once), or add a lesson block and show it again."""
+    form = {
+        "title": title,
+        "project": project,
+        "phase": phase,
+        "doc_date": doc_date,
+        "went_well": went_well,
+        "went_wrong": went_wrong,
+    }
+    rows = [
+        {"title": a, "driving_event": b, "lesson": c, "recommendation": d}
+        for a, b, c, d in zip(
+            _pad(lesson_title, lesson), _pad(driving_event, lesson), lesson, _pad(recommendation, lesson), strict=True
+        )
+    ]
+    if action == "add":
+        return render(request, "retrospective.html", lang, form=form, lessons=[*rows, {}], errors=[])
+    filled = [r for r in rows if r["lesson"].strip()]
+    try:
+        data = RetrospectiveCreate(
+            title=title.strip(),
+            project=project.strip() or None,
+            phase=phase.strip() or None,
+            doc_date=dt.date.fromisoformat(doc_date) if doc_date else None,
+            went_well=[x for x in went_well.splitlines() if x.strip()],
+            went_wrong=[x for x in went_wrong.splitlines() if x.strip()],
+            lessons=[
+                LessonIn(
+                    title=r["title"] or None,
+                    driving_event=r["driving_event"] or None,
+                    lesson=r["lesson"],
+                    recommendation=r["recommendation"] or None,
+                )
+                for r in filled
+            ],
+        )
+    except (ValidationError, ValueError) as exc:
+        errors = _form_errors(exc, lang)
+        return render(
+            request, "retrospective.html", lang, status_code=422, form=form, lessons=rows or [{}], errors=errors
+        )
+    retro, *_ = services.save_retrospective(request, kb, data)
+    return RedirectResponse(f"/documents/{retro.id}", status_code=303)
+
+
+def _pad(values: list[str], like: list[str]) -> list[str]:
+    return (values + [""] * len(like))[: len(like)]
+
+
+def _form_errors(exc: Exception, lang: str) -> list[str]:
+    if isinstance(exc, ValidationError):
+        names = {"title": translate("title", lang), "lessons": translate("lessons", lang)}
+        return [f"{names.get(str(e['loc'][0]), str(e['loc'][0]))}: {e['msg']}" for e in exc.errors()]
+    return [f"{translate('date', lang)}: {exc}"]
+
+
+@router.get("/upload", response_class=HTMLResponse, dependencies=[Contributor])
+def upload_form(request: Request, lang: LangDep) -> HTMLResponse:
+    return render(request, "upload.html", lang, reports=None, kinds=list(Kind))
+
+
+@router.post("/upload", response_class=HTMLResponse, dependencies=[Contributor, CsrfDep])
+async def upload_submit(
+    request: Request,
+    kb: KbDep,
+    lang: LangDep,
+    files: Annotated[list[UploadFile], File()],
+    kind: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    limit = kb.settings.max_file_bytes
+    contents = [(f.filename or "upload", await f.read(limit + 1)) for f in files if f.filename]
+    try:
+        hint = Kind(kind) if kind else None
+    except ValueError as exc:
+        raise InvalidInput(f"unknown kind {kind!r}") from exc
+    reports = services.upload(request, kb, contents, hint)
+    return render(request, "upload.html", lang, reports=reports, kinds=list(Kind))
+
+
+@router.post("/feedback", dependencies=[Reader, CsrfDep])
+def feedback(
+    kb: KbDep,
+    query: Annotated[str, Form()],
+    document_id: Annotated[str, Form()],
+    helpful: Annotated[str, Form()],
+    back: Annotated[str, Form()] = "/",
+) -> Response:
+    kb.store.record_feedback(query, document_id, helpful == "yes")
+    return RedirectResponse(_local(back) + ("&" if "?" in back else "?") + "thanks=1", status_code=303)
+
+
+@router.post("/demo", dependencies=[Contributor, CsrfDep])
+def load_demo(request: Request, kb: KbDep) -> Response:
+    """Load the demo knowledge base into an empty data dir (offered on the empty landing page)."""
+    folder = Path(str(files("ingest") / "demo_kb"))
+    ingest_paths(kb.store, [folder], registry=default_registry(), max_file_bytes=kb.settings.max_file_bytes)
+    services.indexed(request, kb)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/insights", response_class=HTMLResponse, dependencies=[Depends(requires(Role.pmo_admin))])
+def insights_page(request: Request, kb: KbDep, lang: LangDep) -> HTMLResponse:
+    """What people search for and do not find, feedback on results, and content past its review date."""
+    report = kb.store.search_report()
+    titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _, _ in report.feedback])}
+    today = dt.date.today()
+    stale = [
+        d
+        for kind in (Kind.template, Kind.procedure)
+        for d in kb.store.documents(kind=kind)
+        if d.review_by and d.review_by < today and d.status is Status.published
+    ]
+    return render(request, "insights.html", lang, report=report, titles=titles, stale=stale)
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, next: str = "/") -> Response:
+    response = RedirectResponse(_local(next), status_code=303)
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def _local(target: str) -> str:
+    """Only same-site paths: never redirect to another host (``//evil``, ``https://evil``, ``/\\evil``)."""
+    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\"):
+        return "/"
+    return target

@@ -1,0 +1,202 @@
+"""Public API schemas: what the JSON API accepts and returns (never the table models themselves)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from kb.models import Document, Kind, Status
+from kb.search import Hit, SearchResult
+from kb.store import SearchReport
+
+
+class DocumentFields(BaseModel):
+    """Fields a client may set on a document."""
+
+    kind: Kind
+    title: str = Field(min_length=1, max_length=500)
+    body: str = Field(default="", max_length=1_000_000)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", description="ja, en…; detected when absent")
+    project: str | None = None
+    phase: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    owner: str | None = None
+    status: Status = Status.published
+    version: str | None = None
+    review_by: dt.date | None = None
+    doc_date: dt.date | None = None
+    driving_event: str | None = None
+    lesson: str | None = None
+    recommendation: str | None = None
+    impact: str | None = None
+    category: str | None = None
+    question: str | None = None
+    answer: str | None = None
+    supersedes: str | None = None
+
+
+class DocumentCreate(DocumentFields):
+    pass
+
+
+class DocumentPublic(DocumentFields):
+    id: str
+    language: str | None = None
+    parent_id: str | None
+    meta: dict[str, Any]
+    source_name: str | None = Field(description="File name the document came from (no server path)")
+    has_original: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, doc: Document) -> DocumentPublic:
+        data = doc.model_dump(exclude={"source_path", "source_key", "content_hash", "attachment_id"})
+        name = PurePosixPath(doc.source_path).name if doc.source_path else None
+        return cls(**data, source_name=name, has_original=doc.attachment_id is not None)
+
+
+class Segment(BaseModel):
+    text: str
+    match: bool
+
+
+class ExplanationPublic(BaseModel):
+    lexical_rank: int | None
+    lexical_score: float | None
+    dense_rank: int | None
+    dense_score: float | None
+    fused_score: float
+    matched_terms: list[str]
+
+
+class HitPublic(BaseModel):
+    id: str
+    kind: str
+    title: str
+    language: str
+    project: str | None
+    phase: str | None
+    tags: list[str]
+    status: str
+    date: str | None
+    score: float
+    heading: str
+    snippet: list[Segment]
+    explanation: ExplanationPublic | None = None
+
+    @classmethod
+    def of(cls, hit: Hit, *, explain: bool) -> HitPublic:
+        d = hit.document
+        return cls(
+            id=d.id,
+            kind=d.kind,
+            title=d.title,
+            language=d.language,
+            project=d.project,
+            phase=d.phase,
+            tags=d.tags,
+            status=d.status,
+            date=d.date,
+            score=hit.score,
+            heading=hit.heading,
+            snippet=[Segment(text=s.text, match=s.match) for s in hit.snippet],
+            explanation=ExplanationPublic(**vars(hit.explanation)) if explain else None,
+        )
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    total: int
+    offset: int
+    limit: int
+    took_ms: float
+    hits: list[HitPublic]
+    facets: dict[str, list[FacetValue]]
+
+    @classmethod
+    def of(cls, result: SearchResult, *, offset: int, limit: int, explain: bool) -> SearchResponse:
+        return cls(
+            query=result.query,
+            mode=result.mode,
+            total=result.total,
+            offset=offset,
+            limit=limit,
+            took_ms=round(result.took_ms, 2),
+            hits=[HitPublic.of(h, explain=explain) for h in result.hits],
+            facets={k: [FacetValue(value=v, count=n) for v, n in vals] for k, vals in result.facets.items()},
+        )
+
+
+class LessonIn(BaseModel):
+    title: str | None = Field(default=None, max_length=300)
+    driving_event: str | None = None
+    lesson: str = Field(min_length=1)
+    recommendation: str | None = None
+
+
+class RetrospectiveCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=500)
+    project: str | None = None
+    phase: str | None = None
+    doc_date: dt.date | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    owner: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    went_well: list[str] = Field(default_factory=list)
+    went_wrong: list[str] = Field(default_factory=list)
+    lessons: list[LessonIn] = Field(min_length=1)
+
+
+class RetrospectiveCreated(BaseModel):
+    retrospective: DocumentPublic
+    lessons: list[DocumentPublic]
+
+
+class FeedbackIn(BaseModel):
+    query: str = Field(max_length=500)
+    document_id: str
+    helpful: bool
+
+
+class FileResultPublic(BaseModel):
+    filename: str
+    status: str
+    documents: int
+    error: str | None
+
+
+class UploadResponse(BaseModel):
+    summary: dict[str, int]
+    files: list[FileResultPublic]
+
+
+class SearchReportPublic(BaseModel):
+    searches: int
+    zero_result_searches: int
+    top_queries: list[FacetValue]
+    zero_result_queries: list[FacetValue]
+
+    @classmethod
+    def of(cls, report: SearchReport) -> SearchReportPublic:
+        return cls(
+            searches=report.searches,
+            zero_result_searches=report.zero_result_searches,
+            top_queries=[FacetValue(value=q, count=n) for q, n in report.top_queries],
+            zero_result_queries=[FacetValue(value=q, count=n) for q, n in report.zero_result_queries],
+        )
+
+
+class StatsPublic(BaseModel):
+    documents: dict[str, int]
+    index: dict[str, Any]
+    searches: SearchReportPublic

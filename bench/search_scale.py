@@ -118,16 +118,17 @@ def page_latency(settings: Settings, embedder: object, queries: list[str]) -> tu
     return float(np.percentile(times, 50)), float(np.percentile(times, 99))
 
 
-def cold_start(data_dir: Path, embedder: str) -> float:
+def cold_start(data_dir: Path, embedder: str) -> tuple[float, float]:
+    """(seconds to open, catch up and answer a first query, peak RSS in MB) of a fresh process."""
     code = (
         "import time; t=time.perf_counter(); from pathlib import Path; from kb.config import Settings;"
         "from kb.engine import KnowledgeBase;"
         f"kb=KnowledgeBase.open(Settings(data_dir=Path({str(data_dir)!r}), embedder={embedder!r}));"
-        "kb.catch_up(); kb.searcher.search('ベンダー選定 遅延'); print(time.perf_counter()-t)"
+        "kb.catch_up(); kb.searcher.search('ベンダー選定 遅延'); print(time.perf_counter()-t);"
+        "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return float(out.strip().splitlines()[-1]) if out.strip() else time.perf_counter() - started
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return float(lines[-2]), float(lines[-1])
 
 
 def main() -> None:
@@ -180,8 +181,10 @@ def main() -> None:
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"peak resident memory of this process: {rss:.0f} MB")
             kb.close()
+            seconds, rss = cold_start(Path(tmp), args.embedder)
             print(
-                f"cold start (new process: open, catch up, first query): {cold_start(Path(tmp), args.embedder):.2f} s"
+                f"cold start (new process: open, catch up, first query): {seconds:.2f} s; "
+                f"that serving process's peak resident memory: {rss:.0f} MB"
             )
 
 

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         description="Vector count above which the exact FAISS index becomes an approximate IVF index.",
     )
     ann_nprobe: int = Field(
-        default=32,
+        default=64,
         ge=1,
         description="IVF lists a query visits; higher is closer to exact and slower.",
     )

@@ -88,7 +88,7 @@ class Indexer:
     """
 
     def __init__(
-        self, store: Store, embedder: Embedder, directory: Path, *, ann_threshold: int = 50_000, nprobe: int = 32
+        self, store: Store, embedder: Embedder, directory: Path, *, ann_threshold: int = 50_000, nprobe: int = 64
     ) -> None:
         self.store = store
         self.embedder = embedder

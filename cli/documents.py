@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.common import (
@@ -24,6 +25,7 @@ from cli.common import (
     settings_for,
     store_for,
 )
+from ingest.options import parse_map_args
 from ingest.pipeline import FileReport, FileStatus, IngestReport, discover, ingest_paths
 from ingest.registry import default_registry
 from kb.errors import InvalidInput
@@ -32,7 +34,16 @@ from kb.models import Kind
 app = typer.Typer()
 
 
-def run_ingest(paths: list[Path], data_dir: Path | None, *, sync: bool, as_json: bool, index: bool) -> IngestReport:
+def run_ingest(
+    paths: list[Path],
+    data_dir: Path | None,
+    *,
+    sync: bool,
+    as_json: bool,
+    index: bool,
+    column_map: dict[str, str] | None = None,
+    kind: Kind | None = None,
+) -> IngestReport:
     """Ingest files, then (with ``index``) bring the search indexes up to date."""
     settings = settings_for(data_dir)
     registry = default_registry()
@@ -45,7 +56,14 @@ def run_ingest(paths: list[Path], data_dir: Path | None, *, sync: bool, as_json:
                 progress.advance(task)
 
         report = ingest_paths(
-            store, paths, registry=registry, max_file_bytes=settings.max_file_bytes, sync=sync, on_file=on_file
+            store,
+            paths,
+            registry=registry,
+            max_file_bytes=settings.max_file_bytes,
+            sync=sync,
+            on_file=on_file,
+            column_map=column_map,
+            kind=kind,
         )
     indexed = 0
     if index:
@@ -55,7 +73,7 @@ def run_ingest(paths: list[Path], data_dir: Path | None, *, sync: bool, as_json:
         print_json({**report.as_json(), "indexed": indexed})
     else:
         for failure in report.failed:
-            err.print(f"[red]failed[/red] {failure.error}", highlight=False)
+            err.print(f"[red]failed[/red] {escape(failure.error or '')}", highlight=False)
         summary = ", ".join(f"{n} {status}" for status, n in report.summary().items() if n or status != "skipped")
         out.print(f"{len(report.files)} files: {summary}", highlight=False)
         if index:
@@ -73,12 +91,28 @@ def ingest(
     sync: Annotated[
         bool, typer.Option("--sync", help="Also remove documents whose files are gone from these folders.")
     ] = False,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="COLUMN=FIELD",
+            help="Map a spreadsheet or JSON column to a field (repeatable), e.g. --map 教訓=lesson --map 発生日=date.",
+        ),
+    ] = None,
+    kind: Annotated[
+        Kind | None,
+        typer.Option("--kind", help="Kind of documents whose files do not say (Word, PDF, HTML, text, sheets)."),
+    ] = None,
     no_index: NoIndex = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Ingest Markdown files and folders, then update the search indexes; exit 1 when any file failed."""
-    report = run_ingest(paths, data_dir, sync=sync, as_json=as_json, index=not no_index)
+    """Ingest files and folders (Markdown, CSV/XLSX, JSON Lines, Word, PDF, HTML, text), then update the indexes.
+
+    Exit 1 when any file failed.
+    """
+    mapping = parse_map_args(column_map or [])
+    report = run_ingest(paths, data_dir, sync=sync, as_json=as_json, index=not no_index, column_map=mapping, kind=kind)
     if report.failed:
         raise typer.Exit(1)
 

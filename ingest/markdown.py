@@ -1,6 +1,6 @@
 """Markdown files with YAML front matter, for every content kind.
 
-The kind comes from front matter ``kind:`` or, failing that, from the nearest
+The kind comes from front matter ``kind:``, then ``--kind``, then the nearest
 folder named after a kind (``lessons/``, ``retrospectives/``, ``faq/``,
 ``templates/``, ``procedures/``, or their Japanese names). A retrospective
 yields itself plus one lesson per lesson in it; an FAQ file yields one FAQ per
@@ -15,35 +15,18 @@ from typing import Any
 
 from ingest.faq import split_faq
 from ingest.frontmatter import parse_front_matter
+from ingest.kinds import FOLDER_KINDS, kind_from_path, require_kind
 from ingest.lessons import lesson_markdown, lesson_parts
+from ingest.mojibake import find_mojibake
+from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from ingest.reading import decode_text
 from ingest.retrospective import split_retrospective
 from kb.errors import InvalidInput
 from kb.language import detect_language
-from kb.models import DocumentDraft, Kind
+from kb.models import DocumentDraft, Kind, OriginalFile
 from kb.store import document_id
 
-FOLDER_KINDS: dict[str, Kind] = {
-    "lesson": Kind.lesson,
-    "lessons": Kind.lesson,
-    "教訓": Kind.lesson,
-    "retrospective": Kind.retrospective,
-    "retrospectives": Kind.retrospective,
-    "retro": Kind.retrospective,
-    "retros": Kind.retrospective,
-    "振り返り": Kind.retrospective,
-    "ふりかえり": Kind.retrospective,
-    "faq": Kind.faq,
-    "faqs": Kind.faq,
-    "よくある質問": Kind.faq,
-    "template": Kind.template,
-    "templates": Kind.template,
-    "テンプレート": Kind.template,
-    "procedure": Kind.procedure,
-    "procedures": Kind.procedure,
-    "手順": Kind.procedure,
-    "手順書": Kind.procedure,
-}
+__all__ = ["FOLDER_KINDS", "MarkdownIngester", "document_drafts", "kind_from_path"]
 
 
 class MarkdownIngester:
@@ -51,46 +34,65 @@ class MarkdownIngester:
 
     extensions: tuple[str, ...] = (".md", ".markdown")
 
-    def parse(self, path: Path, data: bytes, *, source: str) -> list[DocumentDraft]:
+    def parse(
+        self, path: Path, data: bytes, *, source: str, options: IngestOptions = DEFAULT_OPTIONS
+    ) -> list[DocumentDraft]:
         text = decode_text(data, source=source)
         fm = parse_front_matter(text, source=source)
         fields = dict(fm.fields)
-        body = fm.body.strip()
-        kind = fields.pop("kind", None) or kind_from_path(path)
-        if kind is None:
-            raise InvalidInput(
-                "cannot tell the kind: add `kind:` to the front matter or put the file under "
-                "lessons/, retrospectives/, faq/, templates/ or procedures/",
-                source=source,
-            )
-        if "title" not in fields:
-            heading = re.match(r"^#\s+(.+?)\s*#*\s*(?:\n|$)", body)
-            if heading:
-                fields["title"] = heading.group(1)
-                body = body[heading.end() :].strip()
-            else:
-                fields["title"] = path.stem.replace("-", " ").replace("_", " ")
-        if not body and kind is not Kind.faq:
-            raise InvalidInput("the file has front matter but no content", source=source, line=fm.body_line)
-        fields.setdefault("language", detect_language(fields["title"] + "\n" + body))
-        base: dict[str, Any] = {**fields, "kind": kind, "body": body, "meta": fm.meta}
-        if kind is Kind.faq:
-            return _faqs(base, source=source, body_line=fm.body_line)
-        if kind is Kind.lesson:
-            parts, _ = lesson_parts(body)
-            return [DocumentDraft.model_validate({**parts, **base})]
-        if kind is Kind.retrospective:
-            return _retrospective(base, source=source)
-        return [DocumentDraft.model_validate(base)]
+        kind = require_kind(
+            path, fields.pop("kind", None), options.kind, source=source, hint="add `kind:` to the front matter"
+        )
+        return document_drafts(
+            path, fm.body, kind=kind, fields=fields, meta=fm.meta, source=source, body_line=fm.body_line
+        )
 
 
-def kind_from_path(path: Path) -> Kind | None:
-    """The kind named by the nearest enclosing folder, if any."""
-    for parent in path.parents:
-        kind = FOLDER_KINDS.get(parent.name.lower())
-        if kind is not None:
-            return kind
-    return None
+def document_drafts(
+    path: Path,
+    body: str,
+    *,
+    kind: Kind,
+    fields: dict[str, Any],
+    meta: dict[str, Any],
+    source: str,
+    body_line: int = 1,
+    original: OriginalFile | None = None,
+) -> list[DocumentDraft]:
+    """Drafts from a Markdown body of a known kind: the one place every kind's rules live.
+
+    Every text-like format (Markdown, Word, PDF, HTML, plain text) ends here, so
+    a lesson in a .docx is split into its parts and an FAQ page into its
+    questions exactly as a Markdown file would be. ``original`` is kept on a
+    template or procedure (the file users download); ``body_line`` is the file
+    line of the body's first line, for error messages.
+    """
+    fields = dict(fields)
+    body = body.strip()
+    if (found := find_mojibake(str(fields.get("title", "")) + "\n" + body)) is not None:
+        raise InvalidInput(found.describe(), source=source)
+    if "title" not in fields:
+        heading = re.match(r"^#\s+(.+?)\s*#*\s*(?:\n|$)", body)
+        if heading:
+            fields["title"] = heading.group(1)
+            body = body[heading.end() :].strip()
+        else:
+            fields["title"] = path.stem.replace("-", " ").replace("_", " ")
+    if not body and kind is not Kind.faq:
+        where = " besides its front matter" if body_line > 1 else " besides its title"
+        raise InvalidInput("the file has no content" + where, source=source, line=body_line)
+    fields.setdefault("language", detect_language(fields["title"] + "\n" + body))
+    base: dict[str, Any] = {**fields, "kind": kind, "body": body, "meta": meta}
+    if kind is Kind.faq:
+        return _faqs(base, source=source, body_line=body_line)
+    if kind is Kind.lesson:
+        parts, _ = lesson_parts(body)
+        return [DocumentDraft.model_validate({**parts, **base})]
+    if kind is Kind.retrospective:
+        return _retrospective(base, source=source)
+    if original is not None and kind in (Kind.template, Kind.procedure):
+        base["original"] = original
+    return [DocumentDraft.model_validate(base)]
 
 
 def _retrospective(base: dict[str, Any], *, source: str) -> list[DocumentDraft]:

@@ -3,18 +3,24 @@
 Each file is read, checked and parsed completely before anything is written,
 and its documents are written in one transaction, so a bad file fails alone and
 never changes what is stored. The batch always goes on.
+
+Every file gets a ``FileReport``; a failure carries the reason, the place in
+the file where there is one (``line 4``, ``row 12, column 'date'``, ``page 3``)
+and the full message naming the file.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
 from ingest.registry import IngesterRegistry
 from kb.errors import InvalidInput, KbError
+from kb.models import Kind
 from kb.store import Store
 
 
@@ -29,13 +35,19 @@ class FileStatus(StrEnum):
 
 @dataclass
 class FileReport:
-    """What happened to one file. ``error`` names the place and the reason for failures."""
+    """What happened to one file.
+
+    For a failure, ``error`` is the whole message (file, place, reason);
+    ``place`` and ``reason`` are its parts for programs reading the JSON report.
+    """
 
     path: str
     status: FileStatus
     documents: int = 0
     error: str | None = None
     line: int | None = None
+    place: str | None = None
+    reason: str | None = None
 
 
 @dataclass
@@ -79,14 +91,23 @@ def ingest_paths(
     max_file_bytes: int,
     sync: bool = False,
     on_file: Callable[[FileReport], None] | None = None,
+    column_map: Mapping[str, str] | None = None,
+    kind: Kind | None = None,
 ) -> IngestReport:
-    """Ingest files and folders; with ``sync``, also remove documents of files gone from those folders."""
+    """Ingest files and folders; with ``sync``, also remove documents of files gone from those folders.
+
+    ``column_map`` (spreadsheet/record column → field, as ``--map`` gives it) and
+    ``kind`` apply to every file; a bad mapping raises ``InvalidInput`` before any file is read.
+    """
+    options = make_options(column_map, kind)
     report = IngestReport()
     paths = [p.resolve() for p in paths]
     seen: set[str] = set()
     for path, named in discover(paths, registry):
         seen.add(str(path))
-        result = ingest_file(store, path, registry=registry, max_file_bytes=max_file_bytes, named=named)
+        result = ingest_file(
+            store, path, registry=registry, max_file_bytes=max_file_bytes, named=named, options=options
+        )
         report.files.append(result)
         if on_file:
             on_file(result)
@@ -103,16 +124,27 @@ def ingest_paths(
 
 
 def ingest_file(
-    store: Store, path: Path, *, registry: IngesterRegistry, max_file_bytes: int, named: bool = True
+    store: Store,
+    path: Path,
+    *,
+    registry: IngesterRegistry,
+    max_file_bytes: int,
+    named: bool = True,
+    options: IngestOptions = DEFAULT_OPTIONS,
 ) -> FileReport:
-    """Ingest one file; never raises for bad input, reports it instead."""
+    """Ingest one file; never raises for bad input, reports it instead.
+
+    The no-op check hashes the bytes together with the options, so the same
+    file ingested with another ``--map`` or ``--kind`` is parsed again.
+    """
     source = str(path)
     ingester = registry.for_path(path)
     if ingester is None:
         reason = (
             f"unsupported file type {path.suffix or '(no extension)'!r}; supported: {', '.join(registry.extensions)}"
         )
-        return FileReport(source, FileStatus.failed if named else FileStatus.skipped, error=reason)
+        status = FileStatus.failed if named else FileStatus.skipped
+        return FileReport(source, status, error=f"{source}: {reason}", reason=reason)
     try:
         if not path.is_file():
             raise InvalidInput("no such file", source=source)
@@ -123,17 +155,22 @@ def ingest_file(
                 source=source,
             )
         data = path.read_bytes()
-        content_hash = hashlib.sha256(data).hexdigest()
+        if not data:
+            raise InvalidInput("file is empty (0 bytes)", source=source)
+        content_hash = hashlib.sha256(data + options.fingerprint()).hexdigest()
         previous = store.source_hash(source)
         if previous == content_hash:
             return FileReport(source, FileStatus.unchanged)
-        drafts = ingester.parse(path, data, source=source)
+        drafts = ingester.parse(path, data, source=source, options=options)
         store.replace_source(source, content_hash, drafts)
     except InvalidInput as exc:
-        return FileReport(source, FileStatus.failed, error=exc.message, line=exc.line)
+        return FileReport(
+            source, FileStatus.failed, error=exc.message, line=exc.line, place=exc.place, reason=exc.reason
+        )
     except KbError as exc:
-        return FileReport(source, FileStatus.failed, error=f"{source}: {exc.message}")
+        return FileReport(source, FileStatus.failed, error=f"{source}: {exc.message}", reason=exc.message)
     except OSError as exc:
-        return FileReport(source, FileStatus.failed, error=f"{source}: cannot read: {exc.strerror or exc}")
+        reason = f"cannot read: {exc.strerror or exc}"
+        return FileReport(source, FileStatus.failed, error=f"{source}: {reason}", reason=reason)
     status = FileStatus.added if previous is None else FileStatus.updated
     return FileReport(source, status, documents=len(drafts))

@@ -5,16 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from ingest.docx import DocxIngester
+from ingest.html import HtmlIngester
 from ingest.markdown import MarkdownIngester
+from ingest.options import DEFAULT_OPTIONS, IngestOptions
+from ingest.pdf import PdfIngester
+from ingest.records import RecordsIngester
+from ingest.spreadsheet import SpreadsheetIngester
+from ingest.text import TextIngester
 from kb.models import DocumentDraft
 
 
 class Ingester(Protocol):
-    """Turns one file's bytes into document drafts, or raises ``InvalidInput`` naming the place."""
+    """Turns one file's bytes into document drafts, or raises ``InvalidInput`` naming the place.
+
+    ``options`` carry what the user said for the whole batch (``--map``,
+    ``--kind``); an ingester uses what applies to its format and ignores the rest.
+    """
 
     extensions: tuple[str, ...]
 
-    def parse(self, path: Path, data: bytes, *, source: str) -> list[DocumentDraft]: ...
+    def parse(
+        self, path: Path, data: bytes, *, source: str, options: IngestOptions = DEFAULT_OPTIONS
+    ) -> list[DocumentDraft]: ...
 
 
 class IngesterRegistry:
@@ -33,4 +46,14 @@ class IngesterRegistry:
 
 def default_registry() -> IngesterRegistry:
     """Every ingester the product ships."""
-    return IngesterRegistry([MarkdownIngester()])
+    return IngesterRegistry(
+        [
+            MarkdownIngester(),
+            SpreadsheetIngester(),
+            RecordsIngester(),
+            DocxIngester(),
+            PdfIngester(),
+            HtmlIngester(),
+            TextIngester(),
+        ]
+    )

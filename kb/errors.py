@@ -30,19 +30,26 @@ class Conflict(KbError):
 
 
 class InvalidInput(KbError):
-    """Input that cannot be accepted; the message names the place (file, line) and the problem."""
+    """Input that cannot be accepted; the message names the place (file, line) and the problem.
+
+    ``place`` names a spot that is not a line (``row 12, column 'date'``,
+    ``page 3``, ``paragraph 7``); the message reads ``file:line: place: reason``.
+    """
 
     status = 422
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None) -> None:
-        place = ""
+    def __init__(
+        self, message: str, *, source: str | None = None, line: int | None = None, place: str | None = None
+    ) -> None:
+        prefix = ""
         if source:
-            place = source + (f":{line}" if line else "") + ": "
+            prefix = source + (f":{line}" if line else "") + ": "
         elif line:
-            place = f"line {line}: "
-        super().__init__(place + message)
+            prefix = f"line {line}: "
+        super().__init__(prefix + (f"{place}: " if place else "") + message)
         self.source = source
         self.line = line
+        self.place = place or (f"line {line}" if line else None)
         self.reason = message
 
 

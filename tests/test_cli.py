@@ -78,3 +78,28 @@ def test_show_list_and_domain_errors(tmp_path: Path) -> None:
     bad.write_text('{"id": "x"}\nnot json\n', encoding="utf-8")
     code, _, err = kb("import", str(bad), "--data-dir", data)
     assert code == 1 and f"{bad}:2: not valid JSON" in err
+
+
+def test_ingest_maps_columns_takes_a_kind_and_reports_every_file_as_json(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "register.csv").write_text("件名,学んだこと,打ち手\nベンダー選定,基準を先に決める,評価シートを使う\n", encoding="utf-8")
+    (folder / "escalation.txt").write_text("Escalation\n\nCall the PMO within two hours.\n", encoding="utf-8")
+    (folder / "bad.csv").write_text("件名,教訓,発生日\nA,a,someday\n", encoding="utf-8")
+    data = str(tmp_path / "data")
+    code, _, err = kb("ingest", "--no-index", "--map", "学んだこと", str(folder), "--data-dir", data)
+    assert code == 1 and "--map '学んだこと': write it as COLUMN=FIELD" in err
+    code, out, _ = kb(
+        "ingest", "--json", "--no-index", "--kind", "procedure", "--map", "学んだこと=lesson", "--map", "打ち手=recommendation",
+        str(folder), "--data-dir", data,
+    )  # fmt: skip
+    assert code == 1
+    files = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
+    assert files["escalation.txt"]["status"] == "added"
+    assert files["register.csv"]["status"] == "added"  # lesson columns win over --kind's default
+    bad = files["bad.csv"]
+    assert (bad["status"], bad["place"], bad["line"]) == ("failed", "row 2, column '発生日'", 2)
+    assert bad["error"] == f"{folder / 'bad.csv'}:2: row 2, column '発生日': {bad['reason']}"
+    lessons = json.loads(kb("list", "--kind", "lesson", "--json", "--data-dir", data)[1])
+    shown = json.loads(kb("show", lessons[0]["id"], "--json", "--data-dir", data)[1])
+    assert (shown["lesson"], shown["recommendation"]) == ("基準を先に決める", "評価シートを使う")

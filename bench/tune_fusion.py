@@ -20,7 +20,7 @@ from pathlib import Path
 from kb.config import Settings
 from kb.embedders.base import make_embedder
 from kb.evaluation import index_corpus, load_beir, ndcg_at
-from kb.fusion import rrf
+from kb.fusion import relative_score_fusion, rrf
 from kb.indexer import Indexer
 from kb.search import CANDIDATES, _Leg
 from kb.store import open_store
@@ -56,20 +56,6 @@ def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[Run]:
 Run = tuple[list[tuple[str, float]], list[tuple[str, float]], dict[str, int]]
 
 
-def convex(lexical: list[tuple[str, float]], dense: list[tuple[str, float]], w: float) -> list[str]:
-    """Score fusion: BM25 / its top score + w · min-max-normalised cosine."""
-    scores: dict[str, float] = {}
-    if lexical:
-        top = lexical[0][1] or 1.0
-        for d, s in lexical:
-            scores[d] = s / top
-    if dense:
-        hi, lo = dense[0][1], dense[-1][1]
-        for d, s in dense:
-            scores[d] = scores.get(d, 0.0) + w * ((s - lo) / (hi - lo) if hi > lo else 1.0)
-    return sorted(scores, key=lambda d: -scores[d])
-
-
 def mean_ndcg(runs: list[Run], k: int | None, w: float | None) -> float:
     total = 0.0
     for lexical, dense, grades in runs:
@@ -77,7 +63,7 @@ def mean_ndcg(runs: list[Run], k: int | None, w: float | None) -> float:
         if k is None:
             ranked = lex if w == 0 else den
         elif k == 0:
-            ranked = convex(lexical, dense, w or 0.0)
+            ranked = [d for d, _ in relative_score_fusion(lexical, dense, w or 0.0)]
         else:
             ranked = [d for d, _ in rrf([lex, den], weights=[1.0, w or 0.0], k=k)]
         total += ndcg_at(ranked, grades)

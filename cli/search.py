@@ -105,13 +105,13 @@ def search(
     data_dir: DataDir = None,
 ) -> None:
     """Search lessons, FAQs, templates and procedures (hybrid lexical + semantic)."""
-    filters = Filters(
-        kinds=tuple(kind or ()),
-        projects=tuple(project or ()),
-        phases=tuple(phase or ()),
-        tags=tuple(tag or ()),
-        languages=tuple(lang or ()),
-        statuses=tuple(status or ()),
+    filters = Filters.of(
+        kinds=kind,
+        projects=project,
+        phases=phase,
+        tags=tag,
+        languages=lang,
+        statuses=status,
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
     )

@@ -47,6 +47,31 @@ class Filters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        kinds: Sequence[str] | None = None,
+        projects: Sequence[str] | None = None,
+        phases: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        languages: Sequence[str] | None = None,
+        statuses: Sequence[str] | None = None,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> Filters:
+        """Filters from optional lists, as query strings and command lines deliver them."""
+        return cls(
+            tuple(kinds or ()),
+            tuple(projects or ()),
+            tuple(phases or ()),
+            tuple(tags or ()),
+            tuple(languages or ()),
+            tuple(statuses or ()),
+            date_from,
+            date_to,
+        )
+
     @property
     def active(self) -> bool:
         return any(

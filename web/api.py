@@ -50,13 +50,13 @@ def search(
     explain: bool = False,
 ) -> SearchResponse:
     """Hybrid search with filters (repeat a parameter for several values), paging and explanations."""
-    filters = Filters(
-        kinds=tuple(kind or ()),
-        projects=tuple(project or ()),
-        phases=tuple(phase or ()),
-        tags=tuple(tag or ()),
-        languages=tuple(lang or ()),
-        statuses=tuple(status or ()),
+    filters = Filters.of(
+        kinds=kind,
+        projects=project,
+        phases=phase,
+        tags=tag,
+        languages=lang,
+        statuses=status,
         date_from=date_from,
         date_to=date_to,
     )

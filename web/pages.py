@@ -77,14 +77,7 @@ def search_page(
 ) -> HTMLResponse:
     """Search with facets, snippets and paging; the landing page when there is no query."""
     values = {"kind": kind, "project": project, "phase": phase, "tag": tag, "language": language, "status": status}
-    filters = Filters(
-        kinds=tuple(kind),
-        projects=tuple(project),
-        phases=tuple(phase),
-        tags=tuple(tag),
-        languages=tuple(language),
-        statuses=tuple(status),
-    )
+    filters = Filters.of(kinds=kind, projects=project, phases=phase, tags=tag, languages=language, statuses=status)
     params = [(name, v) for name, vs in values.items() for v in vs]
     context: dict[str, Any] = {"q": q, "values": values, "explain": explain, "page": page}
     if q.strip():

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
-from ingest.registry import IngesterRegistry
+from ingest.registry import Ingester, IngesterRegistry
 from kb.errors import InvalidInput, KbError
 from kb.models import Kind
 from kb.store import Store
@@ -132,11 +132,7 @@ def ingest_file(
     named: bool = True,
     options: IngestOptions = DEFAULT_OPTIONS,
 ) -> FileReport:
-    """Ingest one file; never raises for bad input, reports it instead.
-
-    The no-op check hashes the bytes together with the options, so the same
-    file ingested with another ``--map`` or ``--kind`` is parsed again.
-    """
+    """Ingest one file; never raises for bad input, reports it instead."""
     source = str(path)
     ingester = registry.for_path(path)
     if ingester is None:
@@ -149,28 +145,59 @@ def ingest_file(
         if not path.is_file():
             raise InvalidInput("no such file", source=source)
         size = path.stat().st_size
-        if size > max_file_bytes:
-            raise InvalidInput(
-                f"file is {size:,} bytes, over the limit of {max_file_bytes:,} (setting KB_MAX_FILE_BYTES)",
-                source=source,
-            )
+        if size > max_file_bytes:  # checked before reading, so a huge file is never loaded
+            raise InvalidInput(_too_big(size, max_file_bytes), source=source)
         data = path.read_bytes()
-        if not data:
-            raise InvalidInput("file is empty (0 bytes)", source=source)
-        content_hash = hashlib.sha256(data + options.fingerprint()).hexdigest()
-        previous = store.source_hash(source)
-        if previous == content_hash:
-            return FileReport(source, FileStatus.unchanged)
-        drafts = ingester.parse(path, data, source=source, options=options)
-        store.replace_source(source, content_hash, drafts)
     except InvalidInput as exc:
-        return FileReport(
-            source, FileStatus.failed, error=exc.message, line=exc.line, place=exc.place, reason=exc.reason
-        )
-    except KbError as exc:
-        return FileReport(source, FileStatus.failed, error=f"{source}: {exc.message}", reason=exc.message)
+        return _failed(source, exc)
     except OSError as exc:
         reason = f"cannot read: {exc.strerror or exc}"
         return FileReport(source, FileStatus.failed, error=f"{source}: {reason}", reason=reason)
+    return ingest_bytes(
+        store, data, source=source, path=path, ingester=ingester, max_file_bytes=max_file_bytes, options=options
+    )
+
+
+def ingest_bytes(
+    store: Store,
+    data: bytes,
+    *,
+    source: str,
+    path: Path,
+    ingester: Ingester,
+    max_file_bytes: int,
+    options: IngestOptions = DEFAULT_OPTIONS,
+    label: str | None = None,
+) -> FileReport:
+    """Ingest one file's bytes as ``source`` (files and uploads alike); bad input is reported, never raised.
+
+    The no-op check hashes the bytes together with the options, so the same
+    file ingested with another ``--map`` or ``--kind`` is parsed again.
+    ``label`` names the file in the report (default: ``source``).
+    """
+    label = label or source
+    try:
+        if len(data) > max_file_bytes:
+            raise InvalidInput(_too_big(len(data), max_file_bytes), source=label)
+        if not data:
+            raise InvalidInput("file is empty (0 bytes)", source=label)
+        content_hash = hashlib.sha256(data + options.fingerprint()).hexdigest()
+        previous = store.source_hash(source)
+        if previous == content_hash:
+            return FileReport(label, FileStatus.unchanged)
+        drafts = ingester.parse(path, data, source=source, options=options)
+        store.replace_source(source, content_hash, drafts)
+    except InvalidInput as exc:
+        return _failed(label, exc)
+    except KbError as exc:
+        return FileReport(label, FileStatus.failed, error=f"{label}: {exc.message}", reason=exc.message)
     status = FileStatus.added if previous is None else FileStatus.updated
-    return FileReport(source, status, documents=len(drafts))
+    return FileReport(label, status, documents=len(drafts))
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"file is {size:,} bytes, over the limit of {limit:,} (setting KB_MAX_FILE_BYTES)"
+
+
+def _failed(label: str, exc: InvalidInput) -> FileReport:
+    return FileReport(label, FileStatus.failed, error=exc.message, line=exc.line, place=exc.place, reason=exc.reason)

@@ -7,19 +7,15 @@ updates those documents). It never becomes a filesystem path.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from pathlib import Path
 
-from ingest.pipeline import FileReport, FileStatus
+from ingest.options import make_options
+from ingest.pipeline import FileReport, FileStatus, ingest_bytes
 from ingest.registry import IngesterRegistry
-from kb.errors import InvalidInput, KbError
 from kb.models import Kind
 from kb.store import Store
-
-# Folder names the Markdown ingester reads as kinds (see ingest.markdown.FOLDER_KINDS).
-KIND_FOLDERS = {kind: f"{kind.value}s" for kind in Kind}
 
 
 def safe_filename(name: str) -> str:
@@ -38,32 +34,22 @@ def ingest_upload(
     max_file_bytes: int,
     kind: Kind | None = None,
 ) -> FileReport:
-    """Ingest one uploaded file; bad input is reported, never raised."""
+    """Ingest one uploaded file through the same path as files on disk; bad input is reported, never raised."""
     name = safe_filename(filename)
-    source = f"upload:{name}"
-    # A virtual path: its folder carries the kind hint, its suffix picks the ingester.
-    path = Path("/upload") / (KIND_FOLDERS[kind] if kind else "files") / name  # never opened
+    path = Path("/upload") / name  # never opened: its suffix picks the ingester
     ingester = registry.for_path(path)
     if ingester is None:
         reason = (
             f"unsupported file type {path.suffix or '(no extension)'!r}; supported: {', '.join(registry.extensions)}"
         )
-        return FileReport(name, FileStatus.failed, error=f"{name}: {reason}")
-    try:
-        if len(data) > max_file_bytes:
-            raise InvalidInput(
-                f"file is {len(data):,} bytes, over the limit of {max_file_bytes:,} (setting KB_MAX_FILE_BYTES)",
-                source=name,
-            )
-        content_hash = hashlib.sha256(data).hexdigest()
-        previous = store.source_hash(source)
-        if previous == content_hash:
-            return FileReport(name, FileStatus.unchanged)
-        # The store's source name, so ids derived inside the ingester (a lesson's parent) match.
-        drafts = ingester.parse(path, data, source=source)
-        store.replace_source(source, content_hash, drafts)
-    except InvalidInput as exc:
-        return FileReport(name, FileStatus.failed, error=exc.message, line=exc.line)
-    except KbError as exc:
-        return FileReport(name, FileStatus.failed, error=f"{name}: {exc.message}")
-    return FileReport(name, FileStatus.added if previous is None else FileStatus.updated, documents=len(drafts))
+        return FileReport(name, FileStatus.failed, error=f"{name}: {reason}", reason=reason)
+    return ingest_bytes(
+        store,
+        data,
+        source=f"upload:{name}",
+        path=path,
+        ingester=ingester,
+        max_file_bytes=max_file_bytes,
+        options=make_options(kind=kind),
+        label=name,
+    )

@@ -130,18 +130,15 @@ def document_page(request: Request, kb: KbDep, lang: LangDep, doc_id: str) -> HT
 
 
 def _versions(kb: KbDep, doc: Any) -> list[Any]:
-    """Other versions of a template or procedure: documents linked to it through ``supersedes`` by title."""
+    """Every version of a template or procedure: documents linked by ``supersedes`` (by title), newest first."""
     same_kind = kb.store.documents(kind=doc.kind)
     family = {doc.title}
-    changed = True
-    while changed:
-        changed = False
-        for d in same_kind:
-            if (d.supersedes in family or (d.title in family and d.supersedes)) and (
-                d.title not in family or d.supersedes not in family
-            ):
-                family |= {d.title, d.supersedes}
-                changed = True
+    while True:  # follow the chain both ways until it stops growing
+        grown = family | {d.title for d in same_kind if d.supersedes in family}
+        grown |= {d.supersedes for d in same_kind if d.title in family and d.supersedes}
+        if grown == family:
+            break
+        family = grown
     members = [d for d in same_kind if d.title in family]
     return sorted(members, key=lambda d: (d.version or "", d.updated_at), reverse=True) if len(members) > 1 else []
 

@@ -112,8 +112,14 @@ def test_upload_reports_each_file_and_never_uses_the_path(client: TestClient) ->
     assert body["summary"] == {"added": 1, "failed": 2}
     hits = client.get("/api/search", params={"q": "quokka freeze"}).json()["hits"]
     assert hits[0]["title"] == "Upload test lesson"
-    again = client.post("/api/upload", files=[("files", ("quokka.md", good.encode(), "text/markdown"))]).json()
+    again = client.post(
+        "/api/upload", files=[("files", ("quokka.md", good.encode(), "text/markdown"))], data={"kind": "lesson"}
+    ).json()
     assert again["files"][0]["status"] == "unchanged"
+    # without the kind this time, the file (which names none) cannot be read: a clear error, nothing lost
+    unkinded = client.post("/api/upload", files=[("files", ("quokka.md", good.encode(), "text/markdown"))]).json()
+    assert unkinded["files"][0]["status"] == "failed" and "kind" in unkinded["files"][0]["error"]
+    assert client.get("/api/search", params={"q": "quokka freeze"}).json()["hits"][0]["title"] == "Upload test lesson"
 
 
 def test_upload_over_the_size_limit_fails_that_file(client: TestClient) -> None:

@@ -134,3 +134,10 @@ def test_empty_knowledge_base_offers_the_demo(empty_client: TestClient) -> None:
 def test_errors_render_as_pages(client: TestClient) -> None:
     r = client.get("/documents/does-not-exist")
     assert r.status_code == 404 and "no document with id" in r.text and "<html" in r.text
+
+
+def test_template_page_lists_its_versions(client: TestClient) -> None:
+    hits = client.get("/api/search", params={"q": "週次ステータスレポート", "kind": "template"}).json()["hits"]
+    newest = next(h for h in hits if "第2版" in h["title"])
+    page = client.get(f"/documents/{newest['id']}").text
+    assert 'class="versions"' in page and "<strong>2.0</strong>" in page and ">1.0</a>" in page

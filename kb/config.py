@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest input file ingest accepts, in bytes; larger files fail with a clear error.",
     )
+    max_request_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="Largest HTTP request body the web app accepts (an upload batch), in bytes; larger ones get 413.",
+    )
     chunk_chars: int = Field(
         default=600,
         ge=50,

@@ -20,7 +20,7 @@ from kb.config import Settings
 from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
 from web import api, pages
-from web.errors import install_error_handlers
+from web.errors import error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
 from web.rendering import render_markdown
@@ -73,6 +73,20 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+    @app.middleware("http")
+    async def request_size_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Refuse a request body larger than one upload batch before anything reads it.
+
+        Starlette spools multipart bodies to disk before a route sees them; a
+        declared Content-Length over the limit is answered 413 at once. (A proxy
+        should also cap chunked bodies, which declare no length.)
+        """
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > settings.max_request_bytes:
+            limit = f"{settings.max_request_bytes:,} bytes (setting KB_MAX_REQUEST_BYTES)"
+            return error_response(request, 413, f"the request is {int(length):,} bytes, over the limit of {limit}")
+        return await call_next(request)
 
     app.include_router(api.router)
     app.include_router(pages.router)

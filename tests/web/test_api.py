@@ -5,7 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
+from kb.config import Settings
 from kb.models import DocumentDraft, Kind, OriginalFile
+from tests.conftest import HashingEmbedder
+from web.app import create_app
 
 
 def test_openapi_document_validates_and_lists_every_endpoint(client: TestClient) -> None:
@@ -171,3 +174,11 @@ def test_feedback_and_stats(client: TestClient) -> None:
         v for k, v in stats["documents"].items() if k not in ("chunks", "sources")
     )
     assert stats["searches"]["searches"] >= 2
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(settings: Settings) -> None:
+    small = settings.model_copy(update={"max_request_bytes": 1000})
+    with TestClient(create_app(small, embedder=HashingEmbedder())) as client:
+        r = client.post("/api/upload", files=[("files", ("big.md", b"x" * 5000, "text/markdown"))])
+        assert r.status_code == 413 and "KB_MAX_REQUEST_BYTES" in r.json()["message"]
+        assert client.get("/api/search", params={"q": "x"}).status_code == 200

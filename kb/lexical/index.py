@@ -266,23 +266,12 @@ class Bm25Index:
         return out
 
     def explain_terms(self, query: str, text: str) -> list[str]:
-        """Query terms found in ``text``, for highlighting and "why did this match".
+        """Query terms found in ``text``, for "why did this match" (see :meth:`explain`).
 
         Matching words first, then kanji/katakana bigrams that no matched word
         contains; hiragana bigrams only when nothing else matched (as in search).
         """
-        q = self.analyzer.analyze(query)
-        t = self.analyzer.analyze(text)
-        present = set(t.words)
-        words = [w for w in dict.fromkeys(q.words) if w in present]
-        out = list(words)
-        if self.bigram_weight > 0:
-            present = set(t.grams)
-            out += [g for g in dict.fromkeys(q.grams) if g in present and not any(g in w for w in words)]
-        if not out and self.fallback:
-            present = set(t.kana_grams)
-            out = [g for g in dict.fromkeys(q.kana_grams) if g in present]
-        return out
+        return self.explain(self.analyzer.analyze(query), text)[0]
 
     def explain(self, query: Terms, text: str) -> tuple[list[str], list[tuple[int, int]]]:
         """Matched query terms (as :meth:`explain_terms`) and their spans in ``text``, analysing it once.

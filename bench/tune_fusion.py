@@ -2,9 +2,10 @@
 
     python bench/tune_fusion.py [--sets a,b] [--max-queries 1000]
 
-Each set is indexed once; each query's lexical and dense document rankings are
-kept, and fusion is recomputed for every (k, dense weight) on the grid, so the
-whole grid costs one pass of searching. Prints nDCG@10 per set for each setting,
+Each set is indexed once; each query's lexical and dense document scores are
+kept, as the product's ``Searcher.legs`` gives them (the dense leg with its
+cosines for the lexical hits it missed), and fusion is recomputed for every
+(k, dense weight) on the grid, so the whole grid costs one pass of searching. Prints nDCG@10 per set for each setting,
 the single-leg baselines, and the setting with the best worst-case margin of
 hybrid over the better single leg.
 """
@@ -19,10 +20,11 @@ from pathlib import Path
 
 from kb.config import Settings
 from kb.embedders.base import make_embedder
+from kb.engine import dense_floor
 from kb.evaluation import index_corpus, load_beir, ndcg_at
 from kb.fusion import relative_score_fusion, rrf
 from kb.indexer import Indexer
-from kb.search import CANDIDATES, _Leg
+from kb.search import CANDIDATES, Filters, Searcher
 from kb.store import open_store
 
 KS = (0, 10, 60)  # 0: convex score fusion instead of RRF
@@ -37,15 +39,17 @@ def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[Run]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), embedder=embedder_name)
         store = open_store(settings)
-        indexer = Indexer(store, make_embedder(embedder_name), Path(tmp) / "index")
+        embedder = make_embedder(embedder_name)
+        indexer = Indexer(store, embedder, Path(tmp) / "index")
         id_map = index_corpus(data, store, indexer)
+        searcher = Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
         for query_id, text in items[:max_queries]:
-            lexical = _Leg.of(indexer.lexical.search(text, CANDIDATES), indexer.chunk_doc)
-            dense = _Leg.of(indexer.vectors.search(indexer.embedder.embed_query(text), CANDIDATES), indexer.chunk_doc)
+            lexical, dense, _ = searcher.legs(text, Filters(), CANDIDATES)
             out.append(
                 (
-                    [(id_map[d], lexical.best[d][1]) for d in lexical.order],
-                    [(id_map[d], dense.best[d][1]) for d in dense.order],
+                    [(id_map[d], s) for d, s in lexical.ranked()],
+                    [(id_map[d], s) for d, s in dense.ranked()],
+                    [(id_map[d], s) for d, s in dense.scored()[len(dense.order) :]],
                     data.qrels[query_id],
                 )
             )
@@ -53,17 +57,18 @@ def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[Run]:
     return out
 
 
-Run = tuple[list[tuple[str, float]], list[tuple[str, float]], dict[str, int]]
+# (lexical ranking, dense ranking, dense scores of lexical hits the dense ranking missed, grades)
+Run = tuple[list[tuple[str, float]], list[tuple[str, float]], list[tuple[str, float]], dict[str, int]]
 
 
 def mean_ndcg(runs: list[Run], k: int | None, w: float | None) -> float:
     total = 0.0
-    for lexical, dense, grades in runs:
+    for lexical, dense, extra, grades in runs:
         lex, den = [d for d, _ in lexical], [d for d, _ in dense]
         if k is None:
             ranked = lex if w == 0 else den
         elif k == 0:
-            ranked = [d for d, _ in relative_score_fusion(lexical, dense, w or 0.0)]
+            ranked = [d for d, _ in relative_score_fusion(lexical, dense + extra, w or 0.0)]
         else:
             ranked = [d for d, _ in rrf([lex, den], weights=[1.0, w or 0.0], k=k)]
         total += ndcg_at(ranked, grades)
@@ -83,7 +88,10 @@ def main() -> None:
     for name in names:
         cached = args.cache / f"{name}-{args.max_queries}.json" if args.cache else None
         if cached is not None and cached.exists():
-            runs = [(list(map(tuple, a)), list(map(tuple, b)), g) for a, b, g in json.loads(cached.read_text())]
+            runs = [
+                (list(map(tuple, a)), list(map(tuple, b)), list(map(tuple, c)), g)
+                for a, b, c, g in json.loads(cached.read_text())
+            ]
         else:
             runs = rankings(args.eval_dir / name, args.embedder, args.max_queries)
             if cached is not None:

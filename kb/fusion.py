@@ -44,13 +44,16 @@ def rrf(
 def relative_score_fusion(
     lexical: Sequence[tuple[K, float]], dense: Sequence[tuple[K, float]], dense_weight: float = 1.0
 ) -> list[tuple[K, float]]:
-    """Fuse two scored rankings (best first) by normalised score: ``bm25 / top_bm25 + w · minmax(cosine)``.
+    """Fuse two scored lists by normalised score: ``bm25 / top_bm25 + w · minmax(cosine)``.
 
     Unlike RRF, it keeps each leg's confidence: a BM25 hit far above the rest
     (an exact title, a rare term) stays far above, while a flat BM25 ranking lets
     the dense leg decide. BM25 is divided by its top score (its floor is 0); the
-    dense leg's cosines are min-max scaled over its candidates, since their floor
-    is not 0. A document missing from a leg gets 0 from it.
+    dense leg's cosines are min-max scaled over every document given, since their
+    floor is not 0. The search gives the dense leg's cosine for the lexical hits
+    too (see ``kb.search``), so a document is missing from ``dense`` only when it
+    has no vector; a document missing from a leg gets 0 from it. ``lexical`` is
+    best first; ``dense`` may come in any order.
     """
     scores: dict[K, float] = {}
     if lexical:
@@ -58,7 +61,8 @@ def relative_score_fusion(
         for key, score in lexical:
             scores[key] = score / top
     if dense:
-        high, low = dense[0][1], dense[-1][1]
+        values = [score for _, score in dense]
+        high, low = max(values), min(values)
         for key, score in dense:
             scaled = (score - low) / (high - low) if high > low else 1.0
             scores[key] = scores.get(key, 0.0) + dense_weight * scaled

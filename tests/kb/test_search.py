@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from kb.engine import KnowledgeBase
+from kb.indexer import index_text
 from kb.models import DocumentDraft, Kind, Status
-from kb.search import Filters
+from kb.search import Filters, Searcher
 from kb.store import document_id
 
 LONG = "\n\n".join(f"## 手順{i}\n\n" + "承認の前に関係部門の合意を取る。" * 20 for i in range(4))
@@ -126,3 +127,25 @@ def test_facets_count_every_result_not_just_the_page(kb: KnowledgeBase) -> None:
     assert dict(facets["kind"])["lesson"] == 2
     assert dict(facets["tags"]) == {"vendor": 2}
     assert dict(facets["language"])["ja"] >= 2
+
+
+def test_the_dense_leg_scores_lexical_hits_its_own_top_k_missed(kb: KnowledgeBase) -> None:
+    # A floor no cosine reaches leaves the dense leg with no ranked document; every
+    # lexical hit still gets its real cosine (the best of its chunks), unranked, for the fusion.
+    searcher = Searcher(kb.indexer, min_dense_score=1.01)
+    query = "ベンダー"
+    lexical, dense, _ = searcher.legs(query, Filters(), 10)
+    assert dense.order == [] and len(lexical.order) >= 2
+    missed = lexical.order
+    q = kb.embedder.embed_query(query)
+    for doc_id in missed:
+        chunk_id, score = dense.best[doc_id]
+        chunks = kb.store.chunks([doc_id])
+        doc = kb.store.get_many([doc_id])[0]
+        cosines = kb.embedder.embed_documents([index_text(doc.title, c) for c in chunks]) @ q
+        assert score == pytest.approx(float(cosines.max()), abs=1e-5)
+        assert chunk_id == chunks[int(cosines.argmax())].id
+    hit = next(h for h in searcher.search(query, limit=10).hits if h.document.id == missed[0])
+    assert hit.explanation.dense_rank is None and hit.explanation.dense_score == pytest.approx(dense.best[missed[0]][1])
+    # the single modes stay single: no completion outside hybrid
+    assert searcher.legs(query, Filters(), 10, "dense")[1].best == {}

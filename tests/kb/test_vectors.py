@@ -89,3 +89,30 @@ def test_wrong_shape_is_refused(index: FaissIndex) -> None:
     with pytest.raises(ValueError, match="dim"):
         index.add(np.array([1], dtype=np.int64), unit(1)[:, :5])
     assert index.search(unit(1)[0], 3) == []
+
+
+def test_scores_read_stored_vectors_back_by_id(index: FaissIndex) -> None:
+    ids, vectors = filled(index)
+    index.remove([int(ids[3])])
+    index.add(ids[4:5], vectors[9:10])  # replaced: its score is the new vector's
+    query = vectors[0]
+    got = index.scores(query, np.array([ids[0], ids[4], ids[300], ids[3]], dtype=np.int64))
+    assert got[:3] == pytest.approx([1.0, float(vectors[9] @ query), float(vectors[300] @ query)], abs=1e-5)
+    assert np.isnan(got[3])  # removed: no vector, no score
+    assert index.scores(query, np.zeros(0, dtype=np.int64)).shape == (0,)
+
+
+def test_scores_work_on_an_ivf_saved_without_an_id_map(tmp_path: Path) -> None:
+    import faiss
+
+    vectors = unit(200)
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, 4, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors)
+    ivf.add_with_ids(vectors, np.arange(200, dtype=np.int64))
+    faiss.write_index(ivf, str(tmp_path / "old.faiss"))  # as written before scores() existed
+    loaded = FaissIndex.load(tmp_path / "old.faiss")
+    assert loaded.scores(vectors[5], np.array([5, 6], dtype=np.int64)) == pytest.approx(
+        [1.0, float(vectors[6] @ vectors[5])], abs=1e-5
+    )
+    loaded.remove([5])
+    assert np.isnan(loaded.scores(vectors[5], np.array([5], dtype=np.int64))[0])

@@ -79,8 +79,9 @@ def _print_result(result: SearchResult, *, explain: bool) -> None:
         if explain:
             e = hit.explanation
             out.print(
-                f"   [dim]lexical rank {e.lexical_rank} score {e.lexical_score} · dense rank {e.dense_rank} "
-                f"score {e.dense_score} · fused {e.fused_score:.4f} · terms {', '.join(e.matched_terms)}[/dim]",
+                f"   [dim]lexical rank {e.lexical_rank or '—'} score {e.lexical_score} · "
+                f"dense rank {e.dense_rank or '—'} score {e.dense_score} · "
+                f"fused {e.fused_score:.4f} · terms {', '.join(e.matched_terms)}[/dim]",
                 highlight=False,
                 markup=True,
             )

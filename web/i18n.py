@@ -37,6 +37,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "score": {"ja": "スコア", "en": "score"},
     "matched_terms": {"ja": "一致した語", "en": "Matched terms"},
     "not_found_by": {"ja": "該当なし", "en": "not found"},
+    "unranked": {"ja": "上位100件の外", "en": "outside its top 100"},
     "helpful": {"ja": "役に立った", "en": "Helpful"},
     "not_helpful": {"ja": "役に立たなかった", "en": "Not helpful"},
     "thanks_feedback": {"ja": "フィードバックありがとうございました。", "en": "Thanks for the feedback."},

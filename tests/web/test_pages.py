@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import csrf_of
+from kb.config import Settings
+from tests.conftest import HashingEmbedder
+from tests.web.conftest import csrf_of, load_demo
+from web.app import create_app
 
 PAGES = [
     "/",
@@ -141,3 +144,15 @@ def test_template_page_lists_its_versions(client: TestClient) -> None:
     newest = next(h for h in hits if "第2版" in h["title"])
     page = client.get(f"/documents/{newest['id']}").text
     assert 'class="versions"' in page and "<strong>2.0</strong>" in page and ">1.0</a>" in page
+
+
+def test_why_this_result_shows_a_dense_score_outside_the_dense_top_k(web_settings: Settings) -> None:
+    # A floor no cosine reaches leaves the dense leg with no ranked hit; the lexical hits
+    # still carry their dense cosine, and the explanation says it was not ranked.
+    settings = web_settings.model_copy(update={"min_dense_score": 1.01})
+    load_demo(settings)
+    with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
+        en = client.get("/", params={"q": "vendor"}, headers={"accept-language": "en"}).text
+        ja = client.get("/", params={"q": "ベンダー"}, headers={"accept-language": "ja"}).text
+    assert "outside its top 100 · score" in en
+    assert "上位100件の外" in ja

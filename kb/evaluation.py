@@ -19,7 +19,7 @@ import json
 import math
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +101,7 @@ class EvalReport:
     mrr: float
     p50_ms: float
     p99_ms: float
+    per_query: list[float] = field(default_factory=list)  # nDCG@10 of each query, in the set's order
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -112,6 +113,37 @@ class EvalReport:
             "p99_ms": round(self.p99_ms, 2),
             "mode": self.mode,
         }
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float
+    low: float
+    high: float
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], *, rounds: int = 10_000, seed: int = 0) -> Interval:
+    """Mean of ``b − a`` over paired per-query scores, with a 95% paired-bootstrap interval.
+
+    Two modes run on the same queries, so the per-query differences are what
+    vary: resampling queries with replacement tells whether a gap of 0.001
+    nDCG is a difference between the modes or noise of this query sample.
+    """
+    if len(a) != len(b):
+        raise ValueError("paired scores need the same queries")
+    diff = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
+    if diff.size == 0:
+        return Interval(0.0, 0.0, 0.0)
+    rng = np.random.default_rng(seed)
+    batch = max(1, 2_000_000 // diff.size)  # resample in batches: rounds × queries indices can be large
+    means = np.concatenate(
+        [
+            diff[rng.integers(0, diff.size, size=(min(batch, rounds - done), diff.size))].mean(axis=1)
+            for done in range(0, rounds, batch)
+        ]
+    )
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Interval(float(diff.mean()), float(low), float(high))
 
 
 def corpus_drafts(data: BeirSet) -> list[DocumentDraft]:
@@ -152,6 +184,7 @@ def run_queries(data: BeirSet, searcher: Searcher, id_map: dict[str, str], mode:
         sum(mrrs) / n,
         float(np.percentile(lat, 50)),
         float(np.percentile(lat, 99)),
+        ndcgs,
     )
 
 

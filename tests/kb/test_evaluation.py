@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kb.errors import InvalidInput
-from kb.evaluation import load_beir, mrr_at, ndcg_at, recall_at
+from kb.evaluation import load_beir, mrr_at, ndcg_at, paired_difference, recall_at
 
 
 def test_ndcg_uses_exponential_gain() -> None:
@@ -46,3 +47,16 @@ def test_load_beir_names_what_is_wrong(tmp_path: Path) -> None:
     (tmp_path / "qrels.tsv").write_text("q\td\t1\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"corpus\.jsonl:1: not valid JSON"):
         load_beir(tmp_path)
+
+
+def test_paired_difference_tells_a_real_gap_from_noise() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.random(2000)
+    steady = paired_difference(a, a + 0.01)
+    assert steady.mean == pytest.approx(0.01) and steady.low == pytest.approx(0.01) == steady.high
+    noise = paired_difference(a, a + rng.normal(0.0, 0.2, 2000))
+    assert noise.low < 0 < noise.high
+    better = paired_difference(a, a + rng.normal(0.05, 0.2, 2000))
+    assert 0 < better.low < 0.05 < better.high
+    with pytest.raises(ValueError, match="same queries"):
+        paired_difference([0.1], [0.1, 0.2])

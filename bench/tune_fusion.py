@@ -5,9 +5,9 @@
 Each set is indexed once; each query's lexical and dense document scores are
 kept, as the product's ``Searcher.legs`` gives them (the dense leg with its
 cosines for the lexical hits it missed), and fusion is recomputed for every
-(k, dense weight) on the grid, so the whole grid costs one pass of searching. Prints nDCG@10 per set for each setting,
-the single-leg baselines, and the setting with the best worst-case margin of
-hybrid over the better single leg.
+(k, dense weight) on the grid, so the whole grid costs one pass of searching.
+Prints nDCG@10 per set for each setting, the single-leg baselines, and the
+setting with the best worst-case margin of hybrid over the better single leg.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[Run]:
                 (
                     [(id_map[d], s) for d, s in lexical.ranked()],
                     [(id_map[d], s) for d, s in dense.ranked()],
-                    [(id_map[d], s) for d, s in dense.scored()[len(dense.order) :]],
+                    [(id_map[d], s) for d, s in dense.unranked()],
                     data.qrels[query_id],
                 )
             )

@@ -172,10 +172,14 @@ class _Leg:
         """(document, best chunk score) of the ranked documents, best first."""
         return [(doc_id, self.best[doc_id][1]) for doc_id in self.order]
 
+    def unranked(self) -> list[tuple[str, float]]:
+        """(document, best chunk score) of the documents scored outside the ranking."""
+        ranked = set(self.order)
+        return [(d, score) for d, (_, score) in self.best.items() if d not in ranked]
+
     def scored(self) -> list[tuple[str, float]]:
         """(document, best chunk score) of every scored document: the ranked ones first."""
-        ranked = set(self.order)
-        return self.ranked() + [(d, score) for d, (_, score) in self.best.items() if d not in ranked]
+        return self.ranked() + self.unranked()
 
     def rank(self, doc_id: str) -> int | None:
         return self.order.index(doc_id) + 1 if doc_id in self.order else None

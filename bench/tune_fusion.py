@@ -21,7 +21,7 @@ from pathlib import Path
 from kb.config import Settings
 from kb.embedders.base import make_embedder
 from kb.engine import dense_floor
-from kb.evaluation import index_corpus, load_beir, ndcg_at
+from kb.evaluation import index_corpus, load_beir, ndcg_at, set_kind
 from kb.fusion import relative_score_fusion, rrf
 from kb.indexer import Indexer
 from kb.search import CANDIDATES, Filters, Searcher
@@ -41,7 +41,7 @@ def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[Run]:
         store = open_store(settings)
         embedder = make_embedder(embedder_name)
         indexer = Indexer(store, embedder, Path(tmp) / "index")
-        id_map = index_corpus(data, store, indexer)
+        id_map = index_corpus(data, store, indexer, kind=set_kind(folder))
         searcher = Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
         for query_id, text in items[:max_queries]:
             lexical, dense, _ = searcher.legs(text, Filters(), CANDIDATES)

@@ -24,6 +24,7 @@ from cli.common import (
 )
 from kb.embedders.base import make_embedder
 from kb.evaluation import evaluate
+from kb.models import Kind
 from kb.search import Filters, Hit, Mode, SearchResult
 
 app = typer.Typer()
@@ -151,6 +152,14 @@ def reindex(data_dir: DataDir = None) -> None:
 def eval_command(
     folder: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.")],
     mode: ModeOption = "hybrid",
+    kind: Annotated[
+        Kind | None,
+        typer.Option(
+            "--kind",
+            help="Store the corpus as this kind (default: faq, or the kind of a known ../shared/eval set). "
+            "An FAQ's title is searched as its question.",
+        ),
+    ] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -165,6 +174,7 @@ def eval_command(
             embedder,
             [_mode(mode)],
             lambda done, total: progress.update(task, completed=done, total=total),
+            kind,
         )
     if as_json:
         print_json(report.as_json())

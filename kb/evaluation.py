@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -146,18 +147,53 @@ def paired_difference(a: Sequence[float], b: Sequence[float], *, rounds: int = 1
     return Interval(float(diff.mean()), float(low), float(high))
 
 
-def corpus_drafts(data: BeirSet) -> list[DocumentDraft]:
-    return [
-        DocumentDraft(kind=Kind.faq, title=title, body=text, language=detect_language(title + " " + text), key=doc_id)
-        for doc_id, (title, text) in data.corpus.items()
-    ]
+# The content kind of each set in ../shared/eval that does not hold FAQs: the
+# NASA sets are lessons, JSQuAD's are encyclopedia paragraphs under their
+# article's name (reference text, as a procedure is), not questions.
+SET_KINDS = {
+    "en_llis_title2lesson": Kind.lesson,
+    "en_llis_event2lesson": Kind.lesson,
+    "ja_jsquad_valid_test": Kind.procedure,
+}
+# "Question: … Answer: …" in one text, as ja_localgovfaq stores its entries.
+_QUESTION_ANSWER = re.compile(r"\A\s*(?:Question|Q)\s*[:：]\s*(?P<q>.+?)\n\s*(?:Answer|A)\s*[:：]\s*(?P<a>.*)\Z", re.S)
+
+
+def set_kind(folder: Path) -> Kind:
+    """The kind a BEIR folder's documents are stored as: FAQ unless ``SET_KINDS`` names the set.
+
+    The kind matters because an FAQ's title is its question and gets a chunk of
+    its own (``kb.chunking.chunk_document``), which for a lesson title or an
+    article name would be wrong.
+    """
+    return SET_KINDS.get(folder.name, Kind.faq)
+
+
+def corpus_drafts(data: BeirSet, kind: Kind = Kind.faq) -> list[DocumentDraft]:
+    """The corpus as documents of ``kind``, stored as the product's ingesters store them.
+
+    An FAQ entry written as "Question: … Answer: …" with no title is stored as
+    an FAQ ingested from a question/answer spreadsheet is: the question as its
+    title, the answer as its body.
+    """
+    drafts = []
+    for doc_id, (title, text) in data.corpus.items():
+        if kind is Kind.faq and not title.strip() and (qa := _QUESTION_ANSWER.match(text)):
+            title, text = qa["q"].strip(), qa["a"].strip()
+        language = detect_language(title + " " + text)
+        drafts.append(DocumentDraft(kind=kind, title=title, body=text, language=language, key=doc_id))
+    return drafts
 
 
 def index_corpus(
-    data: BeirSet, store: SqlStore, indexer: Indexer, on_progress: Callable[[int, int], None] | None = None
+    data: BeirSet,
+    store: SqlStore,
+    indexer: Indexer,
+    on_progress: Callable[[int, int], None] | None = None,
+    kind: Kind = Kind.faq,
 ) -> dict[str, str]:
-    """Store and index the corpus; return document id → corpus id."""
-    drafts = corpus_drafts(data)
+    """Store and index the corpus as documents of ``kind``; return document id → corpus id."""
+    drafts = corpus_drafts(data, kind)
     digest = hashlib.sha256("\0".join(sorted(data.corpus)).encode()).hexdigest()
     store.replace_source(EVAL_SOURCE, digest, drafts)
     indexer.catch_up(on_progress)
@@ -194,8 +230,12 @@ def evaluate(
     embedder: Embedder,
     modes: Sequence[Mode],
     on_progress: Callable[[int, int], None] | None = None,
+    kind: Kind | None = None,
 ) -> list[EvalReport]:
-    """Index ``folder``'s corpus in a temporary data dir and evaluate each mode on it."""
+    """Index ``folder``'s corpus in a temporary data dir and evaluate each mode on it.
+
+    The documents are stored as ``kind``, by default :func:`set_kind`'s.
+    """
     data = load_beir(folder)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
         eval_settings = settings.model_copy(update={"data_dir": Path(tmp), "database_url": None})
@@ -204,7 +244,7 @@ def evaluate(
             indexer = Indexer(
                 store, embedder, Path(tmp) / "index", ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe
             )
-            id_map = index_corpus(data, store, indexer, on_progress)
+            id_map = index_corpus(data, store, indexer, on_progress, kind or set_kind(folder))
             searcher = Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
             return [run_queries(data, searcher, id_map, mode) for mode in modes]
         finally:

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from kb.fusion import RRF_K, relative_score_fusion, rrf
 from kb.indexer import DocInfo, Indexer
+from kb.models import Chunk
 from kb.snippets import Segment, snippet
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -297,9 +298,10 @@ class Searcher:
         query_terms = self.indexer.lexical.analyzer.analyze(query)
         chosen = {doc_id: (lexical.best.get(doc_id) or dense.best[doc_id])[0] for doc_id, _ in page}
         chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
+        answers = self._answers(chosen, chunks, docs)
         hits: list[Hit] = []
         for doc_id, fused_score in page:
-            chunk = chunks.get(chosen[doc_id])
+            chunk = answers.get(doc_id) or chunks.get(chosen[doc_id])
             doc = docs.get(doc_id)
             if chunk is None or doc is None:
                 continue  # deleted since the indexes last caught up
@@ -317,6 +319,28 @@ class Searcher:
                 Hit(doc, fused_score, int(chunk.id or 0), chunk.heading, snippet(chunk.text, spans), explanation)
             )
         return hits
+
+
+    def _answers(
+        self, chosen: dict[str, int], chunks: dict[int | None, Chunk], docs: dict[str, DocInfo]
+    ) -> dict[str, Chunk]:
+        """The snippet chunk of each hit whose best chunk is its title alone (see ``chunk_document``).
+
+        The hit line shows the title already; the snippet shows what follows
+        it (an FAQ's answer, a lesson's body) instead of the title twice.
+        """
+        titled = [
+            d
+            for d, c in chosen.items()
+            if d in docs and len(docs[d].chunk_ids) > 1 and c in chunks and chunks[c].text == docs[d].title
+        ]
+        if not titled:
+            return {}
+        answers: dict[str, Chunk] = {}
+        for chunk in self.indexer.store.chunks(titled):
+            if chunk.document_id not in answers and chunk.text != docs[chunk.document_id].title:
+                answers[chunk.document_id] = chunk
+        return answers
 
 
 def facet_counts(docs: list[DocInfo]) -> dict[str, list[tuple[str, int]]]:

@@ -41,6 +41,9 @@ from kb.models import (
 
 Chunker = Callable[[DocumentDraft], list[ChunkText]]
 
+# Kinds whose title states what the document says, so it is a chunk of its own (see ``chunk_document``).
+TITLE_CHUNK_KINDS = (Kind.faq, Kind.lesson)
+
 
 @dataclass
 class WriteResult:
@@ -466,6 +469,12 @@ def open_store(settings: Settings) -> SqlStore:
     settings.ensure_data_dir()
 
     def chunker(draft: DocumentDraft) -> list[ChunkText]:
-        return chunk_document(draft.title, draft.body, size=settings.chunk_chars, overlap=settings.chunk_overlap_chars)
+        return chunk_document(
+            draft.title,
+            draft.body,
+            size=settings.chunk_chars,
+            overlap=settings.chunk_overlap_chars,
+            title_chunk=draft.kind in TITLE_CHUNK_KINDS,
+        )
 
     return SqlStore.open(settings.resolved_database_url, chunker=chunker)

@@ -51,3 +51,13 @@ def test_small_sections_are_packed_together() -> None:
 def test_document_without_body_still_gets_a_chunk() -> None:
     assert [c.text for c in chunk_document("タイトルだけ", "")] == ["タイトルだけ"]
     assert chunk_markdown("## only a heading") == []
+
+
+def test_a_title_can_be_a_chunk_of_its_own_first() -> None:
+    answer = "申請書に本人確認書類を添えて窓口へ。"
+    faq = chunk_document("転入届の出し方は？", answer, title_chunk=True)
+    assert [c.text for c in faq] == ["転入届の出し方は？", answer]
+    assert [c.text for c in chunk_document("転入届の出し方は？", answer)] == [answer]
+    # No answer yet, or no question: one chunk, as for any document.
+    assert [c.text for c in chunk_document("転入届の出し方は？", "", title_chunk=True)] == ["転入届の出し方は？"]
+    assert [c.text for c in chunk_document("", answer, title_chunk=True)] == [answer]

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from kb.errors import InvalidInput
-from kb.evaluation import load_beir, mrr_at, ndcg_at, paired_difference, recall_at
+from kb.evaluation import corpus_drafts, load_beir, mrr_at, ndcg_at, paired_difference, recall_at, set_kind
+from kb.models import Kind
 
 
 def test_ndcg_uses_exponential_gain() -> None:
@@ -60,3 +61,20 @@ def test_paired_difference_tells_a_real_gap_from_noise() -> None:
     assert 0 < better.low < 0.05 < better.high
     with pytest.raises(ValueError, match="same queries"):
         paired_difference([0.1], [0.1, 0.2])
+
+
+def test_corpus_entries_are_stored_as_the_ingesters_store_their_kind(tmp_path: Path) -> None:
+    (tmp_path / "corpus.jsonl").write_text(
+        '{"_id": "1", "title": "", "text": "Question: 転入届は？\\nAnswer: 窓口で。\\n"}\n'
+        '{"_id": "2", "title": "Vendor selection", "text": "Question: not a Q/A entry: it has a title"}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q", "text": "転入"}\n', encoding="utf-8")
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq\t1\t1\n", encoding="utf-8")
+    data = load_beir(tmp_path)
+    faq, titled = corpus_drafts(data, Kind.faq)
+    assert (faq.kind, faq.title, faq.body) == (Kind.faq, "転入届は？", "窓口で。")
+    assert (titled.title, titled.body) == ("Vendor selection", "Question: not a Q/A entry: it has a title")
+    lesson = corpus_drafts(data, Kind.lesson)[0]
+    assert (lesson.kind, lesson.title) == (Kind.lesson, "")
+    assert set_kind(Path("x/en_llis_title2lesson")) is Kind.lesson and set_kind(tmp_path) is Kind.faq

@@ -149,3 +149,20 @@ def test_the_dense_leg_scores_lexical_hits_its_own_top_k_missed(kb: KnowledgeBas
     assert hit.explanation.dense_rank is None and hit.explanation.dense_score == pytest.approx(dense.best[missed[0]][1])
     # the single modes stay single: no completion outside hybrid
     assert searcher.legs(query, Filters(), 10, "dense")[1].best == {}
+
+
+def test_an_faq_found_by_its_question_shows_its_answer(kb: KnowledgeBase) -> None:
+    answer = "ログイン画面の再設定リンクからメールを送ってください。"
+    faq = {"kind": Kind.faq, "title": "パスワードを忘れたときは？", "body": answer, "language": "ja"}
+    kb.store.replace_source("/faq.md", "h", [DocumentDraft.model_validate(faq)])
+    kb.catch_up()
+    doc_id = document_id("/faq.md", "main")
+    question, first_answer = kb.store.chunks([doc_id])
+    assert question.text == "パスワードを忘れたときは？"
+    # The question chunk is the best lexical match (the answer chunk repeats the title, at more length)...
+    lexical, _, _ = kb.searcher.legs("パスワード 忘れた", Filters(), 10)
+    assert lexical.best[doc_id][0] == question.id
+    # ...but the snippet shows the answer, since the hit line already shows the question.
+    hit = next(h for h in kb.searcher.search("パスワード 忘れた").hits if h.document.id == doc_id)
+    assert hit.chunk_id == first_answer.id
+    assert "".join(s.text for s in hit.snippet).startswith("ログイン画面")

@@ -34,7 +34,9 @@ def test_replace_source_adds_documents_chunks_and_changes(store: SqlStore) -> No
     assert doc.kind is Kind.lesson and doc.status is Status.published
     assert doc.created_at.tzinfo is not None
     chunks = store.chunks([doc.id])
-    assert chunks and "選定に3か月" in chunks[0].text
+    # A lesson's title is a chunk of its own, first (see chunk_document), then its body.
+    assert [c.position for c in chunks] == [0, 1] and chunks[0].text == doc.title
+    assert "選定に3か月" in chunks[1].text
     assert [c.op for c in store.changes_since(0)] == [ChangeOp.upsert, ChangeOp.upsert]
     assert store.source_hash("/kb/a.md") == "h1"
 
@@ -106,7 +108,7 @@ def test_documents_filter_counts_and_children(store: SqlStore) -> None:
     assert [d.source_key for d in store.children(parent)] == ["lesson-1", "lesson-2"]
     counts = store.counts()
     assert counts["lesson"] == 2 and counts["retrospective"] == 1 and counts["sources"] == 1
-    assert counts["chunks"] == 3
+    assert counts["chunks"] == 5  # the retrospective's one, and each lesson's title and body
     assert len(store.documents(limit=1, offset=1)) == 1
 
 

@@ -298,10 +298,10 @@ class Searcher:
         query_terms = self.indexer.lexical.analyzer.analyze(query)
         chosen = {doc_id: (lexical.best.get(doc_id) or dense.best[doc_id])[0] for doc_id, _ in page}
         chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
-        answers = self._answers(chosen, chunks, docs)
+        bodies = self._title_hit_bodies(chosen, chunks, docs)
         hits: list[Hit] = []
         for doc_id, fused_score in page:
-            chunk = answers.get(doc_id) or chunks.get(chosen[doc_id])
+            chunk = bodies.get(doc_id) or chunks.get(chosen[doc_id])
             doc = docs.get(doc_id)
             if chunk is None or doc is None:
                 continue  # deleted since the indexes last caught up
@@ -320,8 +320,7 @@ class Searcher:
             )
         return hits
 
-
-    def _answers(
+    def _title_hit_bodies(
         self, chosen: dict[str, int], chunks: dict[int | None, Chunk], docs: dict[str, DocInfo]
     ) -> dict[str, Chunk]:
         """The snippet chunk of each hit whose best chunk is its title alone (see ``chunk_document``).
@@ -336,11 +335,11 @@ class Searcher:
         ]
         if not titled:
             return {}
-        answers: dict[str, Chunk] = {}
+        bodies: dict[str, Chunk] = {}
         for chunk in self.indexer.store.chunks(titled):
-            if chunk.document_id not in answers and chunk.text != docs[chunk.document_id].title:
-                answers[chunk.document_id] = chunk
-        return answers
+            if chunk.document_id not in bodies and chunk.text != docs[chunk.document_id].title:
+                bodies[chunk.document_id] = chunk
+        return bodies
 
 
 def facet_counts(docs: list[DocInfo]) -> dict[str, list[tuple[str, int]]]:

@@ -31,11 +31,13 @@ def test_upgrade_keeps_existing_data(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
     migrate(engine, "0001")
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO document (id, kind, title, body, language, tags, status, meta, content_hash, created_at,"
-            " updated_at) VALUES ('d1', 'lesson', '古い教訓', '本文', 'ja', '[]', 'published', '{}', 'h',"
-            " '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO document (id, kind, title, body, language, tags, status, meta, content_hash, created_at,"
+                " updated_at) VALUES ('d1', 'lesson', '古い教訓', '本文', 'ja', '[]', 'published', '{}', 'h',"
+                " '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+            )
+        )
         conn.execute(text("INSERT INTO chunk (document_id, position, heading, text) VALUES ('d1', 0, '', '本文')"))
     engine.dispose()
     store = open_store(Settings(data_dir=tmp_path))

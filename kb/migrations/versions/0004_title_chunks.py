@@ -60,9 +60,7 @@ def upgrade() -> None:
     for doc_id, (title, chunks) in _titled_chunks(bind).items():
         if not title.strip() or chunks[0][2] == title:
             continue  # no title, or already first (a title-only document's one chunk is its title)
-        bind.execute(
-            sa.update(_chunk).where(_chunk.c.document_id == doc_id).values(position=_chunk.c.position + 1)
-        )
+        bind.execute(sa.update(_chunk).where(_chunk.c.document_id == doc_id).values(position=_chunk.c.position + 1))
         bind.execute(sa.insert(_chunk).values(document_id=doc_id, position=0, heading="", text=title))
         changed.append(doc_id)
     _log(bind, changed)
@@ -74,8 +72,6 @@ def downgrade() -> None:
     for doc_id, (title, chunks) in _titled_chunks(bind).items():
         if len(chunks) > 1 and chunks[0][2] == title:
             bind.execute(sa.delete(_chunk).where(_chunk.c.id == chunks[0][0]))
-            bind.execute(
-                sa.update(_chunk).where(_chunk.c.document_id == doc_id).values(position=_chunk.c.position - 1)
-            )
+            bind.execute(sa.update(_chunk).where(_chunk.c.document_id == doc_id).values(position=_chunk.c.position - 1))
             changed.append(doc_id)
     _log(bind, changed)

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cli.accounts import actor, first_admin
 from cli.common import (
     AsJson,
     DataDir,
@@ -28,6 +29,7 @@ from cli.common import (
 from ingest.options import parse_map_args
 from ingest.pipeline import FileReport, FileStatus, IngestReport, discover, ingest_paths
 from ingest.registry import default_registry
+from kb.audit import AuditLog
 from kb.errors import InvalidInput
 from kb.models import Kind
 
@@ -65,6 +67,8 @@ def run_ingest(
             column_map=column_map,
             kind=kind,
         )
+        target = ", ".join(str(p) for p in paths)
+        AuditLog(store.engine).record(actor(), "ingest", target, address="local", **report.summary())
     indexed = 0
     if index:
         with kb_for(data_dir) as kb:
@@ -120,9 +124,10 @@ def ingest(
 @app.command()
 @domain_errors
 def demo(no_index: NoIndex = False, data_dir: DataDir = None) -> None:
-    """Load the demo knowledge base that ships with the package."""
+    """Load the demo knowledge base that ships with the package; on a store without users, create an admin."""
     folder = Path(str(files("ingest") / "demo_kb"))
     report = run_ingest([folder], data_dir, sync=True, as_json=False, index=not no_index)
+    first_admin(data_dir)
     if report.failed:
         raise typer.Exit(1)
 

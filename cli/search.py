@@ -21,7 +21,10 @@ from cli.common import (
     print_json,
     progress_bar,
     settings_for,
+    store_for,
 )
+from kb.accounts import Accounts
+from kb.audit import AuditLog
 from kb.embedders.base import make_embedder
 from kb.evaluation import evaluate
 from kb.models import Kind
@@ -198,4 +201,7 @@ def serve(
 
     settings = settings_for(data_dir)
     err.print(f"serving {settings.data_dir.resolve()} on http://{host}:{port}", highlight=False)
+    with store_for(data_dir) as store:
+        if not Accounts(store.engine, AuditLog(store.engine)).count() and settings.anonymous_role == "none":
+            err.print("no users yet: create the first admin with `kb user add NAME --role pmo_admin`", highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -40,6 +40,7 @@ class RetrospectiveEntry:
     language: str | None = None
     owner: str | None = None
     tags: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # restricted to these groups, its lessons too
     went_well: list[str] = field(default_factory=list)
     went_wrong: list[str] = field(default_factory=list)
 
@@ -83,6 +84,7 @@ def retrospective_drafts(entry: RetrospectiveEntry) -> tuple[str, list[DocumentD
         "doc_date": entry.doc_date,
         "owner": entry.owner,
         "tags": entry.tags,
+        "groups": entry.groups,
     }
     drafts = [DocumentDraft.model_validate({**shared, "kind": Kind.retrospective, "title": entry.title, "body": body})]
     parent = document_id(source, "main")

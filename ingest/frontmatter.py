@@ -104,12 +104,12 @@ def _check(raw: dict[Any, Any], fm_lines: list[str], source: str) -> tuple[dict[
             if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z]{2})?", value.strip()):
                 raise bad("a language code such as ja or en")
             fields["language"] = value.strip().lower()[:2]
-        elif key == "tags":
+        elif key in ("tags", "groups"):
             if isinstance(value, str):
                 value = [t for t in re.split(r"[,、，]", value)]
             if not isinstance(value, list) or not all(isinstance(t, str | int | float) for t in value):
                 raise bad("a list of words")
-            fields["tags"] = [str(t).strip() for t in value if str(t).strip()]
+            fields[key] = [str(t).strip() for t in value if str(t).strip()]
         elif key in ("review_by", "date"):
             fields["review_by" if key == "review_by" else "doc_date"] = _date(value, bad)
         elif key in STRING_FIELDS:

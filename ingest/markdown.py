@@ -99,7 +99,9 @@ def _retrospective(base: dict[str, Any], *, source: str) -> list[DocumentDraft]:
     retro = DocumentDraft.model_validate(base)
     parent = document_id(source, retro.key)
     inherited = {
-        k: base[k] for k in ("language", "project", "phase", "tags", "owner", "status", "doc_date") if k in base
+        k: base[k]
+        for k in ("language", "project", "phase", "tags", "owner", "status", "doc_date", "groups")
+        if k in base
     }
     drafts = [retro]
     for number, lesson in enumerate(split_retrospective(retro.body), start=1):

@@ -85,7 +85,7 @@ def row_draft(
         try:
             if isinstance(raw, dict):
                 raise ValueError("expected a value, not an object")
-            if isinstance(raw, list) and column.target != "tags":
+            if isinstance(raw, list) and column.target not in ("tags", "groups"):
                 raw = "\n".join(cell_text(item) for item in raw)
             text = "" if isinstance(raw, list) else cell_text(raw)
             if not (raw if isinstance(raw, list) else text):
@@ -124,8 +124,8 @@ def read_value(values: dict[str, Any], target: str, raw: object, text: str) -> N
     """Put one value into ``values[target]``, parsed for its field; ``ValueError`` when it does not fit."""
     if target in ("doc_date", "review_by"):
         values[target] = parse_date(raw)
-    elif target == "tags":
-        values["tags"] = split_tags(raw)
+    elif target in ("tags", "groups"):
+        values[target] = split_tags(raw)
     elif target == "status":
         values["status"] = parse_status(text)
     elif target == "kind":

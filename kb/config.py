@@ -8,6 +8,7 @@ setting without documenting it fails the suite.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +87,33 @@ class Settings(BaseSettings):
         default=2.0,
         gt=0,
         description="How often a running server polls the change log for writes made by other processes (seconds).",
+    )
+
+    anonymous_role: Literal["none", "reader"] = Field(
+        default="none",
+        description=(
+            "What a request without credentials may do: `none` (log in first; the API answers 401) or "
+            "`reader` (search and read unrestricted documents without an account)."
+        ),
+    )
+    session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="How long a browser login lasts, in hours; after that the user logs in again.",
+    )
+    trusted_user_header: str | None = Field(
+        default=None,
+        description=(
+            "Header carrying the login name set by a company SSO proxy (e.g. `X-Forwarded-User`). "
+            "Honoured only on requests from KB_TRUSTED_PROXIES; unknown names get a reader account."
+        ),
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses of the proxies allowed to set KB_TRUSTED_USER_HEADER, as a JSON list "
+            '(`["10.0.0.5"]`) or networks (`["10.0.0.0/24"]`). Empty: the header is ignored.'
+        ),
     )
 
     @property

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
+from kb.accounts import Accounts
+from kb.audit import AuditLog
 from kb.config import Settings
 from kb.embedders.base import Embedder, make_embedder
 from kb.indexer import Indexer, rebuild
@@ -46,6 +49,14 @@ class KnowledgeBase:
         return cls(
             settings, store, embedder, indexer, Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
         )
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.store.engine)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.store.engine, self.audit)
 
     def catch_up(self, on_progress: Callable[[int, int], None] | None = None, *, save: bool = True) -> int:
         """Bring the indexes up to the store's change log; save a generation when anything changed."""

@@ -57,3 +57,21 @@ class IndexOutOfDate(KbError):
     """A derived index does not match the store (other embedder, missing changes) and must be rebuilt."""
 
     status = 503
+
+
+class Unauthorized(KbError):
+    """No credentials, or credentials that are not valid (wrong password, revoked token, expired session)."""
+
+    status = 401
+
+
+class Forbidden(KbError):
+    """Valid credentials, but the action is beyond the caller's role or ownership."""
+
+    status = 403
+
+
+class TooManyRequests(KbError):
+    """Too many failed logins for one account or address in the lockout window; try again later."""
+
+    status = 429

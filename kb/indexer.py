@@ -48,6 +48,7 @@ class DocInfo:
     status: str
     date: str | None  # ISO date: written date, else creation date
     chunk_ids: list[int] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # restricted to these groups (see kb.access)
 
     @classmethod
     def of(cls, doc: Document, chunk_ids: list[int]) -> DocInfo:
@@ -63,6 +64,7 @@ class DocInfo:
             status=str(doc.status),
             date=date.isoformat(),
             chunk_ids=chunk_ids,
+            groups=list(doc.groups),
         )
 
 

@@ -86,6 +86,7 @@ CONTENT_FIELDS: tuple[str, ...] = (
     "parent_id",
     "meta",
     "attachment_id",
+    "groups",
 )
 
 
@@ -121,6 +122,8 @@ class DocumentBase(SQLModel):
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # the original file (a template's .xlsx, a procedure's .docx), kept for download
     attachment_id: str | None = Field(default=None, foreign_key="attachment.id", max_length=64)
+    # restricted to these groups (empty: everyone who may read); see ``kb.access``
+    groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class Document(DocumentBase, table=True):
@@ -132,6 +135,9 @@ class Document(DocumentBase, table=True):
     content_hash: str = Field(max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+    # login of the account that first stored it (None: the CLI or a release before accounts);
+    # a contributor may edit and delete what they created
+    created_by: str | None = Field(default=None, max_length=200)
 
 
 class OriginalFile(BaseModel):
@@ -166,6 +172,8 @@ class DocumentDraft(DocumentBase):
     def content_hash(self) -> str:
         """SHA-256 over the content fields in a canonical JSON form."""
         data = self.model_dump(mode="json", include=set(CONTENT_FIELDS))
+        if not data["groups"]:  # unrestricted: the hash stays what it was before groups existed
+            del data["groups"]
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -247,3 +255,88 @@ class Feedback(SQLModel, table=True):
     document_id: str = Field(index=True, max_length=64)
     helpful: bool
     at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Role(StrEnum):
+    """Ordered roles: each may do everything the ones before it may (see ``Role.rank``)."""
+
+    reader = "reader"
+    contributor = "contributor"
+    pmo_admin = "pmo_admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_ROLE_RANK = {Role.reader: 1, Role.contributor: 2, Role.pmo_admin: 3}
+
+
+class User(SQLModel, table=True):
+    """An account. ``password_hash`` is an argon2id hash, or None for token-only and proxy-login accounts."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=200, unique=True, index=True)
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str | None = Field(default=None, max_length=400)
+    role: Role = Field(sa_column=Column(EnumText(Role), nullable=False))
+    groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Group(SQLModel, table=True):
+    """A named group of users; documents restricted to it are seen only by its members and PMO admins."""
+
+    name: str = Field(primary_key=True, max_length=200)
+    description: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the API. Only the SHA-256 of the secret is kept; the secret is shown once.
+
+    ``role_cap`` limits what the token may do below its owner's role (a
+    read-only token for a script); the effective role is the lower of the two.
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    secret_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=16)
+    role_cap: Role | None = Field(default=None, sa_column=Column(EnumText(Role)))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+class LoginSession(SQLModel, table=True):
+    """A browser session: the SHA-256 of the cookie's random id, its account and its expiry."""
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    address: str | None = Field(default=None, max_length=100)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One write or security event: who, when, what (action and target), from where, and details."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=200, index=True)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(default="", max_length=500)
+    address: str | None = Field(default=None, max_length=100)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -15,7 +15,7 @@ import math
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -40,7 +40,14 @@ FUSION: Fusion = "relative"
 
 @dataclass(frozen=True)
 class Filters:
-    """Facet filters; an empty tuple means "any". Dates compare with the document's date."""
+    """Facet filters; an empty tuple means "any". Dates compare with the document's date.
+
+    ``visible_to`` is the caller's visibility (``Principal.visible_to``): None
+    sees every document; a tuple of group names sees the unrestricted ones and
+    those restricted to one of these groups. It filters inside both legs, like
+    the facets, so restricted documents never reach ranking, totals or facet
+    counts.
+    """
 
     kinds: tuple[str, ...] = ()
     projects: tuple[str, ...] = ()
@@ -50,6 +57,7 @@ class Filters:
     statuses: tuple[str, ...] = ()
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    visible_to: tuple[str, ...] | None = None
 
     @classmethod
     def of(
@@ -63,6 +71,7 @@ class Filters:
         statuses: Sequence[str] | None = None,
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
+        visible_to: tuple[str, ...] | None = None,
     ) -> Filters:
         """Filters from optional lists, as query strings and command lines deliver them."""
         return cls(
@@ -74,6 +83,7 @@ class Filters:
             tuple(statuses or ()),
             date_from,
             date_to,
+            visible_to,
         )
 
     @property
@@ -88,6 +98,7 @@ class Filters:
                 self.statuses,
                 self.date_from,
                 self.date_to,
+                self.visible_to is not None,
             )
         )
 
@@ -104,6 +115,8 @@ class Filters:
         if self.languages and doc.language not in self.languages:
             return False
         if self.statuses and doc.status not in self.statuses:
+            return False
+        if self.visible_to is not None and doc.groups and set(doc.groups).isdisjoint(self.visible_to):
             return False
         if self.date_from and (doc.date is None or doc.date < self.date_from.isoformat()):
             return False
@@ -206,6 +219,21 @@ class Searcher:
         self.fusion = fusion
         self.min_dense_score = min_dense_score
         self._allowed_cache: OrderedDict[tuple[Filters, int, int], npt.NDArray[np.int64]] = OrderedDict()
+        self._restricted: tuple[int, int, bool] = (0, -1, False)
+
+    def effective(self, filters: Filters) -> Filters:
+        """``filters`` without a visibility filter that cannot exclude anything (no restricted documents).
+
+        Keeps the common case (nothing restricted) on the unfiltered fast path;
+        whether any restricted document exists is cached per index state.
+        """
+        if filters.visible_to is None:
+            return filters
+        key = (id(self.indexer), self.indexer.seq)
+        if self._restricted[:2] != key:
+            with self.indexer.lock:
+                self._restricted = (*key, any(d.groups for d in self.indexer.docs.values()))
+        return filters if self._restricted[2] else replace(filters, visible_to=None)
 
     def _allowed(self, filters: Filters) -> npt.NDArray[np.int64]:
         """Chunk ids passing ``filters``, cached per index state: a facet click repeats the same filter.
@@ -227,7 +255,7 @@ class Searcher:
         self, query: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0, mode: Mode = "hybrid"
     ) -> SearchResult:
         started = time.perf_counter()
-        filters = filters or Filters()
+        filters = self.effective(filters or Filters())
         query = query.strip()
         if not query:
             return SearchResult(query, mode, [], 0, 0.0, filters)

@@ -71,9 +71,12 @@ class Store(Protocol):
 
     def source_hash(self, path: str) -> str | None: ...
     def source_paths(self, under: str | None = None) -> list[str]: ...
-    def replace_source(self, path: str, content_hash: str, drafts: Sequence[DocumentDraft]) -> WriteResult: ...
+    def replace_source(
+        self, path: str, content_hash: str, drafts: Sequence[DocumentDraft], *, by: str | None = None
+    ) -> WriteResult: ...
     def remove_source(self, path: str) -> WriteResult: ...
-    def create(self, draft: DocumentDraft) -> Document: ...
+    def documents_of_source(self, path: str) -> list[Document]: ...
+    def create(self, draft: DocumentDraft, *, by: str | None = None) -> Document: ...
     def update(self, doc_id: str, draft: DocumentDraft) -> Document: ...
     def delete(self, doc_id: str) -> None: ...
     def get(self, doc_id: str) -> Document: ...
@@ -134,11 +137,14 @@ class SqlStore:
                 query = query.where(func.substr(Source.path, 1, len(prefix)) == prefix)
             return list(session.exec(query.order_by(Source.path)))
 
-    def replace_source(self, path: str, content_hash: str, drafts: Sequence[DocumentDraft]) -> WriteResult:
+    def replace_source(
+        self, path: str, content_hash: str, drafts: Sequence[DocumentDraft], *, by: str | None = None
+    ) -> WriteResult:
         """Make the documents of ``path`` exactly ``drafts``, in one transaction.
 
         Items keep their ids by key; an item whose content hash did not change is
-        left alone (no change log entry, its chunks and vectors stay).
+        left alone (no change log entry, its chunks and vectors stay). ``by``
+        (an account's login) is recorded as the creator of the items it adds.
         """
         keys = [d.key for d in drafts]
         if len(set(keys)) != len(keys):
@@ -151,7 +157,7 @@ class SqlStore:
             for draft in drafts:
                 doc_id = document_id(path, draft.key)
                 wanted.add(doc_id)
-                self._write(session, doc_id, draft, existing.get(doc_id), result, source=(path, draft.key))
+                self._write(session, doc_id, draft, existing.get(doc_id), result, source=(path, draft.key), by=by)
             for doc_id, doc in existing.items():
                 if doc_id not in wanted:
                     self._remove(session, doc, result)
@@ -173,11 +179,16 @@ class SqlStore:
 
     # -- single documents --------------------------------------------------
 
-    def create(self, draft: DocumentDraft) -> Document:
-        """Store a document that has no source file (form, API); it gets a fresh id."""
+    def documents_of_source(self, path: str) -> list[Document]:
+        """The documents ingested from ``path`` (a file or ``upload:<name>``)."""
+        with Session(self.engine) as session:
+            return list(session.exec(select(Document).where(Document.source_path == path)))
+
+    def create(self, draft: DocumentDraft, *, by: str | None = None) -> Document:
+        """Store a document that has no source file (form, API); it gets a fresh id. ``by``: its creator."""
         doc_id = uuid.uuid4().hex[:16]
         with Session(self.engine) as session:
-            self._write(session, doc_id, draft, None, WriteResult(), source=None)
+            self._write(session, doc_id, draft, None, WriteResult(), source=None, by=by)
             session.commit()
         return self.get(doc_id)
 
@@ -381,6 +392,7 @@ class SqlStore:
                 assert doc is not None
                 doc.source_path = record.get("source_path")
                 doc.source_key = record.get("source_key")
+                doc.created_by = record.get("created_by")
                 stamps = _STAMPS.validate_python({k: record[k] for k in ("created_at", "updated_at") if record.get(k)})
                 for name, value in stamps.items():
                     setattr(doc, name, value)
@@ -402,6 +414,7 @@ class SqlStore:
         result: WriteResult,
         *,
         source: tuple[str, str] | None,
+        by: str | None = None,
     ) -> None:
         content_hash = draft.content_hash()
         if existing is not None and existing.content_hash == content_hash:
@@ -422,7 +435,7 @@ class SqlStore:
             session.flush()
         previous_attachment = existing.attachment_id if existing is not None else None
         if existing is None:
-            doc = Document(id=doc_id, content_hash=content_hash, **values)
+            doc = Document(id=doc_id, content_hash=content_hash, created_by=by, **values)
             result.added.append(doc_id)
         else:
             doc = existing

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from kb.access import Principal
 from kb.models import Kind
 from kb.search import Filters
 from web import services
@@ -27,14 +28,16 @@ from web.schemas import (
 )
 
 router = APIRouter(prefix="/api", tags=["api"])
-Reader = Depends(requires(Role.reader))
-Contributor = Depends(requires(Role.contributor))
+ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
+ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
+AdminDep = Annotated[Principal, Depends(requires(Role.pmo_admin))]
 Many = Annotated[list[str] | None, Query()]
 
 
-@router.get("/search", response_model=SearchResponse, dependencies=[Reader])
+@router.get("/search", response_model=SearchResponse)
 def search(
     kb: KbDep,
+    who: ReaderDep,
     q: Annotated[str, Query(max_length=2000, description="Query in Japanese or English")],
     kind: Many = None,
     project: Many = None,
@@ -60,60 +63,67 @@ def search(
         date_from=date_from,
         date_to=date_to,
     )
-    result = services.search(kb, q, filters, limit=limit, offset=offset, mode=mode)
+    result = services.search(kb, q, filters, who=who, limit=limit, offset=offset, mode=mode)
     return SearchResponse.of(result, offset=offset, limit=limit, explain=explain)
 
 
-@router.get("/documents/{doc_id}", response_model=DocumentPublic, dependencies=[Reader])
-def get_document(kb: KbDep, doc_id: str) -> DocumentPublic:
-    return DocumentPublic.of(kb.store.get(doc_id))
+@router.get("/documents/{doc_id}", response_model=DocumentPublic)
+def get_document(kb: KbDep, who: ReaderDep, doc_id: str) -> DocumentPublic:
+    return DocumentPublic.of(services.get_document(kb, doc_id, who))
 
 
 @router.get(
     "/documents/{doc_id}/original",
-    dependencies=[Reader],
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_original(kb: KbDep, doc_id: str) -> Response:
+def get_original(kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
     """The original file the document was ingested from (templates and procedures from Word, Excel, PDF)."""
-    return original_response(kb, doc_id)
+    return original_response(services.get_document(kb, doc_id, who), kb)
 
 
-@router.post("/documents", response_model=DocumentPublic, status_code=201, dependencies=[Contributor])
-def create_document(request: Request, kb: KbDep, body: DocumentCreate) -> DocumentPublic:
-    return DocumentPublic.of(services.create_document(request, kb, body))
+@router.post("/documents", response_model=DocumentPublic, status_code=201)
+def create_document(request: Request, kb: KbDep, who: ContributorDep, body: DocumentCreate) -> DocumentPublic:
+    """Store a document. A non-admin's template or procedure is stored as a draft for PMO review."""
+    return DocumentPublic.of(services.create_document(request, kb, body, who))
 
 
-@router.put("/documents/{doc_id}", response_model=DocumentPublic, dependencies=[Contributor])
-def update_document(request: Request, kb: KbDep, doc_id: str, body: DocumentCreate) -> DocumentPublic:
-    return DocumentPublic.of(services.update_document(request, kb, doc_id, body))
+@router.put("/documents/{doc_id}", response_model=DocumentPublic)
+def update_document(
+    request: Request, kb: KbDep, who: ContributorDep, doc_id: str, body: DocumentCreate
+) -> DocumentPublic:
+    """Replace a document's fields: contributors may change what they created, PMO admins anything."""
+    return DocumentPublic.of(services.update_document(request, kb, doc_id, body, who))
 
 
-@router.delete("/documents/{doc_id}", status_code=204, dependencies=[Contributor])
-def delete_document(request: Request, kb: KbDep, doc_id: str) -> Response:
-    services.delete_document(request, kb, doc_id)
+@router.delete("/documents/{doc_id}", status_code=204)
+def delete_document(request: Request, kb: KbDep, who: ContributorDep, doc_id: str) -> Response:
+    """Delete a document: contributors may delete what they created, PMO admins anything."""
+    services.delete_document(request, kb, doc_id, who)
     return Response(status_code=204)
 
 
-@router.post("/retrospectives", response_model=RetrospectiveCreated, status_code=201, dependencies=[Contributor])
-def create_retrospective(request: Request, kb: KbDep, body: RetrospectiveCreate) -> RetrospectiveCreated:
+@router.post("/retrospectives", response_model=RetrospectiveCreated, status_code=201)
+def create_retrospective(
+    request: Request, kb: KbDep, who: ContributorDep, body: RetrospectiveCreate
+) -> RetrospectiveCreated:
     """Store a retrospective and one lesson per lesson given; all are searchable when this returns."""
-    retro, *lessons = services.save_retrospective(request, kb, body)
+    retro, *lessons = services.save_retrospective(request, kb, body, who)
     return RetrospectiveCreated(retrospective=DocumentPublic.of(retro), lessons=[DocumentPublic.of(d) for d in lessons])
 
 
-@router.post("/upload", response_model=UploadResponse, dependencies=[Contributor])
+@router.post("/upload", response_model=UploadResponse)
 async def upload(
     request: Request,
     kb: KbDep,
+    who: ContributorDep,
     files: Annotated[list[UploadFile], File(description="One or more files")],
     kind: Annotated[Kind | None, Form(description="Kind for files that do not say")] = None,
 ) -> UploadResponse:
     """Ingest several files; each gets its own result (added, updated, unchanged, failed with the reason)."""
     limit = kb.settings.max_file_bytes
     contents = [(f.filename or "upload", await f.read(limit + 1)) for f in files]
-    reports = services.upload(request, kb, contents, kind)
+    reports = services.upload(request, kb, contents, kind, who)
     summary: dict[str, int] = {}
     for r in reports:
         summary[r.status.value] = summary.get(r.status.value, 0) + 1
@@ -126,14 +136,15 @@ async def upload(
     )
 
 
-@router.post("/feedback", status_code=204, dependencies=[Reader])
-def feedback(kb: KbDep, body: FeedbackIn) -> Response:
+@router.post("/feedback", status_code=204)
+def feedback(kb: KbDep, who: ContributorDep, body: FeedbackIn) -> Response:
     """Record whether a result helped for a query (shown to the PMO on the insights page)."""
+    services.get_document(kb, body.document_id, who)
     kb.store.record_feedback(body.query, body.document_id, body.helpful)
     return Response(status_code=204)
 
 
-@router.get("/stats", response_model=StatsPublic, dependencies=[Reader])
+@router.get("/stats", response_model=StatsPublic, dependencies=[Depends(requires(Role.pmo_admin))])
 def stats(kb: KbDep) -> StatsPublic:
     """Documents per kind, index state, and what people search for (and do not find)."""
     return StatsPublic(

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from kb.config import Settings
 from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
-from web import api, pages
+from web import account, accounts_api, api, pages
 from web.errors import error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
@@ -89,6 +91,21 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         return await call_next(request)
 
     app.include_router(api.router)
+    app.include_router(accounts_api.router)
     app.include_router(pages.router)
+    app.include_router(account.router)
+    app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), name="static")
     return app
+
+
+def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, declaring that every ``/api`` operation takes ``Authorization: Bearer <token>``."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (`kb token create`)."}
+        }
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema

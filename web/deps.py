@@ -1,9 +1,10 @@
-"""Request dependencies: the knowledge base, the reader's language, CSRF, and roles.
+"""Request dependencies: the knowledge base, the caller, the reader's language, CSRF, and roles.
 
-``StoreDep``-style ``Annotated`` aliases keep route signatures short. Roles are
-declared on every route now (``requires(Role.contributor)``) so enforcing them
-later, with API tokens and browser sessions, changes no route's shape; today
-every request acts as a PMO admin.
+``StoreDep``-style ``Annotated`` aliases keep route signatures short. Every
+route declares the role it needs with ``requires(Role.…)``; the check itself
+is ``kb.access.require`` on the caller ``web.auth`` resolved, so pages, API
+and CLI share one rule. The route's rule is kept on the dependency
+(``required_role``) so the authorisation matrix test can read it back.
 """
 
 from __future__ import annotations
@@ -11,45 +12,37 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from enum import IntEnum
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
 
+from kb.access import Principal, require
 from kb.engine import KnowledgeBase
-from kb.errors import KbError
+from kb.errors import Forbidden
+from kb.models import Role
+from web.auth import principal_of
 from web.i18n import pick_language
+
+__all__ = ["Forbidden", "Role"]
 
 CSRF_COOKIE = "kb_csrf"
 LANG_COOKIE = "kb_lang"
 
 
-class Role(IntEnum):
-    """Ordered: a role may do everything the ones below it may."""
+def requires(role: Role) -> Callable[[Request], Principal]:
+    """A dependency that lets the request through only for ``role`` or above (401 or 403 otherwise)."""
 
-    reader = 1
-    contributor = 2
-    pmo_admin = 3
+    def check(request: Request) -> Principal:
+        principal = principal_of(request)
+        require(principal, role)
+        return principal
 
-
-class Forbidden(KbError):
-    status = 403
-
-
-def current_role(request: Request) -> Role:
-    """The caller's role. No authentication yet: everyone is a PMO admin (documented in the README)."""
-    return Role.pmo_admin
-
-
-def requires(role: Role) -> Callable[[Request], Role]:
-    def check(request: Request) -> Role:
-        actual = current_role(request)
-        if actual < role:
-            raise Forbidden(f"this needs the {role.name} role")
-        return actual
-
+    check.required_role = role  # type: ignore[attr-defined]
     return check
+
+
+PrincipalDep = Annotated[Principal, Depends(principal_of)]
 
 
 def get_kb(request: Request) -> KnowledgeBase:

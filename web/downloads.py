@@ -8,15 +8,16 @@ from fastapi.responses import Response
 
 from kb.engine import KnowledgeBase
 from kb.errors import NotFound
+from kb.models import Document
 
 
-def original_response(kb: KnowledgeBase, doc_id: str) -> Response:
+def original_response(doc: Document, kb: KnowledgeBase) -> Response:
     """The document's original file with ``Content-Disposition: attachment`` and ``nosniff``.
 
     Forcing a download (and a sandboxing CSP) means an HTML or SVG original
     cannot run script in the reader's browser under this site's origin.
+    The caller has checked that the reader may see ``doc``.
     """
-    doc = kb.store.get(doc_id)
     if not doc.attachment_id:
         raise NotFound("this document has no original file")
     attachment = kb.store.get_attachment(doc.attachment_id)

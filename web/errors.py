@@ -8,13 +8,14 @@ validation errors become 422 with the field named; anything unexpected is a
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kb.errors import KbError
+from kb.errors import KbError, Unauthorized
 from web.deps import language_of
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,21 @@ def error_response(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", language_of(request), status_code=status, status=status, message=message)
 
 
+def unauthorized(request: Request, exc: Unauthorized) -> Response:
+    """401: the API says so (with the Bearer challenge); a page sends the browser to the login page and back."""
+    if request.url.path.startswith("/api") or request.method != "GET":
+        response = error_response(request, 401, exc.message)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kb"'
+        return response
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?" + urlencode({"next": here}), status_code=303)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KbError)
     async def domain_error(request: Request, exc: KbError) -> Response:
+        if isinstance(exc, Unauthorized):
+            return unauthorized(request, exc)
         return error_response(request, exc.status, exc.message)
 
     @app.exception_handler(StarletteHTTPException)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,20 +18,21 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from ingest.pipeline import ingest_paths
-from ingest.registry import default_registry
-from kb.errors import InvalidInput
+from kb.access import ANONYMOUS, Principal
+from kb.errors import InvalidInput, KbError
 from kb.models import Kind, Status
 from kb.search import Filters
 from web import services
+from web.auth import principal_of
 from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, csrf_token, requires, set_csrf_cookie
 from web.downloads import original_response
 from web.i18n import LANGUAGES, translate
 from web.schemas import LessonIn, RetrospectiveCreate
 
 router = APIRouter(include_in_schema=False)
-Reader = Depends(requires(Role.reader))
-Contributor = Depends(requires(Role.contributor))
+ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
+ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
+AdminDep = Annotated[Principal, Depends(requires(Role.pmo_admin))]
 Many = Annotated[list[str], Query()]
 PAGE_SIZE = 10
 FACET_PARAM = {
@@ -49,8 +49,13 @@ def render(request: Request, name: str, lang: str, status_code: int = 200, **con
     def t(key: str, **values: object) -> str:
         return translate(key, lang, **values)
 
+    try:
+        who = principal_of(request)
+    except KbError:  # a bad token on an error page: render it for nobody
+        who = ANONYMOUS
+    values = {"lang": lang, "t": t, "csrf": csrf_token(request), "who": who, "Role": Role, **context}
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, name, {"lang": lang, "t": t, "csrf": csrf_token(request), **context}, status_code=status_code
+        request, name, values, status_code=status_code
     )
     set_csrf_cookie(request, response)
     return response
@@ -60,10 +65,11 @@ def _query_string(params: list[tuple[str, str]]) -> str:
     return "?" + urlencode(params) if params else ""
 
 
-@router.get("/", response_class=HTMLResponse, dependencies=[Reader])
+@router.get("/", response_class=HTMLResponse)
 def search_page(
     request: Request,
     kb: KbDep,
+    who: ReaderDep,
     lang: LangDep,
     q: Annotated[str, Query(max_length=2000)] = "",
     kind: Many = [],  # noqa: B006 - FastAPI copies defaults per request
@@ -81,7 +87,7 @@ def search_page(
     params = [(name, v) for name, vs in values.items() for v in vs]
     context: dict[str, Any] = {"q": q, "values": values, "explain": explain, "page": page}
     if q.strip():
-        result = services.search(kb, q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, mode="hybrid")
+        result = services.search(kb, q, filters, who=who, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, mode="hybrid")
 
         def toggle(facet: str, value: str) -> str:
             name = FACET_PARAM[facet]
@@ -104,34 +110,36 @@ def search_page(
     else:
         counts = kb.store.counts()
         context.update(
-            empty=sum(v for k, v in counts.items() if k in {k.value for k in Kind}) == 0, recent=kb.store.recent(8)
+            empty=sum(v for k, v in counts.items() if k in {k.value for k in Kind}) == 0,
+            recent=[d for d in kb.store.recent(200) if who.can_see(d.groups)][:8],
         )
     return render(request, "search.html", lang, **context)
 
 
-@router.get("/documents/{doc_id}", response_class=HTMLResponse, dependencies=[Reader])
-def document_page(request: Request, kb: KbDep, lang: LangDep, doc_id: str) -> HTMLResponse:
-    doc = kb.store.get(doc_id)
-    parent = kb.store.get(doc.parent_id) if doc.parent_id else None
+@router.get("/documents/{doc_id}", response_class=HTMLResponse)
+def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id: str) -> HTMLResponse:
+    doc = services.get_document(kb, doc_id, who)
+    parent = kb.store.get_many([doc.parent_id]) if doc.parent_id else []
     versions = []
     if doc.kind in (Kind.template, Kind.procedure):
-        versions = _versions(kb, doc)
+        versions = _versions(kb, doc, who)
     return render(
         request,
         "document.html",
         lang,
         doc=doc,
-        parent=parent,
-        children=kb.store.children(doc.id),
-        related=services.related(kb, doc),
+        parent=next((p for p in parent if who.can_see(p.groups)), None),
+        children=[c for c in kb.store.children(doc.id) if who.can_see(c.groups)],
+        related=services.related(kb, doc, who),
         versions=versions,
         source_name=Path(doc.source_path).name if doc.source_path else None,
+        can_edit=who.can_edit(doc),
     )
 
 
-def _versions(kb: KbDep, doc: Any) -> list[Any]:
+def _versions(kb: KbDep, doc: Any, who: Principal) -> list[Any]:
     """Every version of a template or procedure: documents linked by ``supersedes`` (by title), newest first."""
-    same_kind = kb.store.documents(kind=doc.kind)
+    same_kind = services.documents(kb, who, doc.kind)
     family = {doc.title}
     while True:  # follow the chain both ways until it stops growing
         grown = family | {d.title for d in same_kind if d.supersedes in family}
@@ -143,18 +151,18 @@ def _versions(kb: KbDep, doc: Any) -> list[Any]:
     return sorted(members, key=lambda d: (d.version or "", d.updated_at), reverse=True) if len(members) > 1 else []
 
 
-@router.get("/documents/{doc_id}/original", dependencies=[Reader])
-def document_original(kb: KbDep, doc_id: str) -> Response:
-    return original_response(kb, doc_id)
+@router.get("/documents/{doc_id}/original")
+def document_original(kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
+    return original_response(services.get_document(kb, doc_id, who), kb)
 
 
-@router.get("/library", response_class=HTMLResponse, dependencies=[Reader])
-def library_page(request: Request, kb: KbDep, lang: LangDep) -> HTMLResponse:
+@router.get("/library", response_class=HTMLResponse)
+def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep) -> HTMLResponse:
     """Templates and procedures by category and status, with version, owner, review date and download."""
     groups: dict[str, dict[str, list[Any]]] = {}
     for kind in (Kind.template, Kind.procedure):
         by_category: dict[str, list[Any]] = defaultdict(list)
-        for doc in kb.store.documents(kind=kind):
+        for doc in services.documents(kb, who, kind):
             by_category[doc.category or ""].append(doc)
         order = {Status.published: 0, Status.draft: 1, Status.superseded: 2, Status.archived: 3}
         groups[kind.value] = {
@@ -163,31 +171,37 @@ def library_page(request: Request, kb: KbDep, lang: LangDep) -> HTMLResponse:
     return render(request, "library.html", lang, groups=groups, today=dt.date.today())
 
 
-@router.get("/faq", response_class=HTMLResponse, dependencies=[Reader])
+@router.get("/faq", response_class=HTMLResponse)
 def faq_page(
-    request: Request, kb: KbDep, lang: LangDep, q: Annotated[str, Query(max_length=2000)] = "", category: str = ""
+    request: Request,
+    kb: KbDep,
+    who: ReaderDep,
+    lang: LangDep,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    category: str = "",
 ) -> HTMLResponse:
     """FAQs by category; with ``q``, a search within FAQs."""
     result = None
     if q.strip():
-        result = services.search(kb, q, Filters(kinds=("faq",)), limit=20, offset=0, mode="hybrid")
+        result = services.search(kb, q, Filters(kinds=("faq",)), who=who, limit=20, offset=0, mode="hybrid")
     by_category: dict[str, list[Any]] = defaultdict(list)
-    for doc in kb.store.documents(kind=Kind.faq):
+    for doc in services.documents(kb, who, Kind.faq):
         by_category[doc.category or ""].append(doc)
     return render(
         request, "faq.html", lang, q=q, result=result, categories=dict(sorted(by_category.items())), category=category
     )
 
 
-@router.get("/retrospectives/new", response_class=HTMLResponse, dependencies=[Contributor])
-def retrospective_form(request: Request, lang: LangDep) -> HTMLResponse:
+@router.get("/retrospectives/new", response_class=HTMLResponse)
+def retrospective_form(request: Request, who: ContributorDep, lang: LangDep) -> HTMLResponse:
     return render(request, "retrospective.html", lang, form={}, lessons=[{}, {}, {}], errors=[])
 
 
-@router.post("/retrospectives", response_class=HTMLResponse, dependencies=[Contributor, CsrfDep])
+@router.post("/retrospectives", response_class=HTMLResponse, dependencies=[CsrfDep])
 def retrospective_submit(
     request: Request,
     kb: KbDep,
+    who: ContributorDep,
     lang: LangDep,
     title: Annotated[str, Form()] = "",
     project: Annotated[str, Form()] = "",
@@ -195,6 +209,7 @@ def retrospective_submit(
     doc_date: Annotated[str, Form()] = "",
     went_well: Annotated[str, Form()] = "",
     went_wrong: Annotated[str, Form()] = "",
+    groups: Annotated[list[str], Form()] = [],  # noqa: B006
     lesson_title: Annotated[list[str], Form()] = [],  # noqa: B006
     driving_event: Annotated[list[str], Form()] = [],  # noqa: B006
     lesson: Annotated[list[str], Form()] = [],  # noqa: B006
@@ -209,6 +224,7 @@ def retrospective_submit(
         "doc_date": doc_date,
         "went_well": went_well,
         "went_wrong": went_wrong,
+        "groups": groups,
     }
     rows = [
         {"title": a, "driving_event": b, "lesson": c, "recommendation": d}
@@ -227,6 +243,7 @@ def retrospective_submit(
             doc_date=dt.date.fromisoformat(doc_date) if doc_date else None,
             went_well=[x for x in went_well.splitlines() if x.strip()],
             went_wrong=[x for x in went_wrong.splitlines() if x.strip()],
+            groups=[g for g in groups if g],
             lessons=[
                 LessonIn(
                     title=r["title"] or None,
@@ -242,7 +259,7 @@ def retrospective_submit(
         return render(
             request, "retrospective.html", lang, status_code=422, form=form, lessons=rows or [{}], errors=errors
         )
-    retro, *_ = services.save_retrospective(request, kb, data)
+    retro, *_ = services.save_retrospective(request, kb, data, who)
     return RedirectResponse(f"/documents/{retro.id}", status_code=303)
 
 
@@ -257,15 +274,16 @@ def _form_errors(exc: Exception, lang: str) -> list[str]:
     return [f"{translate('date', lang)}: {exc}"]
 
 
-@router.get("/upload", response_class=HTMLResponse, dependencies=[Contributor])
-def upload_form(request: Request, lang: LangDep) -> HTMLResponse:
+@router.get("/upload", response_class=HTMLResponse)
+def upload_form(request: Request, who: ContributorDep, lang: LangDep) -> HTMLResponse:
     return render(request, "upload.html", lang, reports=None, kinds=list(Kind))
 
 
-@router.post("/upload", response_class=HTMLResponse, dependencies=[Contributor, CsrfDep])
+@router.post("/upload", response_class=HTMLResponse, dependencies=[CsrfDep])
 async def upload_submit(
     request: Request,
     kb: KbDep,
+    who: ContributorDep,
     lang: LangDep,
     files: Annotated[list[UploadFile], File()],
     kind: Annotated[str, Form()] = "",
@@ -276,28 +294,28 @@ async def upload_submit(
         hint = Kind(kind) if kind else None
     except ValueError as exc:
         raise InvalidInput(f"unknown kind {kind!r}") from exc
-    reports = services.upload(request, kb, contents, hint)
+    reports = services.upload(request, kb, contents, hint, who)
     return render(request, "upload.html", lang, reports=reports, kinds=list(Kind))
 
 
-@router.post("/feedback", dependencies=[Reader, CsrfDep])
+@router.post("/feedback", dependencies=[CsrfDep])
 def feedback(
     kb: KbDep,
+    who: ContributorDep,
     query: Annotated[str, Form()],
     document_id: Annotated[str, Form()],
     helpful: Annotated[str, Form()],
     back: Annotated[str, Form()] = "/",
 ) -> Response:
+    services.get_document(kb, document_id, who)
     kb.store.record_feedback(query, document_id, helpful == "yes")
     return RedirectResponse(_local(back) + ("&" if "?" in back else "?") + "thanks=1", status_code=303)
 
 
-@router.post("/demo", dependencies=[Contributor, CsrfDep])
-def load_demo(request: Request, kb: KbDep) -> Response:
-    """Load the demo knowledge base into an empty data dir (offered on the empty landing page)."""
-    folder = Path(str(files("ingest") / "demo_kb"))
-    ingest_paths(kb.store, [folder], registry=default_registry(), max_file_bytes=kb.settings.max_file_bytes)
-    services.indexed(request, kb)
+@router.post("/demo", dependencies=[CsrfDep])
+def load_demo(request: Request, kb: KbDep, who: AdminDep) -> Response:
+    """Load the demo knowledge base into an empty data dir (offered to PMO admins on the empty landing page)."""
+    services.load_demo(request, kb, who)
     return RedirectResponse("/", status_code=303)
 
 

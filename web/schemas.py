@@ -23,6 +23,9 @@ class DocumentFields(BaseModel):
     project: str | None = None
     phase: str | None = None
     tags: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(
+        default_factory=list, description="Restrict to these groups (empty: everyone who may read)"
+    )
     owner: str | None = None
     status: Status = Status.published
     version: str | None = None
@@ -49,6 +52,7 @@ class DocumentPublic(DocumentFields):
     meta: dict[str, Any]
     source_name: str | None = Field(description="File name the document came from (no server path)")
     has_original: bool
+    created_by: str | None = Field(description="Login of the account that stored it")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -152,6 +156,7 @@ class RetrospectiveCreate(BaseModel):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     owner: str | None = None
     tags: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list, description="Restrict it and its lessons to these groups")
     went_well: list[str] = Field(default_factory=list)
     went_wrong: list[str] = Field(default_factory=list)
     lessons: list[LessonIn] = Field(min_length=1)

@@ -1,19 +1,29 @@
-"""What the API and the pages both do, written once: search with logging, writes that index at once."""
+"""What the API and the pages both do, written once: search with logging, writes that index at once.
+
+Every function takes the caller (``Principal``): reads see only what it may
+see (``kb.access``), writes are admitted or refused by the same rules, and
+each write lands in the audit log with the caller and their address.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 
 from ingest.forms import LessonEntry, RetrospectiveEntry, retrospective_drafts
-from ingest.pipeline import FileReport
+from ingest.pipeline import FileReport, FileStatus, ingest_paths
 from ingest.registry import default_registry
 from ingest.uploads import ingest_upload
+from kb.access import GuardedStore, Principal, admit, check_edit, require, visible
 from kb.engine import KnowledgeBase
 from kb.language import detect_language
-from kb.models import Document, DocumentDraft, Kind
+from kb.models import Document, DocumentDraft, Kind, Role, Status
 from kb.search import Filters, Mode, SearchResult
+from web.auth import client_address
 from web.schemas import DocumentFields, RetrospectiveCreate
 
 
@@ -23,15 +33,41 @@ def indexed(request: Request, kb: KnowledgeBase) -> None:
         request.app.state.follower.changed()
 
 
+def audit(request: Request, kb: KnowledgeBase, who: Principal, action: str, target: str, **detail: Any) -> None:
+    kb.audit.record(who.label, action, target, address=client_address(request), via=who.via, **detail)
+
+
 def search(
-    kb: KnowledgeBase, query: str, filters: Filters, *, limit: int, offset: int, mode: Mode, record: bool = True
+    kb: KnowledgeBase,
+    query: str,
+    filters: Filters,
+    *,
+    who: Principal,
+    limit: int,
+    offset: int,
+    mode: Mode,
+    record: bool = True,
 ) -> SearchResult:
-    """Run a search and log it (query, filters, result count) for the PMO's insights page."""
+    """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO."""
+    filters = replace(filters, visible_to=who.visible_to)
     result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode)
     if record and query.strip() and offset == 0:
-        active = {k: (list(v) if isinstance(v, tuple) else str(v)) for k, v in asdict(filters).items() if v}
+        active = {
+            k: (list(v) if isinstance(v, tuple) else str(v))
+            for k, v in asdict(filters).items()
+            if v and k != "visible_to"
+        }
         kb.store.record_search(query, active, result.total)
     return result
+
+
+def get_document(kb: KnowledgeBase, doc_id: str, who: Principal) -> Document:
+    """The document, or NotFound when it does not exist or ``who`` may not see it (the same answer)."""
+    return visible(who, kb.store.get(doc_id))
+
+
+def documents(kb: KnowledgeBase, who: Principal, kind: Kind | None = None) -> list[Document]:
+    return [d for d in kb.store.documents(kind=kind) if who.can_see(d.groups)]
 
 
 def draft_of(fields: DocumentFields) -> DocumentDraft:
@@ -41,24 +77,44 @@ def draft_of(fields: DocumentFields) -> DocumentDraft:
     return DocumentDraft.model_validate(data)
 
 
-def create_document(request: Request, kb: KnowledgeBase, fields: DocumentFields) -> Document:
-    doc = kb.store.create(draft_of(fields))
+def _write_action(before: Status | None, after: Status, kind: Kind, default: str) -> str:
+    """``publish``, ``supersede`` or ``archive`` when a template's or procedure's status moves there."""
+    if kind in (Kind.template, Kind.procedure) and after is not before and after is not Status.draft:
+        return {Status.published: "publish", Status.superseded: "supersede", Status.archived: "archive"}[after]
+    return default
+
+
+def create_document(request: Request, kb: KnowledgeBase, fields: DocumentFields, who: Principal) -> Document:
+    draft = admit(who, draft_of(fields))
+    doc = kb.store.create(draft, by=who.login or None)
+    audit(request, kb, who, _write_action(None, doc.status, doc.kind, "create"), doc.id, kind=doc.kind, title=doc.title)
     indexed(request, kb)
     return doc
 
 
-def update_document(request: Request, kb: KnowledgeBase, doc_id: str, fields: DocumentFields) -> Document:
-    doc = kb.store.update(doc_id, draft_of(fields))
+def update_document(
+    request: Request, kb: KnowledgeBase, doc_id: str, fields: DocumentFields, who: Principal
+) -> Document:
+    before = kb.store.get(doc_id)
+    check_edit(who, before)
+    doc = kb.store.update(doc_id, admit(who, draft_of(fields)))
+    action = _write_action(before.status, doc.status, doc.kind, "update")
+    audit(request, kb, who, action, doc.id, kind=doc.kind, title=doc.title, status=doc.status)
     indexed(request, kb)
     return doc
 
 
-def delete_document(request: Request, kb: KnowledgeBase, doc_id: str) -> None:
+def delete_document(request: Request, kb: KnowledgeBase, doc_id: str, who: Principal) -> None:
+    doc = kb.store.get(doc_id)
+    check_edit(who, doc)
     kb.store.delete(doc_id)
+    audit(request, kb, who, "delete", doc_id, kind=doc.kind, title=doc.title)
     indexed(request, kb)
 
 
-def save_retrospective(request: Request, kb: KnowledgeBase, data: RetrospectiveCreate) -> list[Document]:
+def save_retrospective(
+    request: Request, kb: KnowledgeBase, data: RetrospectiveCreate, who: Principal
+) -> list[Document]:
     """Store the retrospective and its lessons in one transaction; return them, retrospective first."""
     entry = RetrospectiveEntry(
         title=data.title,
@@ -68,6 +124,7 @@ def save_retrospective(request: Request, kb: KnowledgeBase, data: RetrospectiveC
         language=data.language,
         owner=data.owner,
         tags=data.tags,
+        groups=data.groups,
         went_well=data.went_well,
         went_wrong=data.went_wrong,
         lessons=[
@@ -76,26 +133,48 @@ def save_retrospective(request: Request, kb: KnowledgeBase, data: RetrospectiveC
         ],
     )
     source, drafts = retrospective_drafts(entry)
-    result = kb.store.replace_source(source, source, drafts)
+    result = kb.store.replace_source(source, source, [admit(who, d) for d in drafts], by=who.login or None)
+    audit(
+        request, kb, who, "create", result.added[0], kind=Kind.retrospective, title=data.title, lessons=len(drafts) - 1
+    )
     indexed(request, kb)
     return [kb.store.get(doc_id) for doc_id in result.added]
 
 
-def upload(request: Request, kb: KnowledgeBase, files: list[tuple[str, bytes]], kind: Kind | None) -> list[FileReport]:
+def upload(
+    request: Request, kb: KnowledgeBase, files_in: list[tuple[str, bytes]], kind: Kind | None, who: Principal
+) -> list[FileReport]:
+    """Ingest uploaded files as ``who``: their role and groups decide what each file may store or replace."""
+    require(who, Role.contributor)
     registry = default_registry()
+    store = GuardedStore(kb.store, who)
     reports = [
-        ingest_upload(kb.store, name, data, registry=registry, max_file_bytes=kb.settings.max_file_bytes, kind=kind)
-        for name, data in files
+        ingest_upload(store, name, data, registry=registry, max_file_bytes=kb.settings.max_file_bytes, kind=kind)  # type: ignore[arg-type]
+        for name, data in files_in
     ]
+    for report in reports:
+        detail: dict[str, Any] = {"status": report.status.value, "documents": report.documents}
+        if report.status is FileStatus.failed:
+            detail["reason"] = report.reason
+        audit(request, kb, who, "upload", report.path, **detail)
     indexed(request, kb)
     return reports
 
 
-def related(kb: KnowledgeBase, doc: Document, limit: int = 5) -> list[tuple[str, str, str]]:
-    """(id, title, kind) of the documents nearest in meaning to ``doc``, itself and its family excluded."""
+def load_demo(request: Request, kb: KnowledgeBase, who: Principal) -> None:
+    require(who, Role.pmo_admin)
+    folder = Path(str(files("ingest") / "demo_kb"))
+    report = ingest_paths(kb.store, [folder], registry=default_registry(), max_file_bytes=kb.settings.max_file_bytes)
+    audit(request, kb, who, "demo", "demo knowledge base", **report.summary())
+    indexed(request, kb)
+
+
+def related(kb: KnowledgeBase, doc: Document, who: Principal, limit: int = 5) -> list[tuple[str, str, str]]:
+    """(id, title, kind) of the documents nearest in meaning to ``doc`` that ``who`` may see; its family excluded."""
     family = {doc.id, doc.parent_id} | {c.id for c in kb.store.children(doc.id)}
     text = f"{doc.title}\n{doc.body[:1000]}"
-    result = kb.searcher.search(text, limit=limit + len(family), mode="dense")
+    filters = Filters(visible_to=who.visible_to)
+    result = kb.searcher.search(text, filters=filters, limit=limit + len(family), mode="dense")
     return [(h.document.id, h.document.title, h.document.kind) for h in result.hits if h.document.id not in family][
         :limit
     ]

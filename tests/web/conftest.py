@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from kb.config import Settings
+from kb.models import Role
 from kb.store import open_store
 from tests.conftest import HashingEmbedder
 from web.app import create_app
@@ -32,16 +33,30 @@ def web_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"min_dense_score": 0.5})
 
 
+def add_user(client: TestClient, login: str, role: Role, groups: Sequence[str] = ()) -> str:
+    """Create an account (no password: cheap) on the client's app and return a bearer token for it."""
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    kb.accounts.add_user(login, role=role, groups=groups)
+    return str(kb.accounts.create_token(login, "tests").secret)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def client(web_settings: Settings) -> Iterator[TestClient]:
+    """The demo, with every request made by a PMO admin (``admin``) through an API token."""
     load_demo(web_settings)
     with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
+        client.headers.update(bearer(add_user(client, "admin", Role.pmo_admin)))
         yield client
 
 
 @pytest.fixture
 def empty_client(web_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
+        client.headers.update(bearer(add_user(client, "admin", Role.pmo_admin)))
         yield client
 
 

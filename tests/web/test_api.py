@@ -23,7 +23,19 @@ def test_openapi_document_validates_and_lists_every_endpoint(client: TestClient)
         "/api/upload",
         "/api/feedback",
         "/api/stats",
+        "/api/me",
+        "/api/tokens",
+        "/api/tokens/{token_id}",
+        "/api/users",
+        "/api/users/{login}",
+        "/api/audit",
     }
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (`kb token create`).",
+    }
+    assert spec["security"] == [{"bearer": []}]
 
 
 def test_search_with_filters_paging_explain_and_facets(client: TestClient) -> None:
@@ -177,7 +189,7 @@ def test_feedback_and_stats(client: TestClient) -> None:
 
 
 def test_an_oversized_request_is_refused_before_it_is_read(settings: Settings) -> None:
-    small = settings.model_copy(update={"max_request_bytes": 1000})
+    small = settings.model_copy(update={"max_request_bytes": 1000, "anonymous_role": "reader"})
     with TestClient(create_app(small, embedder=HashingEmbedder())) as client:
         r = client.post("/api/upload", files=[("files", ("big.md", b"x" * 5000, "text/markdown"))])
         assert r.status_code == 413 and "KB_MAX_REQUEST_BYTES" in r.json()["message"]

@@ -149,7 +149,7 @@ def test_template_page_lists_its_versions(client: TestClient) -> None:
 def test_why_this_result_shows_a_dense_score_outside_the_dense_top_k(web_settings: Settings) -> None:
     # A floor no cosine reaches leaves the dense leg with no ranked hit; the lexical hits
     # still carry their dense cosine, and the explanation says it was not ranked.
-    settings = web_settings.model_copy(update={"min_dense_score": 1.01})
+    settings = web_settings.model_copy(update={"min_dense_score": 1.01, "anonymous_role": "reader"})
     load_demo(settings)
     with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
         en = client.get("/", params={"q": "vendor"}, headers={"accept-language": "en"}).text

@@ -1,0 +1,247 @@
+"""The authorisation matrix: every route × anonymous / reader / contributor / PMO admin / outsider.
+
+The route list comes from the app itself, so a new route without a rule in
+``RULES`` fails ``test_every_route_has_a_rule``. Each cell makes a real
+request: below the rule it must be refused (401 or a redirect to the login
+page for nobody, 403 for a role too low) and change nothing in the store;
+at or above it, it must succeed. The outsider is a contributor in another
+group, asking for a document restricted to ``finance``: every document route
+answers 404, as for a document that does not exist.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.routing import Mount, Route
+
+from kb.config import Settings
+from kb.models import DocumentDraft, Kind, OriginalFile, Role
+from tests.conftest import HashingEmbedder
+from tests.web.conftest import bearer, csrf_of
+from web.app import create_app
+
+PUBLIC = None
+RULES: dict[tuple[str, str], Role | None] = {
+    ("GET", "/"): Role.reader,
+    ("GET", "/documents/{doc_id}"): Role.reader,
+    ("GET", "/documents/{doc_id}/original"): Role.reader,
+    ("GET", "/library"): Role.reader,
+    ("GET", "/faq"): Role.reader,
+    ("GET", "/retrospectives/new"): Role.contributor,
+    ("POST", "/retrospectives"): Role.contributor,
+    ("GET", "/upload"): Role.contributor,
+    ("POST", "/upload"): Role.contributor,
+    ("POST", "/feedback"): Role.contributor,
+    ("POST", "/demo"): Role.pmo_admin,
+    ("GET", "/insights"): Role.pmo_admin,
+    ("GET", "/audit"): Role.pmo_admin,
+    ("GET", "/lang/{code}"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/api/search"): Role.reader,
+    ("GET", "/api/documents/{doc_id}"): Role.reader,
+    ("GET", "/api/documents/{doc_id}/original"): Role.reader,
+    ("POST", "/api/documents"): Role.contributor,
+    ("PUT", "/api/documents/{doc_id}"): Role.contributor,
+    ("DELETE", "/api/documents/{doc_id}"): Role.contributor,
+    ("POST", "/api/retrospectives"): Role.contributor,
+    ("POST", "/api/upload"): Role.contributor,
+    ("POST", "/api/feedback"): Role.contributor,
+    ("GET", "/api/stats"): Role.pmo_admin,
+    ("GET", "/api/me"): Role.reader,
+    ("GET", "/api/tokens"): Role.reader,
+    ("POST", "/api/tokens"): Role.reader,
+    ("DELETE", "/api/tokens/{token_id}"): Role.reader,
+    ("GET", "/api/users"): Role.pmo_admin,
+    ("POST", "/api/users"): Role.pmo_admin,
+    ("PATCH", "/api/users/{login}"): Role.pmo_admin,
+    ("GET", "/api/audit"): Role.pmo_admin,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/static"): PUBLIC,
+}
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str, Role | None]]:
+    """(method, path, declared role) of every route the app serves; HEAD is GET's shadow."""
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:  # FastAPI's included router
+            for ctx in contexts():
+                for method in sorted(ctx.methods - {"HEAD"}):
+                    yield method, ctx.path, _declared(ctx.dependant)
+        elif isinstance(route, APIRoute):
+            for method in sorted(route.methods - {"HEAD"}):
+                yield method, route.path, _declared(route.dependant)
+        elif isinstance(route, Route):
+            for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+                yield method, route.path, PUBLIC
+        elif isinstance(route, Mount):
+            yield "GET", route.path, PUBLIC
+
+
+def _declared(dependant: Any) -> Role | None:
+    roles = [
+        role
+        for dep in _walk(dependant)
+        if (role := getattr(dep.call, "required_role", None)) is not None
+    ]
+    return max(roles, key=lambda r: r.rank) if roles else PUBLIC
+
+
+def _walk(dependant: Any) -> Iterator[Any]:
+    for dep in dependant.dependencies:
+        yield dep
+        yield from _walk(dep)
+
+
+@dataclass
+class Caller:
+    name: str
+    login: str | None
+    role: Role | None
+    groups: tuple[str, ...] = ()
+    token: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        return bearer(self.token) if self.token else {}
+
+
+CALLERS = [
+    Caller("anonymous", None, None),
+    Caller("reader", "reader1", Role.reader),
+    Caller("contributor", "contrib1", Role.contributor),
+    Caller("admin", "admin1", Role.pmo_admin),
+    Caller("outsider", "outsider1", Role.contributor, ("hr",)),
+]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, Caller]]]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("authz") / "data", min_dense_score=0.5)
+    with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
+        kb = client.app.state.kb  # type: ignore[attr-defined]
+        callers = {}
+        for caller in CALLERS:
+            if caller.login:
+                kb.accounts.add_user(caller.login, role=caller.role, groups=caller.groups)
+                caller.token = kb.accounts.create_token(caller.login, "matrix").secret
+            callers[caller.name] = caller
+        kb.accounts.add_user("pwuser", role=Role.reader, password="a long enough password")
+        yield client, callers
+
+
+def _doc(client: TestClient, by: str | None, **fields: Any) -> str:
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    original = OriginalFile(filename="plan.txt", media_type="text/plain", data=b"vendor plan")
+    values = {"kind": Kind.lesson, "title": "Vendor selection slipped", "body": "Agree criteria early.", **fields}
+    doc = kb.store.create(DocumentDraft.model_validate({**values, "original": original}), by=by)
+    kb.indexer.catch_up()
+    return str(doc.id)
+
+
+def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Callable[[], Any]:
+    """One real request for the route, as ``caller``, with valid parameters and body, ready to send."""
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    outsider = caller.name == "outsider"
+    # the document a route names: restricted to finance for the outsider, else the caller's own
+    doc_id = _doc(client, caller.login, groups=["finance"] if outsider else [])
+    csrf = csrf_of(client, "/login")
+    form: dict[str, Any] = {"csrf": csrf}
+    url = path.replace("{doc_id}", doc_id).replace("{code}", "en")
+    if "{token_id}" in path:
+        owner = caller.login or "reader1"
+        url = path.replace("{token_id}", str(kb.accounts.create_token(owner, "to revoke").token.id))
+    url = url.replace("{login}", "reader1")
+    body: dict[str, Any] = {}
+    if path == "/" or path == "/api/search":
+        body["params"] = {"q": "vendor"}
+    elif path == "/retrospectives":
+        body["data"] = {**form, "title": "Retro", "lesson": ["Write it down."]}
+    elif path in ("/upload", "/api/upload"):
+        body["files"] = [("files", ("matrix.md", b"---\nkind: faq\n---\n# Q?\n\nA.\n", "text/markdown"))]
+        body["data"] = form
+    elif path == "/feedback":
+        body["data"] = {**form, "query": "vendor", "document_id": doc_id, "helpful": "yes"}
+    elif path == "/api/feedback":
+        body["json"] = {"query": "vendor", "document_id": doc_id, "helpful": True}
+    elif path in ("/demo", "/logout"):
+        body["data"] = form
+    elif path == "/login":
+        if method == "POST":
+            body["data"] = {**form, "login": "pwuser", "password": "a long enough password"}
+    elif path.startswith("/api/documents") and method in ("POST", "PUT"):
+        body["json"] = {"kind": "lesson", "title": "Agree vendor criteria", "body": "Before the RFP."}
+    elif path == "/api/retrospectives":
+        body["json"] = {"title": "Retro", "lessons": [{"lesson": "Write it down."}]}
+    elif path == "/api/tokens" and method == "POST":
+        body["json"] = {"name": "ci"}
+    elif path == "/api/users" and method == "POST":
+        body["json"] = {"login": f"new{len(kb.accounts.users())}", "role": "reader"}
+    elif path == "/api/users/{login}":
+        body["json"] = {"groups": ["sales"]}
+    elif path == "/static":
+        url = "/static/app.css"
+    headers = caller.headers()
+    if "data" in body and "files" not in body:  # a form post, as a browser sends it
+        headers["content-type"] = "application/x-www-form-urlencoded"
+    return lambda: client.request(method, url, headers=headers, follow_redirects=False, **body)
+
+
+def _state(client: TestClient) -> tuple[int, ...]:
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    return (
+        kb.store.last_seq(),
+        len(kb.accounts.users()),
+        sum(1 for t, _ in kb.accounts.tokens() if t.revoked_at is None),
+        kb.store.search_report().searches,
+    )
+
+
+def test_every_route_has_a_rule_and_declares_it(world: tuple[TestClient, dict[str, Caller]]) -> None:
+    client, _ = world
+    routes = {(m, p): role for m, p, role in app_routes(client.app)}  # type: ignore[arg-type]
+    assert set(routes) == set(RULES), "a route without a rule in RULES (or a rule for a route that is gone)"
+    assert routes == RULES, "the role a route declares with requires(...) differs from RULES"
+
+
+CELLS = list(itertools.product(RULES, [c.name for c in CALLERS]))
+
+
+@pytest.mark.parametrize(("route", "who"), CELLS, ids=[f"{m} {p} as {w}" for (m, p), w in CELLS])
+def test_matrix(world: tuple[TestClient, dict[str, Caller]], route: tuple[str, str], who: str) -> None:
+    client, callers = world
+    caller = callers[who]
+    method, path = route
+    rule = RULES[route]
+    send = _prepare(client, caller, method, path)
+    before = _state(client)
+    response = send()
+    code = response.status_code
+    location = response.headers.get("location", "")
+    allowed = rule is None or (caller.role is not None and caller.role.at_least(rule))
+    if not allowed:
+        if caller.role is None:
+            assert code == 401 or (code == 303 and location.startswith("/login?next=")), (code, response.text[:200])
+        else:
+            assert code == 403, (code, response.text[:200])
+        after = _state(client)
+        assert after[:3] == before[:3], "a refused request changed the store"
+        return
+    if who == "outsider" and ("{doc_id}" in path or path.endswith("/feedback")):
+        assert code == 404, (code, response.text[:200])
+        assert "finance" not in response.text and "Vendor selection slipped" not in response.text
+        return
+    ok: Callable[[int], bool] = lambda c: c in (200, 201, 204, 303)  # noqa: E731
+    assert ok(code), (code, response.text[:300])

@@ -1,0 +1,97 @@
+"""Who sent this request: a bearer token, a browser session, a trusted proxy's header, or nobody.
+
+``principal_of(request)`` resolves the caller once per request (cached on
+``request.state``) in this order:
+
+1. ``Authorization: Bearer <token>``: an API token; a wrong or revoked one is
+   401 at once (a script should fail loudly, not fall back to anonymous).
+2. The trusted proxy header (``KB_TRUSTED_USER_HEADER``), only when the
+   request comes from ``KB_TRUSTED_PROXIES``; an unknown name gets a reader
+   account on first sight.
+3. The session cookie of a browser login.
+4. Anonymous: a reader when ``KB_ANONYMOUS_ROLE=reader``, else nobody.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from fastapi import Request
+
+from kb.access import ANONYMOUS, Principal
+from kb.accounts import principal_of as user_principal
+from kb.config import Settings
+from kb.engine import KnowledgeBase
+from kb.errors import Conflict, NotFound, Unauthorized
+from kb.models import Role
+
+SESSION_COOKIE = "kb_session"
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@lru_cache(maxsize=32)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def from_trusted_proxy(settings: Settings, address: str | None) -> bool:
+    if not settings.trusted_user_header or not settings.trusted_proxies or not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(tuple(settings.trusted_proxies)))
+
+
+def principal_of(request: Request) -> Principal:
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = _resolve(request)
+    request.state.principal = principal
+    return principal
+
+
+def _resolve(request: Request) -> Principal:
+    kb: KnowledgeBase = request.app.state.kb
+    settings = kb.settings
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, secret = authorization.partition(" ")
+        found = kb.accounts.token_user(secret.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
+            raise Unauthorized("the API token is not valid (wrong, revoked, or its user is disabled)")
+        user, token = found
+        return user_principal(user, "token", token.role_cap)
+    address = client_address(request)
+    if settings.trusted_user_header and from_trusted_proxy(settings, address):
+        login = request.headers.get(settings.trusted_user_header, "").strip()
+        if login:
+            return _proxy_user(kb, login, address)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        session_user = kb.accounts.session_user(cookie)
+        if session_user is not None:
+            return user_principal(session_user, "session")
+    if settings.anonymous_role == "reader":
+        return Principal("", Role.reader, via="anonymous")
+    return ANONYMOUS
+
+
+def _proxy_user(kb: KnowledgeBase, login: str, address: str | None) -> Principal:
+    """The account the proxy names; created as a reader the first time (a PMO admin raises the role)."""
+    try:
+        user = kb.accounts.user(login)
+    except NotFound:
+        try:
+            user = kb.accounts.add_user(login, role=Role.reader, by="proxy", address=address)
+        except Conflict:  # another request created it first
+            user = kb.accounts.user(login)
+    if not user.active:
+        raise Unauthorized(f"the account {login!r} is disabled")
+    return user_principal(user, "proxy")

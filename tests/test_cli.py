@@ -25,7 +25,9 @@ def test_demo_loads_every_kind_and_reloading_changes_nothing(tmp_path: Path) -> 
     counts = json.loads(out)
     assert all(counts.get(kind, 0) >= 3 for kind in ("lesson", "retrospective", "faq", "template", "procedure"))
     assert sum(counts[k] for k in ("lesson", "retrospective", "faq", "template", "procedure")) >= 60
-    code, out, _ = kb("ingest", "--json", "--no-index", "--data-dir", data, str(Path(__file__).parents[1] / "ingest/demo_kb"))
+    code, out, _ = kb(
+        "ingest", "--json", "--no-index", "--data-dir", data, str(Path(__file__).parents[1] / "ingest/demo_kb")
+    )
     report = json.loads(out)
     assert code == 0
     assert report["summary"]["unchanged"] == len(report["files"]) > 0
@@ -83,7 +85,9 @@ def test_show_list_and_domain_errors(tmp_path: Path) -> None:
 def test_ingest_maps_columns_takes_a_kind_and_reports_every_file_as_json(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "register.csv").write_text("件名,学んだこと,打ち手\nベンダー選定,基準を先に決める,評価シートを使う\n", encoding="utf-8")
+    (folder / "register.csv").write_text(
+        "件名,学んだこと,打ち手\nベンダー選定,基準を先に決める,評価シートを使う\n", encoding="utf-8"
+    )
     (folder / "escalation.txt").write_text("Escalation\n\nCall the PMO within two hours.\n", encoding="utf-8")
     (folder / "bad.csv").write_text("件名,教訓,発生日\nA,a,someday\n", encoding="utf-8")
     data = str(tmp_path / "data")
@@ -103,3 +107,51 @@ def test_ingest_maps_columns_takes_a_kind_and_reports_every_file_as_json(tmp_pat
     lessons = json.loads(kb("list", "--kind", "lesson", "--json", "--data-dir", data)[1])
     shown = json.loads(kb("show", lessons[0]["id"], "--json", "--data-dir", data)[1])
     assert (shown["lesson"], shown["recommendation"]) == ("基準を先に決める", "評価シートを使う")
+
+
+def test_demo_creates_the_first_admin_once_and_accounts_are_managed_from_the_cli(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    code, out, _ = kb("demo", "--no-index", "--data-dir", data)
+    assert code == 0 and "Log in as admin with the password" in out
+    code, out, _ = kb("demo", "--no-index", "--data-dir", data)
+    assert code == 0 and "password" not in out  # only once
+    code, out, _ = kb(
+        "user", "add", "tanaka", "--role", "contributor", "-g", "infra", "--no-password", "--data-dir", data
+    )
+    assert code == 0
+    code, out, _ = kb("user", "set-role", "tanaka", "pmo_admin", "--data-dir", data)
+    assert code == 0 and "pmo_admin" in out
+    code, out, _ = kb("user", "list", "--json", "--data-dir", data)
+    users = {u["login"]: u for u in json.loads(out)}
+    assert users["tanaka"] == {
+        "login": "tanaka",
+        "name": "tanaka",
+        "role": "pmo_admin",
+        "groups": ["infra"],
+        "active": True,
+    }
+    code, secret, _ = kb("token", "create", "tanaka", "--name", "nightly", "--role-cap", "reader", "--data-dir", data)
+    assert code == 0 and secret.strip().startswith("kb_")
+    code, out, _ = kb("token", "list", "--json", "--data-dir", data)
+    tokens = json.loads(out)
+    assert tokens[0]["role_cap"] == "reader" and secret.strip() not in out
+    code, _, _ = kb("token", "revoke", str(tokens[0]["id"]), "--data-dir", data)
+    assert code == 0
+    code, _, _ = kb("user", "disable", "tanaka", "--data-dir", data)
+    assert code == 0
+    code, _, err = kb("user", "add", "tanaka", "--no-password", "--data-dir", data)
+    assert code == 1 and "exists already" in err
+    code, out, _ = kb("audit", "--json", "--data-dir", data)
+    actions = [e["action"] for e in json.loads(out)]
+    assert actions == [
+        "user_update",
+        "token_revoke",
+        "token_create",
+        "user_update",
+        "user_add",
+        "ingest",
+        "user_add",
+        "ingest",
+    ]
+    assert "ingest" in actions and all(e["actor"].startswith("cli") for e in json.loads(out))
+    assert secret.strip() not in out

@@ -16,6 +16,7 @@ import uvicorn
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
+from kb.models import Role
 from tests.web.conftest import load_demo
 from web.app import create_app
 
@@ -24,6 +25,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+PASSWORD = "browser test password"
+USERS = {"admin": Role.pmo_admin, "tanaka": Role.contributor, "yamada": Role.reader}
 
 
 def free_port() -> int:
@@ -38,6 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     load_demo(settings)
     kb = KnowledgeBase.open(settings)
     kb.catch_up()
+    for login, role in USERS.items():
+        kb.accounts.add_user(login, role=role, password=PASSWORD)
     kb.close()
     port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -76,8 +81,18 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def log_in(page: object, server: str, login: str, then: str = "/") -> None:
+    """Log in through the login page, as a person would; the browser lands on ``then``."""
+    page.goto(server + then)  # type: ignore[attr-defined]
+    page.wait_for_selector("form.login")  # type: ignore[attr-defined]  # sent there: not logged in
+    page.fill("input[name=login]", login)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    page.click("#login-submit")  # type: ignore[attr-defined]
+    page.wait_for_selector("#who")  # type: ignore[attr-defined]
+
+
 @pytest.fixture
-def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+def anonymous_page(browser: object) -> Iterator[object]:
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
     dialogs: list[str] = []
@@ -86,6 +101,50 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     yield page
     assert dialogs == [], f"a script from content ran: {dialogs}"
     context.close()
+
+
+@pytest.fixture
+def page(anonymous_page: object, server: str) -> Iterator[object]:
+    """A browser logged in as the PMO admin."""
+    log_in(anonymous_page, server, "admin")
+    yield anonymous_page
+
+
+def test_log_in_search_submit_a_retrospective_and_be_refused_insights_as_a_reader(
+    server: str, anonymous_page: object
+) -> None:
+    page = anonymous_page
+    page.goto(server + "/?q=vendor")  # type: ignore[attr-defined]
+    assert "/login?next=" in page.url  # type: ignore[attr-defined]
+    page.fill("input[name=login]", "tanaka")  # type: ignore[attr-defined]
+    page.fill("input[name=password]", "wrong password!!")  # type: ignore[attr-defined]
+    page.click("#login-submit")  # type: ignore[attr-defined]
+    page.wait_for_selector("#login-error")  # type: ignore[attr-defined]
+    shot(page, "login-failed-ja")
+    page.fill("input[name=login]", "tanaka")  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    page.click("#login-submit")  # type: ignore[attr-defined]
+    page.wait_for_selector(".hit")  # type: ignore[attr-defined]  # back on the search it asked for
+    assert "tanaka" in page.inner_text("#who")  # type: ignore[attr-defined]
+    assert page.locator("a[href='/insights']").count() == 0  # type: ignore[attr-defined]
+    page.goto(server + "/retrospectives/new")  # type: ignore[attr-defined]
+    page.fill("input[name=title]", "Warehouse cut-over retrospective")  # type: ignore[attr-defined]
+    page.fill("textarea[name=lesson] >> nth=0", "Freeze stock movements a full day before the cut-over")  # type: ignore[attr-defined]
+    page.click("button[value=save]")  # type: ignore[attr-defined]
+    page.wait_for_selector("article.document")  # type: ignore[attr-defined]
+    page.goto(server + "/?q=freeze+stock+movements+cut-over")  # type: ignore[attr-defined]
+    titles = page.locator(".hit-title").all_inner_texts()  # type: ignore[attr-defined]
+    assert "Freeze stock movements a full day before the cut-over" in titles[:3]
+    page.click("#logout")  # type: ignore[attr-defined]
+    page.wait_for_selector("form.login")  # type: ignore[attr-defined]
+    log_in(page, server, "yamada")
+    shot(page, "home-reader-ja")
+    response = page.goto(server + "/insights")  # type: ignore[attr-defined]
+    assert response.status == 403  # type: ignore[union-attr]
+    assert page.locator("section.error").count() == 1  # type: ignore[attr-defined]
+    shot(page, "insights-refused-reader-ja")
+    response = page.goto(server + "/retrospectives/new")  # type: ignore[attr-defined]
+    assert response.status == 403  # type: ignore[union-attr]
 
 
 def shot(page: object, name: str) -> None:

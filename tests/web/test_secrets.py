@@ -1,0 +1,64 @@
+"""Passwords and token secrets never leave the server: not in API responses, exports, the audit log or logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.models import Role
+from tests.web.conftest import add_user, bearer, csrf_of
+
+PASSWORD = "Sup3r secret passphrase"
+WRONG = "Wr0ng guess passphrase"
+
+
+def test_no_response_export_audit_entry_or_log_line_carries_a_secret(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    seen: list[str] = []
+    r = client.post("/api/users", json={"login": "sato", "role": "contributor", "password": PASSWORD})
+    assert r.status_code == 201 and r.json()["has_password"] is True
+    seen += [r.text, client.get("/api/users").text]
+    r = client.post("/api/tokens", json={"name": "script"})
+    secret = r.json()["secret"]
+    assert secret.startswith("kb_")
+    seen += [client.get("/api/tokens").text, client.get("/api/me", headers=bearer(secret)).text]
+    # a browser login, a failed one, and a request with a wrong token
+    anonymous = TestClient(client.app)
+    csrf = csrf_of(anonymous, "/login")
+    for password in (WRONG, PASSWORD):
+        r = anonymous.post("/login", data={"csrf": csrf, "login": "sato", "password": password}, follow_redirects=False)
+        seen.append(r.text)  # (the successful one's Set-Cookie header carries the session id: that is its job)
+    session = anonymous.cookies.get("kb_session")
+    assert session
+    seen.append(client.get("/api/me", headers=bearer(secret + "x")).text)
+    seen += [client.get("/api/audit", params={"limit": 1000}).text, client.get("/audit").text]
+    seen += [json.dumps(list(kb.store.export_records()), default=str)]
+    seen += [caplog.text]
+    everything = "\n".join(seen)
+    hashes = [u.password_hash for u in kb.accounts.users() if u.password_hash]
+    for value in (PASSWORD, WRONG, secret, session, *hashes):
+        assert value not in everything
+    assert "login_failed" in everything  # the audit log did record the attempt, without what was typed
+
+
+def test_a_token_shows_its_secret_once_and_a_revoked_one_stops_working(client: TestClient) -> None:
+    token = add_user(client, "bot", Role.contributor)
+    assert client.get("/api/me", headers=bearer(token)).json() == {
+        "login": "bot",
+        "role": "contributor",
+        "groups": [],
+        "via": "token",
+    }
+    listed = client.get("/api/tokens").json()
+    mine = next(t for t in listed if t["owner"] == "bot")
+    assert "secret" not in mine and token.startswith(mine["prefix"])
+    r = client.delete(f"/api/tokens/{mine['id']}", headers=bearer(token))
+    assert r.status_code == 204
+    r = client.get("/api/me", headers=bearer(token))
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")

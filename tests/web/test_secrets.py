@@ -8,8 +8,11 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
+from kb.config import Settings
 from kb.models import Role
+from tests.conftest import HashingEmbedder
 from tests.web.conftest import add_user, bearer, csrf_of
+from web.app import create_app
 
 PASSWORD = "Sup3r secret passphrase"
 WRONG = "Wr0ng guess passphrase"
@@ -62,3 +65,23 @@ def test_a_token_shows_its_secret_once_and_a_revoked_one_stops_working(client: T
     assert r.status_code == 204
     r = client.get("/api/me", headers=bearer(token))
     assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_the_trusted_proxy_header_logs_in_only_from_the_proxy(web_settings: Settings) -> None:
+    settings = web_settings.model_copy(
+        update={"trusted_user_header": "X-Forwarded-User", "trusted_proxies": ["10.0.0.0/24"]}
+    )
+    app = create_app(settings, embedder=HashingEmbedder())
+    with TestClient(app, client=("10.0.0.5", 4000)) as proxy, TestClient(app, client=("192.168.1.9", 4000)) as direct:
+        me = proxy.get("/api/me", headers={"X-Forwarded-User": "suzuki"}).json()
+        assert me == {"login": "suzuki", "role": "reader", "groups": [], "via": "proxy"}
+        assert proxy.get("/upload", headers={"X-Forwarded-User": "suzuki"}).status_code == 403
+        # the same header from anywhere else is ignored: nobody is logged in
+        r = direct.get("/api/me", headers={"X-Forwarded-User": "suzuki"})
+        assert r.status_code == 401
+        kb = proxy.app.state.kb  # type: ignore[attr-defined]
+        kb.accounts.update_user("suzuki", role=Role.contributor)
+        assert proxy.get("/upload", headers={"X-Forwarded-User": "suzuki"}).status_code == 200
+        kb.accounts.update_user("suzuki", active=False)
+        assert proxy.get("/api/me", headers={"X-Forwarded-User": "suzuki"}).status_code == 401
+        assert [e.action for e in kb.audit.events(actor="proxy")] == ["user_add"]

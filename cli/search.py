@@ -198,10 +198,11 @@ def serve(
     import uvicorn
 
     from web.app import create_app
+    from web.logs import log_config
 
     settings = settings_for(data_dir)
     err.print(f"serving {settings.data_dir.resolve()} on http://{host}:{port}", highlight=False)
     with store_for(data_dir) as store:
         if not Accounts(store.engine, AuditLog(store.engine)).count() and settings.anonymous_role == "none":
             err.print("no users yet: create the first admin with `kb user add NAME --role pmo_admin`", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(settings.log_format))

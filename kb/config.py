@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         ),
     )
 
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`kb serve` log lines: `text`, or `json` (one object per line, for log shippers).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL to connect to: the explicit one, or SQLite in the data dir."""

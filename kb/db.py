@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event, text
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
 
@@ -48,8 +53,16 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+# Key of the PostgreSQL advisory lock that serialises migrations (any constant shared by all releases).
+MIGRATION_LOCK = 0x6B62_6D69  # "kbmi"
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (default: the newest; a no-op when it is there).
+    """Bring the schema to ``revision`` (default: the newest; a no-op when it is there), once.
+
+    Replicas starting together must not race: on PostgreSQL the upgrade runs
+    under a session advisory lock, on a SQLite file under an exclusive file
+    lock beside it. The second process waits, then finds the schema current.
 
     SQLite alters a table by copying it into a new one and dropping the old;
     with foreign keys enforced, that drop fails while other tables point at the
@@ -58,7 +71,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """
     config = Config()
     config.set_main_option("script_location", str(files("kb") / "migrations"))
-    with engine.connect() as connection:
+    with _migration_lock(engine), engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         raw = connection.connection.driver_connection  # outside any transaction
         if sqlite and raw is not None:
@@ -70,3 +83,41 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         finally:
             if sqlite and raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON")
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """An advisory lock (PostgreSQL) or a file lock (a SQLite file) held while migrating; nothing in memory."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (None: never migrated)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(files("kb") / "migrations"))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head

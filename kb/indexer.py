@@ -98,7 +98,10 @@ class Indexer:
         self.ann_threshold = ann_threshold
         self.nprobe = nprobe
         self.lock = threading.RLock()
-        self.seq = 0
+        self.seq = 0  # watermark: every change up to here is applied, and none can still appear below it
+        self.version = 0  # bumped by every apply: what caches of search results key on
+        self._applied_above: set[int] = set()  # seqs applied beyond the watermark (a gap lies below them)
+        self._gaps: dict[int, int] = {}  # missing seq → PostgreSQL xmax when first seen missing
         self.docs: dict[str, DocInfo] = {}
         self.chunk_doc: dict[int, str] = {}
         self.vectors = FaissIndex(embedder.dim, ann_threshold=ann_threshold, nprobe=nprobe)
@@ -176,26 +179,35 @@ class Indexer:
         return max(0, self.store.last_seq() - self.seq)
 
     def catch_up(self, on_progress: Callable[[int, int], None] | None = None) -> int:
-        """Apply every change since ``seq``; return the number of documents re-indexed or removed.
+        """Apply every change visible beyond the watermark; return the number of documents re-indexed or removed.
 
         Changes are reduced to the set of touched documents; each is re-read from
-        the store, so a document written twice is embedded once. Only one
-        catch-up runs at a time.
+        the store, so a document written twice is embedded once, and applying a
+        change again is harmless. Only one catch-up runs at a time.
+
+        Several writers on PostgreSQL take change numbers in one order and
+        commit in another: seq 8 can be visible while seq 7 is still in a
+        running transaction. So the watermark (``seq``) only moves over a
+        number once it is applied or can no longer appear: a missing number is
+        given up when every transaction that could hold it has ended (the
+        snapshot's xmin passed the xmax seen when it was first missed: that
+        transaction rolled back). Changes beyond a gap are applied at once and
+        remembered, so nothing waits for a slow writer. SQLite runs one write
+        transaction at a time, so its numbers commit in order.
         """
         with self._catch_up_lock:
-            target = self.store.last_seq()
-            if target <= self.seq:
-                return 0
-            touched: dict[str, None] = {}
+            before = self.store.transaction_horizon()
+            changes: list[Any] = []
             seq = self.seq
-            while seq < target:
-                changes = self.store.changes_since(seq)
-                if not changes:
+            while True:
+                page = self.store.changes_since(seq)
+                changes += page
+                if len(page) < 10_000:
                     break
-                for change in changes:
-                    touched[change.document_id] = None
-                seq = changes[-1].seq or seq
-            doc_ids = list(touched)
+                seq = page[-1].seq or seq
+            after = self.store.transaction_horizon()
+            new = [c for c in changes if c.seq not in self._applied_above]
+            doc_ids = list(dict.fromkeys(c.document_id for c in new))
             done = 0
             for start in range(0, len(doc_ids), CATCH_UP_BATCH):
                 batch = doc_ids[start : start + CATCH_UP_BATCH]
@@ -204,8 +216,23 @@ class Indexer:
                 if on_progress:
                     on_progress(done, len(doc_ids))
             with self.lock:
-                self.seq = seq
+                self._applied_above.update(int(c.seq) for c in new)
+                self._advance(before, after)
             return len(doc_ids)
+
+    def _advance(self, before: tuple[int, int] | None, after: tuple[int, int] | None) -> None:
+        """Move the watermark over applied numbers and over gaps that can no longer fill (see ``catch_up``)."""
+        top = max(self._applied_above, default=self.seq)
+        while self.seq < top:
+            nxt = self.seq + 1
+            if nxt in self._applied_above:
+                self._applied_above.discard(nxt)
+            elif before is not None and after is not None:
+                first_missed = self._gaps.setdefault(nxt, after[1])
+                if before[0] < first_missed:  # a transaction that may hold it is still running
+                    break
+                del self._gaps[nxt]
+            self.seq = nxt
 
     def _reindex_documents(self, doc_ids: Sequence[str]) -> None:
         documents = {d.id: d for d in self.store.get_many(doc_ids)}
@@ -226,6 +253,7 @@ class Indexer:
                 self.docs.pop(doc_id, None)
             self.vectors.add(ids, vectors)
             self.lexical.add(list(zip(ids.tolist(), texts, strict=True)))
+            self.version += 1
             for doc_id, doc in documents.items():
                 self.docs[doc_id] = DocInfo.of(doc, by_doc[doc_id])
                 for chunk_id in by_doc[doc_id]:

@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -158,6 +158,8 @@ class SearchResult:
     filters: Filters = field(default_factory=Filters)
     # facet → value → documents among all results (not just this page), most frequent first
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # seconds spent per leg ("lexical", "dense": query embedding and vector search)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -219,7 +221,9 @@ class Searcher:
         self.fusion = fusion
         self.min_dense_score = min_dense_score
         self._allowed_cache: OrderedDict[tuple[Filters, int, int], npt.NDArray[np.int64]] = OrderedDict()
-        self._restricted: tuple[int, int, bool] = (0, -1, False)
+        # called with every result (the web app records its leg timings as metrics)
+        self.on_search: Callable[[SearchResult], None] | None = None
+        self._restricted: tuple[int, int, bool] = (0, -1, False)  # indexer id, version, any restricted
 
     def effective(self, filters: Filters) -> Filters:
         """``filters`` without a visibility filter that cannot exclude anything (no restricted documents).
@@ -229,7 +233,7 @@ class Searcher:
         """
         if filters.visible_to is None:
             return filters
-        key = (id(self.indexer), self.indexer.seq)
+        key = (id(self.indexer), self.indexer.version)
         if self._restricted[:2] != key:
             with self.indexer.lock:
                 self._restricted = (*key, any(d.groups for d in self.indexer.docs.values()))
@@ -242,7 +246,7 @@ class Searcher:
         key includes the indexer's identity and change sequence, so any change
         to the indexes makes a fresh entry.
         """
-        key = (filters, id(self.indexer), self.indexer.seq)
+        key = (filters, id(self.indexer), self.indexer.version)
         cached = self._allowed_cache.get(key)
         if cached is None:
             cached = self.indexer.allowed_chunks(filters.accepts)
@@ -259,15 +263,26 @@ class Searcher:
         query = query.strip()
         if not query:
             return SearchResult(query, mode, [], 0, 0.0, filters)
-        lexical, dense, docs = self.legs(query, filters, max(self.candidates, offset + limit), mode)
+        timings: dict[str, float] = {}
+        lexical, dense, docs = self.legs(query, filters, max(self.candidates, offset + limit), mode, timings)
         fused = self._fuse(mode, lexical, dense)
         page = fused[offset : offset + limit]
         hits = self._hits(query, page, lexical, dense, docs)
         facets = facet_counts([docs[d] for d, _ in fused if d in docs])
-        return SearchResult(query, mode, hits, len(fused), (time.perf_counter() - started) * 1000, filters, facets)
+        took = time.perf_counter() - started
+        timings["total"] = took
+        result = SearchResult(query, mode, hits, len(fused), took * 1000, filters, facets, timings)
+        if self.on_search is not None:
+            self.on_search(result)
+        return result
 
     def legs(
-        self, query: str, filters: Filters, depth: int, mode: Mode = "hybrid"
+        self,
+        query: str,
+        filters: Filters,
+        depth: int,
+        mode: Mode = "hybrid",
+        timings: dict[str, float] | None = None,
     ) -> tuple[_Leg, _Leg, dict[str, DocInfo]]:
         """Both legs' top ``depth`` chunks as documents, and the documents as indexed now.
 
@@ -279,23 +294,32 @@ class Searcher:
         query with ``bench/eval_all.py``: on the known-item sets (NASA lessons,
         JSQuAD) hybrid's loss against lexical alone shrank from 0.010–0.019 to
         0.0006–0.0026 nDCG@10; the FAQ sets keep +0.04–0.055 over lexical
-        (about 0.01 less than without it).
+        (about 0.01 less than without it). ``timings``, when given, receives
+        each leg's seconds.
         """
         indexer = self.indexer
         allowed = self._allowed(filters) if filters.active else None
         lexical = _Leg()
         dense = _Leg()
+        clock = time.perf_counter()
         query_vector = indexer.embedder.embed_query(query) if mode != "lexical" else None
+        embedded = time.perf_counter() - clock
         with indexer.lock:
             if mode != "dense":
+                clock = time.perf_counter()
                 allowed_set = set(allowed.tolist()) if allowed is not None else None
                 keep = allowed_set.__contains__ if allowed_set is not None else None
                 lexical = _Leg.of(indexer.lexical.search(query, depth, allowed=keep), indexer.chunk_doc)
+                if timings is not None:
+                    timings["lexical"] = time.perf_counter() - clock
+            clock = time.perf_counter()
             if query_vector is not None:
                 nearest = indexer.vectors.search(query_vector, depth, allowed=allowed)
                 dense = _Leg.of([(c, s) for c, s in nearest if s >= self.min_dense_score], indexer.chunk_doc)
                 if mode == "hybrid":
                     self._complete(dense, [d for d in lexical.order if d not in dense.best], query_vector)
+                if timings is not None:
+                    timings["dense"] = embedded + time.perf_counter() - clock
             docs = dict(indexer.docs)
         return lexical, dense, docs
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter
-from sqlalchemy import Engine, case, func, insert
+from sqlalchemy import Engine, case, func, insert, text
 from sqlmodel import Session, col, delete, select
 
 from kb.chunking import ChunkText, chunk_document
@@ -90,6 +90,7 @@ class Store(Protocol):
     def counts(self) -> dict[str, int]: ...
     def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]: ...
     def last_seq(self) -> int: ...
+    def transaction_horizon(self) -> tuple[int, int] | None: ...
     def export_records(self) -> Iterator[dict[str, Any]]: ...
     def record_search(self, query: str, filters: dict[str, Any], results: int) -> None: ...
     def record_feedback(self, query: str, document_id: str, helpful: bool) -> None: ...
@@ -289,6 +290,24 @@ class SqlStore:
     def last_seq(self) -> int:
         with Session(self.engine) as session:
             return session.exec(select(func.max(Change.seq))).one() or 0
+
+    def transaction_horizon(self) -> tuple[int, int] | None:
+        """(xmin, xmax) of a fresh PostgreSQL snapshot; None on SQLite, whose writers commit one at a time.
+
+        Every transaction with an id below xmin has ended; every one that had
+        started when the snapshot was taken has an id below xmax. The indexer
+        uses them to tell a change number still in flight from one rolled back.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint "
+                    "FROM pg_current_snapshot() AS s"
+                )
+            ).one()
+            return int(row[0]), int(row[1])
 
     # -- search analytics --------------------------------------------------
 

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from kb.config import Settings
 from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
-from web import account, accounts_api, api, pages
+from web import account, accounts_api, api, ops, pages
 from web.errors import error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         follower.start()
         app.state.kb = kb
         app.state.follower = follower
+        kb.searcher.on_search = metrics.observe_search
         try:
             yield
         finally:
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     templates.env.globals["translate"] = translate
     app.state.templates = templates
     install_error_handlers(app)
+    metrics = ops.install(app)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(accounts_api.router)
     app.include_router(pages.router)
     app.include_router(account.router)
+    app.include_router(ops.router)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), name="static")
     return app

@@ -37,6 +37,13 @@ def audit(request: Request, kb: KnowledgeBase, who: Principal, action: str, targ
     kb.audit.record(who.label, action, target, address=client_address(request), via=who.via, **detail)
 
 
+def counted(request: Request, outcome: str, documents: int = 1) -> None:
+    """Count documents written through the app, for ``/metrics``."""
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None and documents:
+        metrics.written.labels(outcome).inc(documents)
+
+
 def search(
     kb: KnowledgeBase,
     query: str,
@@ -87,6 +94,7 @@ def _write_action(before: Status | None, after: Status, kind: Kind, default: str
 def create_document(request: Request, kb: KnowledgeBase, fields: DocumentFields, who: Principal) -> Document:
     draft = admit(who, draft_of(fields))
     doc = kb.store.create(draft, by=who.login or None)
+    counted(request, "added")
     audit(request, kb, who, _write_action(None, doc.status, doc.kind, "create"), doc.id, kind=doc.kind, title=doc.title)
     indexed(request, kb)
     return doc
@@ -98,6 +106,7 @@ def update_document(
     before = kb.store.get(doc_id)
     check_edit(who, before)
     doc = kb.store.update(doc_id, admit(who, draft_of(fields)))
+    counted(request, "updated")
     action = _write_action(before.status, doc.status, doc.kind, "update")
     audit(request, kb, who, action, doc.id, kind=doc.kind, title=doc.title, status=doc.status)
     indexed(request, kb)
@@ -108,6 +117,7 @@ def delete_document(request: Request, kb: KnowledgeBase, doc_id: str, who: Princ
     doc = kb.store.get(doc_id)
     check_edit(who, doc)
     kb.store.delete(doc_id)
+    counted(request, "removed")
     audit(request, kb, who, "delete", doc_id, kind=doc.kind, title=doc.title)
     indexed(request, kb)
 
@@ -134,6 +144,7 @@ def save_retrospective(
     )
     source, drafts = retrospective_drafts(entry)
     result = kb.store.replace_source(source, source, [admit(who, d) for d in drafts], by=who.login or None)
+    counted(request, "added", len(result.added))
     audit(
         request, kb, who, "create", result.added[0], kind=Kind.retrospective, title=data.title, lessons=len(drafts) - 1
     )
@@ -156,6 +167,7 @@ def upload(
         detail: dict[str, Any] = {"status": report.status.value, "documents": report.documents}
         if report.status is FileStatus.failed:
             detail["reason"] = report.reason
+        counted(request, report.status.value, report.documents or (1 if report.status is FileStatus.failed else 0))
         audit(request, kb, who, "upload", report.path, **detail)
     indexed(request, kb)
     return reports

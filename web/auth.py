@@ -29,8 +29,28 @@ from kb.models import Role
 SESSION_COOKIE = "kb_session"
 
 
-def client_address(request: Request) -> str | None:
+def peer_address(request: Request) -> str | None:
+    """The address of whoever opened the connection (the proxy, behind one)."""
     return request.client.host if request.client else None
+
+
+def client_address(request: Request) -> str | None:
+    """Where the request came from, for the audit log and login rate limits.
+
+    Behind a trusted proxy (``KB_TRUSTED_PROXIES``) that is the nearest
+    ``X-Forwarded-For`` entry that is not itself a trusted proxy; the header
+    is ignored from anyone else, so a client cannot choose its address.
+    """
+    peer = peer_address(request)
+    settings: Settings = request.app.state.settings
+    forwarded = request.headers.get("x-forwarded-for")
+    if not forwarded or not _trusted(settings, peer):
+        return peer
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(settings, hop):
+            return hop
+    return hops[0] if hops else peer
 
 
 @lru_cache(maxsize=32)
@@ -38,8 +58,8 @@ def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
-def from_trusted_proxy(settings: Settings, address: str | None) -> bool:
-    if not settings.trusted_user_header or not settings.trusted_proxies or not address:
+def _trusted(settings: Settings, address: str | None) -> bool:
+    if not settings.trusted_proxies or not address:
         return False
     try:
         ip = ipaddress.ip_address(address)
@@ -68,11 +88,10 @@ def _resolve(request: Request) -> Principal:
             raise Unauthorized("the API token is not valid (wrong, revoked, or its user is disabled)")
         user, token = found
         return user_principal(user, "token", token.role_cap)
-    address = client_address(request)
-    if settings.trusted_user_header and from_trusted_proxy(settings, address):
+    if settings.trusted_user_header and _trusted(settings, peer_address(request)):
         login = request.headers.get(settings.trusted_user_header, "").strip()
         if login:
-            return _proxy_user(kb, login, address)
+            return _proxy_user(kb, login, client_address(request))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         session_user = kb.accounts.session_user(cookie)

@@ -85,3 +85,16 @@ def test_the_trusted_proxy_header_logs_in_only_from_the_proxy(web_settings: Sett
         kb.accounts.update_user("suzuki", active=False)
         assert proxy.get("/api/me", headers={"X-Forwarded-User": "suzuki"}).status_code == 401
         assert [e.action for e in kb.audit.events(actor="proxy")] == ["user_add"]
+
+
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(web_settings: Settings) -> None:
+    settings = web_settings.model_copy(update={"trusted_proxies": ["10.0.0.0/24"]})
+    app = create_app(settings, embedder=HashingEmbedder())
+    forwarded = {"X-Forwarded-For": "203.0.113.7, 10.0.0.9"}
+    with TestClient(app, client=("10.0.0.5", 4000)) as proxy, TestClient(app, client=("198.51.100.2", 4000)) as direct:
+        for c in (proxy, direct):
+            csrf = csrf_of(c, "/login")
+            c.post("/login", data={"csrf": csrf, "login": "nobody", "password": "x"}, headers=forwarded)
+        kb = proxy.app.state.kb  # type: ignore[attr-defined]
+        addresses = [e.address for e in kb.audit.events(action="login_failed")]
+        assert addresses == ["198.51.100.2", "203.0.113.7"]  # newest first; the direct client cannot spoof it

@@ -26,8 +26,9 @@ from cli.common import (
     store_for,
 )
 from ingest.options import parse_map_args
-from ingest.pipeline import FileReport, FileStatus, IngestReport, discover, ingest_paths
+from ingest.pipeline import FileReport, FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
+from ingest.walk import discover
 from kb.errors import InvalidInput
 from kb.models import Kind
 
@@ -43,11 +44,12 @@ def run_ingest(
     index: bool,
     column_map: dict[str, str] | None = None,
     kind: Kind | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Ingest files, then (with ``index``) bring the search indexes up to date."""
     settings = settings_for(data_dir)
     registry = default_registry()
-    total = sum(1 for _ in discover([p.resolve() for p in paths], registry))
+    total = sum(1 for _ in discover(paths, follow_links=follow_links))
     with store_for(data_dir) as store, progress_bar("ingest", quiet=as_json) as progress:
         task = progress.add_task("ingest", total=total)
 
@@ -64,6 +66,7 @@ def run_ingest(
             on_file=on_file,
             column_map=column_map,
             kind=kind,
+            follow_links=follow_links,
         )
     indexed = 0
     if index:
@@ -103,6 +106,13 @@ def ingest(
         Kind | None,
         typer.Option("--kind", help="Kind of documents whose files do not say (Word, PDF, HTML, text, sheets)."),
     ] = None,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            help="Read links in folders that point inside the folder (links out of it are always refused).",
+        ),
+    ] = False,
     no_index: NoIndex = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -112,7 +122,16 @@ def ingest(
     Exit 1 when any file failed.
     """
     mapping = parse_map_args(column_map or [])
-    report = run_ingest(paths, data_dir, sync=sync, as_json=as_json, index=not no_index, column_map=mapping, kind=kind)
+    report = run_ingest(
+        paths,
+        data_dir,
+        sync=sync,
+        as_json=as_json,
+        index=not no_index,
+        column_map=mapping,
+        kind=kind,
+        follow_links=follow_links,
+    )
     if report.failed:
         raise typer.Exit(1)
 

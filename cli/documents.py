@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +29,7 @@ from cli.common import (
     settings_for,
     store_for,
 )
+from ingest.budget import FileBudget
 from ingest.options import parse_map_args
 from ingest.pipeline import FileReport, FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
@@ -46,32 +51,43 @@ def run_ingest(
     kind: Kind | None = None,
     follow_links: bool = False,
 ) -> IngestReport:
-    """Ingest files, then (with ``index``) bring the search indexes up to date."""
+    """Ingest files, then (with ``index``) bring the search indexes up to date.
+
+    Each file is stored in its own transaction as the batch goes, so the
+    indexes are caught up even when the batch is interrupted (Ctrl-C, or the
+    SIGTERM of ``timeout`` or a service manager): what was stored becomes
+    searchable before the command exits. Only a hard kill skips that; the next
+    ``kb ingest``, ``kb search`` or server start catches up from the change log.
+    """
     settings = settings_for(data_dir)
     registry = default_registry()
     total = sum(1 for _ in discover(paths, follow_links=follow_links))
-    with store_for(data_dir) as store, progress_bar("ingest", quiet=as_json) as progress:
-        task = progress.add_task("ingest", total=total)
-
-        def on_file(result: FileReport) -> None:
-            if result.status is not FileStatus.removed:
-                progress.advance(task)
-
-        report = ingest_paths(
-            store,
-            paths,
-            registry=registry,
-            max_file_bytes=settings.max_file_bytes,
-            sync=sync,
-            on_file=on_file,
-            column_map=column_map,
-            kind=kind,
-            follow_links=follow_links,
-        )
     indexed = 0
-    if index:
-        with kb_for(data_dir) as kb:
-            indexed = index_with_progress(kb, quiet=as_json)
+    with _terminate_as_interrupt():
+        try:
+            with store_for(data_dir) as store, progress_bar("ingest", quiet=as_json) as progress:
+                task = progress.add_task("ingest", total=total)
+
+                def on_file(result: FileReport) -> None:
+                    if result.status is not FileStatus.removed:
+                        progress.advance(task)
+
+                report = ingest_paths(
+                    store,
+                    paths,
+                    registry=registry,
+                    max_file_bytes=settings.max_file_bytes,
+                    sync=sync,
+                    on_file=on_file,
+                    column_map=column_map,
+                    kind=kind,
+                    follow_links=follow_links,
+                    budget=FileBudget.from_settings(settings),
+                )
+        finally:
+            if index:
+                with kb_for(data_dir) as kb:
+                    indexed = index_with_progress(kb, quiet=as_json)
     if as_json:
         print_json({**report.as_json(), "indexed": indexed})
     else:
@@ -82,6 +98,27 @@ def run_ingest(
         if index:
             out.print(f"indexed {indexed} changed documents", highlight=False)
     return report
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into ``KeyboardInterrupt`` while ingesting, so ``finally`` blocks (indexing) still run.
+
+    Python's default for SIGTERM is to die on the spot; a signal handler can only
+    be set from the main thread, so elsewhere (a test runner's thread) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 NoIndex = Annotated[bool, typer.Option("--no-index", help="Store only; the search indexes catch up later.")]

@@ -2,7 +2,10 @@
 
 Each file is read, checked and parsed completely before anything is written,
 and its documents are written in one transaction, so a bad file fails alone and
-never changes what is stored. The batch always goes on.
+never changes what is stored. The batch always goes on. Given a ``FileBudget``,
+each file's parse runs in a worker under a time and memory budget
+(``ingest.budget``), so even a file built to hang or exhaust a parser fails alone;
+the write stays here, so a stopped parse never leaves anything half-stored.
 
 Every file gets a ``FileReport``; a failure carries the reason, the place in
 the file where there is one (``line 4``, ``row 12, column 'date'``, ``page 3``)
@@ -17,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from ingest.budget import IN_PROCESS, FileBudget, Parser, open_parser
 from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
 from ingest.registry import Ingester, IngesterRegistry
 from ingest.walk import Found, discover, read_found, too_big
@@ -80,24 +84,29 @@ def ingest_paths(
     column_map: Mapping[str, str] | None = None,
     kind: Kind | None = None,
     follow_links: bool = False,
+    budget: FileBudget | None = None,
 ) -> IngestReport:
     """Ingest files and folders; with ``sync``, also remove documents of files gone from those folders.
 
     ``column_map`` (spreadsheet/record column → field, as ``--map`` gives it) and
     ``kind`` apply to every file; a bad mapping raises ``InvalidInput`` before any file is read.
     Symbolic links in folders are refused unless ``follow_links``, and never
-    followed out of the folder (``ingest.walk``).
+    followed out of the folder (``ingest.walk``). Without a ``budget`` files are
+    parsed in this process: for tests and trusted input only.
     """
     options = make_options(column_map, kind)
     report = IngestReport()
     paths = list(paths)
     seen: set[str] = set()
-    for found in discover(paths, follow_links=follow_links):
-        seen.add(str(found.path))
-        result = ingest_file(store, found, registry=registry, max_file_bytes=max_file_bytes, options=options)
-        report.files.append(result)
-        if on_file:
-            on_file(result)
+    with open_parser(budget) as parser:
+        for found in discover(paths, follow_links=follow_links):
+            seen.add(str(found.path))
+            result = ingest_file(
+                store, found, registry=registry, max_file_bytes=max_file_bytes, options=options, parser=parser
+            )
+            report.files.append(result)
+            if on_file:
+                on_file(result)
     if sync:
         for folder in (p.resolve() for p in paths if p.is_dir()):
             for source in store.source_paths(under=str(folder)):
@@ -117,6 +126,7 @@ def ingest_file(
     registry: IngesterRegistry,
     max_file_bytes: int,
     options: IngestOptions = DEFAULT_OPTIONS,
+    parser: Parser = IN_PROCESS,
 ) -> FileReport:
     """Ingest one file found by ``discover``; never raises for bad input, reports it instead.
 
@@ -138,7 +148,14 @@ def ingest_file(
     except InvalidInput as exc:
         return _failed(source, exc)
     return ingest_bytes(
-        store, data, source=source, path=path, ingester=ingester, max_file_bytes=max_file_bytes, options=options
+        store,
+        data,
+        source=source,
+        path=path,
+        ingester=ingester,
+        max_file_bytes=max_file_bytes,
+        options=options,
+        parser=parser,
     )
 
 
@@ -152,6 +169,7 @@ def ingest_bytes(
     max_file_bytes: int,
     options: IngestOptions = DEFAULT_OPTIONS,
     label: str | None = None,
+    parser: Parser = IN_PROCESS,
 ) -> FileReport:
     """Ingest one file's bytes as ``source`` (files and uploads alike); bad input is reported, never raised.
 
@@ -169,7 +187,7 @@ def ingest_bytes(
         previous = store.source_hash(source)
         if previous == content_hash:
             return FileReport(label, FileStatus.unchanged)
-        drafts = ingester.parse(path, data, source=source, options=options)
+        drafts = parser.parse(ingester, path, data, source=source, options=options)
         store.replace_source(source, content_hash, drafts)
     except InvalidInput as exc:
         return _failed(label, exc)

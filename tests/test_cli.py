@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+from cli import documents
 from cli.main import app
+from ingest.pipeline import FileReport, IngestReport
+from kb.config import Settings
+from kb.engine import KnowledgeBase
+from tests.conftest import HashingEmbedder
 
 runner = CliRunner()
 
@@ -25,7 +34,9 @@ def test_demo_loads_every_kind_and_reloading_changes_nothing(tmp_path: Path) -> 
     counts = json.loads(out)
     assert all(counts.get(kind, 0) >= 3 for kind in ("lesson", "retrospective", "faq", "template", "procedure"))
     assert sum(counts[k] for k in ("lesson", "retrospective", "faq", "template", "procedure")) >= 60
-    code, out, _ = kb("ingest", "--json", "--no-index", "--data-dir", data, str(Path(__file__).parents[1] / "ingest/demo_kb"))
+    code, out, _ = kb(
+        "ingest", "--json", "--no-index", "--data-dir", data, str(Path(__file__).parents[1] / "ingest/demo_kb")
+    )
     report = json.loads(out)
     assert code == 0
     assert report["summary"]["unchanged"] == len(report["files"]) > 0
@@ -83,7 +94,9 @@ def test_show_list_and_domain_errors(tmp_path: Path) -> None:
 def test_ingest_maps_columns_takes_a_kind_and_reports_every_file_as_json(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "register.csv").write_text("件名,学んだこと,打ち手\nベンダー選定,基準を先に決める,評価シートを使う\n", encoding="utf-8")
+    (folder / "register.csv").write_text(
+        "件名,学んだこと,打ち手\nベンダー選定,基準を先に決める,評価シートを使う\n", encoding="utf-8"
+    )
     (folder / "escalation.txt").write_text("Escalation\n\nCall the PMO within two hours.\n", encoding="utf-8")
     (folder / "bad.csv").write_text("件名,教訓,発生日\nA,a,someday\n", encoding="utf-8")
     data = str(tmp_path / "data")
@@ -103,3 +116,35 @@ def test_ingest_maps_columns_takes_a_kind_and_reports_every_file_as_json(tmp_pat
     lessons = json.loads(kb("list", "--kind", "lesson", "--json", "--data-dir", data)[1])
     shown = json.loads(kb("show", lessons[0]["id"], "--json", "--data-dir", data)[1])
     assert (shown["lesson"], shown["recommendation"]) == ("基準を先に決める", "評価シートを使う")
+
+
+def test_an_interrupted_ingest_still_indexes_what_it_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (or SIGTERM) after the first file: that file is stored and searchable when the command exits."""
+    folder = tmp_path / "kb/lessons"
+    folder.mkdir(parents=True)
+    for name, text in (("a.md", "The axolotl launch slipped."), ("b.md", "The bilby audit passed.")):
+        (folder / name).write_text(f"---\ntitle: {name}\nlang: en\n---\n\n## Lesson\n\n{text}\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    real_ingest = documents.ingest_paths
+
+    def interrupted(*args: Any, on_file: Callable[[FileReport], None], **kwargs: Any) -> IngestReport:
+        def then_interrupt(result: FileReport) -> None:
+            on_file(result)
+            raise KeyboardInterrupt
+
+        return real_ingest(*args, on_file=then_interrupt, **kwargs)
+
+    @contextmanager
+    def fast_kb(data_dir: Path | None) -> Iterator[KnowledgeBase]:
+        kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
+        yield kb
+        kb.close()
+
+    monkeypatch.setattr(documents, "ingest_paths", interrupted)
+    monkeypatch.setattr(documents, "kb_for", fast_kb)
+    result = runner.invoke(app, ["ingest", str(tmp_path / "kb"), "--data-dir", str(settings.data_dir)])
+    assert result.exit_code == 130  # how typer reports Ctrl-C
+    with fast_kb(None) as kb:
+        assert kb.indexer.pending() == 0
+        assert [d.title for d in kb.store.documents()] == ["a.md"]
+        assert kb.searcher.search("axolotl launch", mode="lexical").hits[0].document.title == "a.md"

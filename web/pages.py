@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from ingest.budget import FileBudget
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from kb.errors import InvalidInput
@@ -296,7 +297,13 @@ def feedback(
 def load_demo(request: Request, kb: KbDep) -> Response:
     """Load the demo knowledge base into an empty data dir (offered on the empty landing page)."""
     folder = Path(str(files("ingest") / "demo_kb"))
-    ingest_paths(kb.store, [folder], registry=default_registry(), max_file_bytes=kb.settings.max_file_bytes)
+    ingest_paths(
+        kb.store,
+        [folder],
+        registry=default_registry(),
+        max_file_bytes=kb.settings.max_file_bytes,
+        budget=FileBudget.from_settings(kb.settings),
+    )
     services.indexed(request, kb)
     return RedirectResponse("/", status_code=303)
 

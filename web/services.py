@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from fastapi import Request
 
+from ingest.budget import FileBudget
 from ingest.forms import LessonEntry, RetrospectiveEntry, retrospective_drafts
 from ingest.pipeline import FileReport
 from ingest.registry import default_registry
@@ -84,7 +85,15 @@ def save_retrospective(request: Request, kb: KnowledgeBase, data: RetrospectiveC
 def upload(request: Request, kb: KnowledgeBase, files: list[tuple[str, bytes]], kind: Kind | None) -> list[FileReport]:
     registry = default_registry()
     reports = [
-        ingest_upload(kb.store, name, data, registry=registry, max_file_bytes=kb.settings.max_file_bytes, kind=kind)
+        ingest_upload(
+            kb.store,
+            name,
+            data,
+            registry=registry,
+            max_file_bytes=kb.settings.max_file_bytes,
+            kind=kind,
+            budget=FileBudget.from_settings(kb.settings),
+        )
         for name, data in files
     ]
     indexed(request, kb)

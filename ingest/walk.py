@@ -9,10 +9,12 @@ target). With ``follow_links`` a link whose target lies inside the same folder
 is read under the link's name, and a linked folder inside it is walked once:
 a link back to a folder already walked (a loop) is refused.
 
-A file named on the command line is read even when it is a link: the user
-chose it. Its documents and errors still carry the name given, not the target.
-Files are opened with ``O_NOFOLLOW`` where a link is not expected, so a file
-swapped for a link between the walk and the read is refused too.
+A file named on the command line gets the same rule, its own folder being the
+boundary: a shell glob (``kb ingest in/*.md``) names every link in a folder as
+surely as a walk finds it. A folder named on the command line may itself be a
+link (a data folder mounted elsewhere): it is resolved and is the boundary.
+Files are opened with ``O_NOFOLLOW``, so a file swapped for a link between the
+walk and the read is refused too.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 from kb.errors import InvalidInput
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has no symlinks to worry about here
-_HINT = "ingest the file itself, or pass --follow-links to read links that stay inside the folder"
+_HINT = "ingest the file it points to, or pass --follow-links to read links that stay inside the folder"
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,11 @@ def discover(paths: Iterable[Path], *, follow_links: bool = False) -> Iterator[F
             root = path.resolve()
             yield from _walk(root, root, {root}, follow_links)
         else:
-            yield Found(named_path(path), True)
+            named = named_path(path)
+            if named.is_symlink():
+                yield from _link(named, named.parent, {named.parent}, follow_links, named=True)
+            else:
+                yield Found(named, True)
 
 
 def named_path(path: Path) -> Path:
@@ -89,28 +95,28 @@ def _walk(folder: Path, root: Path, walked: set[Path], follow_links: bool) -> It
             yield Found(path, False)
 
 
-def _link(path: Path, root: Path, walked: set[Path], follow_links: bool) -> Iterator[Found]:
-    """A link found in a walk: followed only when allowed and inside ``root``, else one refused entry."""
+def _link(path: Path, root: Path, walked: set[Path], follow_links: bool, *, named: bool = False) -> Iterator[Found]:
+    """A link: followed only when allowed and inside ``root``, else one refused entry named by the link."""
     if not follow_links:
-        yield Found(path, False, refused=f"is a symbolic link, and links are not followed: {_HINT}")
+        yield Found(path, named, refused=f"is a symbolic link, and links are not followed: {_HINT}")
         return
     try:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError):  # RuntimeError: Python 3.11's "Symlink loop"
-        yield Found(path, False, refused="is a symbolic link that leads nowhere (its target is missing, or a loop)")
+        yield Found(path, named, refused="is a symbolic link that leads nowhere (its target is missing, or a loop)")
         return
     if not target.is_relative_to(root):
-        yield Found(path, False, refused="is a symbolic link out of the folder being ingested: refused")
+        yield Found(path, named, refused="is a symbolic link out of the folder being ingested: refused")
     elif target.is_dir():
         if target in walked:
-            yield Found(path, False, refused="is a symbolic link to a folder this walk already covers (a loop)")
+            yield Found(path, named, refused="is a symbolic link to a folder this walk already covers (a loop)")
         else:
             walked.add(target)
             yield from _walk_as(path, target, root, walked)
     elif target.is_file():
-        yield Found(path, False, target=target)
+        yield Found(path, named, target=target)
     else:
-        yield Found(path, False, refused="is a symbolic link to something that is not a file")
+        yield Found(path, named, refused="is a symbolic link to something that is not a file")
 
 
 def _walk_as(path: Path, target: Path, root: Path, walked: set[Path]) -> Iterator[Found]:
@@ -124,10 +130,10 @@ def read_found(found: Found, *, max_file_bytes: int) -> bytes:
     """The file's bytes; ``InvalidInput`` (named by ``found.path``) when it is missing, not a file or too big.
 
     The size is checked on the open file before reading, so a huge file is never loaded.
-    A walked file is opened without following links (see the module docstring).
+    The file is opened without following links: an allowed link is opened by its resolved target.
     """
     source = str(found.path)
-    flags = os.O_RDONLY | (0 if found.named else _NOFOLLOW)
+    flags = os.O_RDONLY | _NOFOLLOW
     try:
         fd = os.open(found.target or found.path, flags)
     except FileNotFoundError:

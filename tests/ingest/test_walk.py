@@ -100,14 +100,32 @@ def test_the_walk_order_is_by_path_and_hidden_entries_are_passed_over(tmp_path: 
     assert [f.path.relative_to(tmp_path).as_posix() for f in discover([tmp_path])] == ["a/z.md", "a.md", "b.md"]
 
 
-def test_a_named_link_is_read_under_the_name_given(sqlite_store: SqlStore, tree: Path) -> None:
-    """A file named on the command line is the user's choice (as ``find -H`` and ``cp -H`` treat it)."""
-    report = run(sqlite_store, tree / "lessons/out.md", tree / "lessons/passwd_link")
-    out, passwd = report.files
-    assert out.path == str(tree / "lessons/out.md") and out.status is FileStatus.added
+def test_a_named_link_gets_the_same_rule_with_its_own_folder_as_the_boundary(
+    sqlite_store: SqlStore, tree: Path
+) -> None:
+    """``kb ingest in/*.md`` names every link a walk would find, so naming one must not open it either."""
+    named = [tree / "lessons/out.md", tree / "lessons/passwd_link", tree / "lessons/inside.md"]
+    out, passwd, inside = run(sqlite_store, *named).files
+    assert_refused(out, tree, "lessons/out.md", "links are not followed")
     # The issue's third finding: the error named the target ("/…/passwd: unsupported file type …").
-    assert passwd.status is FileStatus.failed and passwd.error is not None
-    assert passwd.error.startswith(f"{tree / 'lessons/passwd_link'}: unsupported file type '(no extension)'")
+    assert_refused(passwd, tree, "lessons/passwd_link", "links are not followed")
+    assert_refused(inside, tree, "lessons/inside.md", "links are not followed")
+    out, passwd, inside = run(sqlite_store, *named, follow_links=True).files
+    assert_refused(out, tree, "lessons/out.md", "out of the folder being ingested")
+    assert_refused(passwd, tree, "lessons/passwd_link", "out of the folder being ingested")
+    assert inside.path == str(tree / "lessons/inside.md") and inside.status is FileStatus.added
+    assert [d.title for d in sqlite_store.documents()] == ["Good"]
+
+
+def test_a_named_folder_may_itself_be_a_link(sqlite_store: SqlStore, tree: Path) -> None:
+    """A data folder mounted elsewhere and linked in is the boundary itself: walked from its real path."""
+    os.symlink(tree / "lessons/sub", tree.parent / "linked")
+    report = run(sqlite_store, tree.parent / "linked")
+    assert [(Path(f.path).name, f.status) for f in report.files] == [
+        ("deep.md", FileStatus.added),
+        ("up", FileStatus.failed),
+    ]
+    assert report.files[0].path == str(tree / "lessons/sub/deep.md")
 
 
 def test_a_walked_file_swapped_for_a_link_is_not_read(tmp_path: Path) -> None:

@@ -1,8 +1,11 @@
 """Benchmark: ingest N generated Markdown files (storage and chunking, no embeddings).
 
-    python bench/ingest_files.py [--files 1000] [--database-url URL]
+    python bench/ingest_files.py [--files 1000] [--database-url URL] [--in-process]
 
 Prints files/s for a first ingest into an empty store and for the no-op re-run.
+Files are parsed in a worker under the default per-file budget, as ``kb ingest``
+does; ``--in-process`` parses in this process instead, to measure what the
+worker costs.
 The files are generated here (a mix of kinds, Japanese and English), so the
 figure is reproducible on any machine.
 """
@@ -15,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ingest.budget import FileBudget
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from kb.config import Settings
@@ -62,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary data dir")
+    parser.add_argument("--in-process", action="store_true", help="parse without the worker and its budget")
     args = parser.parse_args()
     rng = random.Random(42)
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,11 +76,13 @@ def main() -> None:
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        store = open_store(Settings(data_dir=Path(tmp) / "data", database_url=args.database_url))
+        settings = Settings(data_dir=Path(tmp) / "data", database_url=args.database_url)
+        store = open_store(settings)
         registry = default_registry()
+        budget = None if args.in_process else FileBudget.from_settings(settings)
         for label in ("first ingest", "re-run (no-op)"):
             start = time.perf_counter()
-            report = ingest_paths(store, [root], registry=registry, max_file_bytes=1 << 20)
+            report = ingest_paths(store, [root], registry=registry, max_file_bytes=1 << 20, budget=budget)
             elapsed = time.perf_counter() - start
             counts = store.counts()
             documents = sum(v for k, v in counts.items() if k not in ("chunks", "sources"))

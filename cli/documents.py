@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -26,9 +30,11 @@ from cli.common import (
     settings_for,
     store_for,
 )
+from ingest.budget import FileBudget
 from ingest.options import parse_map_args
-from ingest.pipeline import FileReport, FileStatus, IngestReport, discover, ingest_paths
+from ingest.pipeline import FileReport, FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
+from ingest.walk import discover
 from kb.audit import AuditLog
 from kb.errors import InvalidInput
 from kb.models import Kind
@@ -45,34 +51,47 @@ def run_ingest(
     index: bool,
     column_map: dict[str, str] | None = None,
     kind: Kind | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
-    """Ingest files, then (with ``index``) bring the search indexes up to date."""
+    """Ingest files, then (with ``index``) bring the search indexes up to date.
+
+    Each file is stored in its own transaction as the batch goes, so the
+    indexes are caught up even when the batch is interrupted (Ctrl-C, or the
+    SIGTERM of ``timeout`` or a service manager): what was stored becomes
+    searchable before the command exits. Only a hard kill skips that; the next
+    ``kb ingest``, ``kb search`` or server start catches up from the change log.
+    """
     settings = settings_for(data_dir)
     registry = default_registry()
-    total = sum(1 for _ in discover([p.resolve() for p in paths], registry))
-    with store_for(data_dir) as store, progress_bar("ingest", quiet=as_json) as progress:
-        task = progress.add_task("ingest", total=total)
-
-        def on_file(result: FileReport) -> None:
-            if result.status is not FileStatus.removed:
-                progress.advance(task)
-
-        report = ingest_paths(
-            store,
-            paths,
-            registry=registry,
-            max_file_bytes=settings.max_file_bytes,
-            sync=sync,
-            on_file=on_file,
-            column_map=column_map,
-            kind=kind,
-        )
-        target = ", ".join(str(p) for p in paths)
-        AuditLog(store.engine).record(actor(), "ingest", target, address="local", **report.summary())
+    total = sum(1 for _ in discover(paths, follow_links=follow_links))
     indexed = 0
-    if index:
-        with kb_for(data_dir) as kb:
-            indexed = index_with_progress(kb, quiet=as_json)
+    with _terminate_as_interrupt():
+        try:
+            with store_for(data_dir) as store, progress_bar("ingest", quiet=as_json) as progress:
+                task = progress.add_task("ingest", total=total)
+
+                def on_file(result: FileReport) -> None:
+                    if result.status is not FileStatus.removed:
+                        progress.advance(task)
+
+                report = ingest_paths(
+                    store,
+                    paths,
+                    registry=registry,
+                    max_file_bytes=settings.max_file_bytes,
+                    sync=sync,
+                    on_file=on_file,
+                    column_map=column_map,
+                    kind=kind,
+                    follow_links=follow_links,
+                    budget=FileBudget.from_settings(settings),
+                )
+                target = ", ".join(str(p) for p in paths)
+                AuditLog(store.engine).record(actor(), "ingest", target, address="local", **report.summary())
+        finally:
+            if index:
+                with kb_for(data_dir) as kb:
+                    indexed = index_with_progress(kb, quiet=as_json)
     if as_json:
         print_json({**report.as_json(), "indexed": indexed})
     else:
@@ -83,6 +102,27 @@ def run_ingest(
         if index:
             out.print(f"indexed {indexed} changed documents", highlight=False)
     return report
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into ``KeyboardInterrupt`` while ingesting, so ``finally`` blocks (indexing) still run.
+
+    Python's default for SIGTERM is to die on the spot; a signal handler can only
+    be set from the main thread, so elsewhere (a test runner's thread) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 NoIndex = Annotated[bool, typer.Option("--no-index", help="Store only; the search indexes catch up later.")]
@@ -107,6 +147,13 @@ def ingest(
         Kind | None,
         typer.Option("--kind", help="Kind of documents whose files do not say (Word, PDF, HTML, text, sheets)."),
     ] = None,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            help="Read links in folders that point inside the folder (links out of it are always refused).",
+        ),
+    ] = False,
     no_index: NoIndex = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -116,7 +163,16 @@ def ingest(
     Exit 1 when any file failed.
     """
     mapping = parse_map_args(column_map or [])
-    report = run_ingest(paths, data_dir, sync=sync, as_json=as_json, index=not no_index, column_map=mapping, kind=kind)
+    report = run_ingest(
+        paths,
+        data_dir,
+        sync=sync,
+        as_json=as_json,
+        index=not no_index,
+        column_map=mapping,
+        kind=kind,
+        follow_links=follow_links,
+    )
     if report.failed:
         raise typer.Exit(1)
 

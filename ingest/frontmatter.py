@@ -1,6 +1,14 @@
 """YAML front matter: parsing with python-frontmatter, checking every field's type.
 
 Errors name the line in the file, counted from 1 the way an editor shows it.
+
+Front matter comes from anyone who can drop a file in a folder or upload one,
+so the YAML is screened before it is built into objects: a PMO front matter is
+a dozen ``key: value`` lines and never needs anchors, aliases, explicit tags or
+deep nesting. Aliases are what make a "billion laughs" file (nine anchors of
+nine aliases, nine levels deep: 9⁹ values from twenty lines) expand when it is
+walked; refusing them outright costs a real file nothing. The block itself is
+capped (``MAX_FRONT_MATTER_CHARS``) so even the screening pass is bounded.
 """
 
 from __future__ import annotations
@@ -18,6 +26,20 @@ from kb.models import Kind, Status
 
 # libyaml's safe loader when PyYAML was built with it: ten times faster, same result.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# A front matter is a dozen short lines (well under 2,000 characters, long
+# lesson texts included); 64 Ki characters is thirty times that, and YAML of that
+# size parses in milliseconds. Longer text belongs in the body.
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+# ``tags: [a, b]`` is depth 2 inside the top mapping; nothing real goes past 4.
+# libyaml stops at 1,000 levels, but the pure-Python loader recurses until
+# RecursionError, so the screen caps it for both.
+MAX_FRONT_MATTER_DEPTH = 16
+# Explicit tags that only spell out what plain YAML would infer anyway; any other
+# tag (``!!binary``, ``!!set``, ``!!python/…``) builds values a document cannot hold.
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+}
 
 # Keys with a place in the content model; anything else is kept in ``meta``.
 STRING_FIELDS = (
@@ -55,10 +77,18 @@ def parse_front_matter(text: str, *, source: str) -> FrontMatter:
         return FrontMatter({}, {}, text, 1)
     if not re.search(r"^-{3,}\s*$", text.split("\n", 1)[1] if "\n" in text else "", re.M):
         raise InvalidInput("front matter opened with '---' on line 1 is never closed", source=source, line=1)
+    # python-frontmatter splits; we load the YAML ourselves because its
+    # ``parse`` quietly turns front matter that is not a mapping into {}.
+    fm_text, body = YAMLHandler().split(text)
+    if len(fm_text) > MAX_FRONT_MATTER_CHARS:
+        raise InvalidInput(
+            f"front matter (lines 1–{fm_text.count(chr(10)) + 1}) is {len(fm_text):,} characters, over the limit of "
+            f"{MAX_FRONT_MATTER_CHARS:,}: keep front matter to short `key: value` lines and put long text in the body",
+            source=source,
+            line=1,
+        )
     try:
-        # python-frontmatter splits; we load the YAML ourselves because its
-        # ``parse`` quietly turns front matter that is not a mapping into {}.
-        fm_text, body = YAMLHandler().split(text)
+        _screen(fm_text, source)
         raw = yaml.load(fm_text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -73,6 +103,45 @@ def parse_front_matter(text: str, *, source: str) -> FrontMatter:
     closing = next(i for i, line in enumerate(fm_lines[1:], start=1) if re.match(r"^-{3,}\s*$", line))
     fields, meta = _check(raw, fm_lines[: closing + 1], source)
     return FrontMatter(fields, meta, body, closing + 2)
+
+
+def _screen(fm_text: str, source: str) -> None:
+    """Refuse anchors, aliases, unusual tags and deep nesting, reading YAML events only.
+
+    Events are the parser's output before any object is built, so this pass is
+    linear in the text whatever it holds; an alias bomb is stopped at its first
+    anchor. Lines count from the ``---`` line, which is line 1 of the file.
+    """
+    depth = 0
+    for event in yaml.parse(fm_text, Loader=_SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        anchor = getattr(event, "anchor", None)  # an alias event's ``anchor`` is the name it refers to
+        if anchor is not None:
+            what = f"alias `*{anchor}`" if isinstance(event, yaml.AliasEvent) else f"anchor `&{anchor}`"
+            raise InvalidInput(
+                f"front matter uses the YAML {what}: anchors and aliases are not accepted "
+                "(a few lines of them can expand to billions of values); write each value out",
+                source=source,
+                line=line,
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _PLAIN_TAGS:
+            raise InvalidInput(
+                f"front matter uses the YAML tag `{tag}`: write plain text, numbers, dates and lists",
+                source=source,
+                line=line,
+            )
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_FRONT_MATTER_DEPTH:
+                raise InvalidInput(
+                    f"front matter is nested more than {MAX_FRONT_MATTER_DEPTH} levels deep: "
+                    "use flat `key: value` lines and simple lists",
+                    source=source,
+                    line=line,
+                )
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
 
 
 def _check(raw: dict[Any, Any], fm_lines: list[str], source: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,16 +16,22 @@ export are resolved to those files and listed in ``meta.attachments``
 (``name``, ``path``, ``found``); files a page links to are ingested on their
 own when their format is supported (a template's .docx next to its page).
 Only files inside the page's own folder are resolved.
+
+Nesting is measured before the page is built into a tree (``MAX_HTML_DEPTH``):
+a page of 100,000 nested ``<div>`` took a minute to build with BeautifulSoup
+and then overflowed the stack in markdownify, which recurses once per level.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup, Tag
+from lxml import etree
 from markdownify import MarkdownConverter
 
 from ingest.columns import ALIASES, fold_header
@@ -53,6 +59,9 @@ _DROP_SELECTORS = (
 _CONTENT_SELECTORS = ("#main-content", "article .page-body", "main", "article", "[role=main]", "#content", "body")
 _SAFE_SCHEMES = ("http", "https", "mailto")
 _PLAIN_URL = re.compile(r"[^\s()<>]+")  # a link target that needs no <…> around it
+# Real pages nest a few dozen elements deep; markdownify overflows Python's
+# stack at about 350 levels. libxml2's HTML parser itself stops nesting at 256.
+MAX_HTML_DEPTH = 200
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 
 
@@ -64,7 +73,9 @@ class HtmlIngester:
     def parse(
         self, path: Path, data: bytes, *, source: str, options: IngestOptions = DEFAULT_OPTIONS
     ) -> list[DocumentDraft]:
-        soup = BeautifulSoup(_decode(data, source), "lxml")
+        text = _decode(data, source)
+        _check_depth(text, source)
+        soup = BeautifulSoup(text, "lxml")
         breadcrumbs = [_text(li) for li in soup.select("#breadcrumbs li") if _text(li)]
         title = _title(soup, breadcrumbs)
         fields: dict[str, Any] = {}
@@ -110,6 +121,27 @@ def _decode(data: bytes, source: str) -> str:
         except (LookupError, UnicodeDecodeError):
             pass  # a wrong declaration is common: fall back to detection
     return decode_text(data, source=source)
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse a page nested deeper than ``MAX_HTML_DEPTH``, counted by libxml2's streaming parser (milliseconds)."""
+    depth = 0
+    events = etree.iterparse(io.BytesIO(text.encode("utf-8")), events=("start", "end"), html=True, encoding="utf-8")
+    try:
+        for event, element in events:
+            if event == "end":
+                depth -= 1
+                element.clear()  # keep memory flat on a long page
+                continue
+            depth += 1
+            if depth > MAX_HTML_DEPTH:
+                raise InvalidInput(
+                    f"the page nests elements more than {MAX_HTML_DEPTH} deep (real pages nest a few dozen): "
+                    "it cannot be read safely",
+                    source=source,
+                )
+    except etree.LxmlError:
+        return  # markup libxml2 cannot stream (an empty page): BeautifulSoup reads it or says why
 
 
 def _text(tag: Tag) -> str:

@@ -6,6 +6,13 @@ message: a scan without a text layer (nothing to search until someone runs
 OCR), a password that must be removed first, and a truncated file (a PDF
 always ends with ``%%EOF``). A template or procedure keeps the PDF as its
 downloadable original.
+
+A PDF can also be built to exhaust its reader: a stream that inflates a
+thousandfold (a "decompression bomb"), arrays of millions of objects, object
+streams nested in each other. pypdf caps these itself (``pypdf.Configuration``:
+75 MB out of any one stream, 100,000 items in an array or dictionary) and
+raises ``LimitReachedError``, which becomes this file's error; what no cap
+covers, the per-file budget (``ingest.budget``) stops.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PdfStreamError
 
 from ingest.kinds import require_kind
 from ingest.markdown import document_drafts
@@ -77,6 +84,8 @@ def _open(data: bytes, source: str) -> PdfReader:
         raise InvalidInput(
             "the file is password-protected: save a copy without a password and ingest that", source=source
         ) from None
+    except LimitReachedError as exc:
+        raise InvalidInput(_over_limit(exc), source=source) from None
     except _READ_ERRORS as exc:
         raise InvalidInput(f"not a readable PDF (damaged?): {exc}", source=source) from None
     return reader
@@ -87,9 +96,15 @@ def _page_texts(reader: PdfReader, source: str) -> list[str]:
     for number, page in enumerate(reader.pages, start=1):
         try:
             texts.append((page.extract_text() or "").strip())
+        except LimitReachedError as exc:
+            raise InvalidInput(_over_limit(exc), source=source, place=f"page {number}") from None
         except _READ_ERRORS as exc:
             raise InvalidInput(f"cannot read its text: {exc}", source=source, place=f"page {number}") from None
     return texts
+
+
+def _over_limit(exc: LimitReachedError) -> str:
+    return f"it holds more than a PDF reader accepts (a stream that inflates past 75 MB, or millions of objects): {exc}"
 
 
 def _paragraphs(text: str) -> str:

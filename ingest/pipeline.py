@@ -2,7 +2,10 @@
 
 Each file is read, checked and parsed completely before anything is written,
 and its documents are written in one transaction, so a bad file fails alone and
-never changes what is stored. The batch always goes on.
+never changes what is stored. The batch always goes on. Given a ``FileBudget``,
+each file's parse runs in a worker under a time and memory budget
+(``ingest.budget``), so even a file built to hang or exhaust a parser fails alone;
+the write stays here, so a stopped parse never leaves anything half-stored.
 
 Every file gets a ``FileReport``; a failure carries the reason, the place in
 the file where there is one (``line 4``, ``row 12, column 'date'``, ``page 3``)
@@ -12,13 +15,15 @@ and the full message naming the file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from ingest.budget import IN_PROCESS, FileBudget, Parser, open_parser
 from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
 from ingest.registry import Ingester, IngesterRegistry
+from ingest.walk import Found, discover, read_found, too_big
 from kb.errors import InvalidInput, KbError
 from kb.models import Kind
 from kb.store import Store
@@ -68,21 +73,6 @@ class IngestReport:
         return {"summary": self.summary(), "files": [asdict(f) for f in self.files]}
 
 
-def discover(paths: Iterable[Path], registry: IngesterRegistry) -> Iterator[tuple[Path, bool]]:
-    """Files to ingest, in a stable order, each with whether the user named it directly.
-
-    Hidden files and folders (``.git``, ``.DS_Store``) are passed over.
-    """
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if child.is_file() and not any(part.startswith((".", "~$")) for part in rel.parts):
-                    yield child, False
-        else:
-            yield path, True
-
-
 def ingest_paths(
     store: Store,
     paths: Iterable[Path],
@@ -93,26 +83,32 @@ def ingest_paths(
     on_file: Callable[[FileReport], None] | None = None,
     column_map: Mapping[str, str] | None = None,
     kind: Kind | None = None,
+    follow_links: bool = False,
+    budget: FileBudget | None = None,
 ) -> IngestReport:
     """Ingest files and folders; with ``sync``, also remove documents of files gone from those folders.
 
     ``column_map`` (spreadsheet/record column → field, as ``--map`` gives it) and
     ``kind`` apply to every file; a bad mapping raises ``InvalidInput`` before any file is read.
+    Symbolic links in folders are refused unless ``follow_links``, and never
+    followed out of the folder (``ingest.walk``). Without a ``budget`` files are
+    parsed in this process: for tests and trusted input only.
     """
     options = make_options(column_map, kind)
     report = IngestReport()
-    paths = [p.resolve() for p in paths]
+    paths = list(paths)
     seen: set[str] = set()
-    for path, named in discover(paths, registry):
-        seen.add(str(path))
-        result = ingest_file(
-            store, path, registry=registry, max_file_bytes=max_file_bytes, named=named, options=options
-        )
-        report.files.append(result)
-        if on_file:
-            on_file(result)
+    with open_parser(budget) as parser:
+        for found in discover(paths, follow_links=follow_links):
+            seen.add(str(found.path))
+            result = ingest_file(
+                store, found, registry=registry, max_file_bytes=max_file_bytes, options=options, parser=parser
+            )
+            report.files.append(result)
+            if on_file:
+                on_file(result)
     if sync:
-        for folder in (p for p in paths if p.is_dir()):
+        for folder in (p.resolve() for p in paths if p.is_dir()):
             for source in store.source_paths(under=str(folder)):
                 if source not in seen:
                     removed = store.remove_source(source)
@@ -125,36 +121,41 @@ def ingest_paths(
 
 def ingest_file(
     store: Store,
-    path: Path,
+    found: Found,
     *,
     registry: IngesterRegistry,
     max_file_bytes: int,
-    named: bool = True,
     options: IngestOptions = DEFAULT_OPTIONS,
+    parser: Parser = IN_PROCESS,
 ) -> FileReport:
-    """Ingest one file; never raises for bad input, reports it instead."""
+    """Ingest one file found by ``discover``; never raises for bad input, reports it instead.
+
+    Everything is named by ``found.path`` (for a link, the link, never its target).
+    """
+    path = found.path
     source = str(path)
+    if found.refused:
+        return _failed(source, InvalidInput(found.refused, source=source))
     ingester = registry.for_path(path)
     if ingester is None:
         reason = (
             f"unsupported file type {path.suffix or '(no extension)'!r}; supported: {', '.join(registry.extensions)}"
         )
-        status = FileStatus.failed if named else FileStatus.skipped
+        status = FileStatus.failed if found.named else FileStatus.skipped
         return FileReport(source, status, error=f"{source}: {reason}", reason=reason)
     try:
-        if not path.is_file():
-            raise InvalidInput("no such file", source=source)
-        size = path.stat().st_size
-        if size > max_file_bytes:  # checked before reading, so a huge file is never loaded
-            raise InvalidInput(_too_big(size, max_file_bytes), source=source)
-        data = path.read_bytes()
+        data = read_found(found, max_file_bytes=max_file_bytes)
     except InvalidInput as exc:
         return _failed(source, exc)
-    except OSError as exc:
-        reason = f"cannot read: {exc.strerror or exc}"
-        return FileReport(source, FileStatus.failed, error=f"{source}: {reason}", reason=reason)
     return ingest_bytes(
-        store, data, source=source, path=path, ingester=ingester, max_file_bytes=max_file_bytes, options=options
+        store,
+        data,
+        source=source,
+        path=path,
+        ingester=ingester,
+        max_file_bytes=max_file_bytes,
+        options=options,
+        parser=parser,
     )
 
 
@@ -168,6 +169,7 @@ def ingest_bytes(
     max_file_bytes: int,
     options: IngestOptions = DEFAULT_OPTIONS,
     label: str | None = None,
+    parser: Parser = IN_PROCESS,
 ) -> FileReport:
     """Ingest one file's bytes as ``source`` (files and uploads alike); bad input is reported, never raised.
 
@@ -178,14 +180,14 @@ def ingest_bytes(
     label = label or source
     try:
         if len(data) > max_file_bytes:
-            raise InvalidInput(_too_big(len(data), max_file_bytes), source=label)
+            raise InvalidInput(too_big(len(data), max_file_bytes), source=label)
         if not data:
             raise InvalidInput("file is empty (0 bytes)", source=label)
         content_hash = hashlib.sha256(data + options.fingerprint()).hexdigest()
         previous = store.source_hash(source)
         if previous == content_hash:
             return FileReport(label, FileStatus.unchanged)
-        drafts = ingester.parse(path, data, source=source, options=options)
+        drafts = parser.parse(ingester, path, data, source=source, options=options)
         store.replace_source(source, content_hash, drafts)
     except InvalidInput as exc:
         return _failed(label, exc)
@@ -193,10 +195,6 @@ def ingest_bytes(
         return FileReport(label, FileStatus.failed, error=f"{label}: {exc.message}", reason=exc.message)
     status = FileStatus.added if previous is None else FileStatus.updated
     return FileReport(label, status, documents=len(drafts))
-
-
-def _too_big(size: int, limit: int) -> str:
-    return f"file is {size:,} bytes, over the limit of {limit:,} (setting KB_MAX_FILE_BYTES)"
 
 
 def _failed(label: str, exc: InvalidInput) -> FileReport:

@@ -21,6 +21,8 @@ from ingest.values import cell_text
 from kb.errors import InvalidInput
 from kb.models import DocumentDraft
 
+_TOO_DEEP = "the JSON is nested thousands of levels deep; a record is a flat object of fields"
+
 
 class RecordsIngester:
     """``.jsonl``/``.ndjson`` files, one JSON object per line, and ``.json`` files holding a list of objects."""
@@ -65,6 +67,8 @@ def _lines(text: str, source: str) -> list[tuple[int, int | None, dict[str, Any]
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"not valid JSON: {exc.msg} at column {exc.colno}", source=source, line=line) from None
+        except RecursionError:  # json recurses once per level: thousands of ``[`` exhaust the stack
+            raise InvalidInput(_TOO_DEEP, source=source, line=line) from None
         if not isinstance(record, dict):
             raise InvalidInput("each line must be a JSON object ({...})", source=source, line=line)
         out.append((len(out) + 1, line, record))
@@ -74,6 +78,8 @@ def _lines(text: str, source: str) -> list[tuple[int, int | None, dict[str, Any]
 def _array(text: str, source: str) -> list[tuple[int, int | None, dict[str, Any]]]:
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise InvalidInput(_TOO_DEEP, source=source) from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"not valid JSON: {exc.msg} at column {exc.colno}", source=source, line=exc.lineno) from None
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from ingest.budget import FileBudget, open_parser
 from ingest.options import make_options
 from ingest.pipeline import FileReport, FileStatus, ingest_bytes
 from ingest.registry import IngesterRegistry
@@ -33,8 +34,13 @@ def ingest_upload(
     registry: IngesterRegistry,
     max_file_bytes: int,
     kind: Kind | None = None,
+    budget: FileBudget | None = None,
 ) -> FileReport:
-    """Ingest one uploaded file through the same path as files on disk; bad input is reported, never raised."""
+    """Ingest one uploaded file through the same path as files on disk; bad input is reported, never raised.
+
+    With a ``budget`` the parse runs in a worker of its own (``ingest.budget``),
+    so one hostile upload cannot tie up the web worker that received it.
+    """
     name = safe_filename(filename)
     path = Path("/upload") / name  # never opened: its suffix picks the ingester
     ingester = registry.for_path(path)
@@ -43,13 +49,15 @@ def ingest_upload(
             f"unsupported file type {path.suffix or '(no extension)'!r}; supported: {', '.join(registry.extensions)}"
         )
         return FileReport(name, FileStatus.failed, error=f"{name}: {reason}", reason=reason)
-    return ingest_bytes(
-        store,
-        data,
-        source=f"upload:{name}",
-        path=path,
-        ingester=ingester,
-        max_file_bytes=max_file_bytes,
-        options=make_options(kind=kind),
-        label=name,
-    )
+    with open_parser(budget) as parser:
+        return ingest_bytes(
+            store,
+            data,
+            source=f"upload:{name}",
+            path=path,
+            ingester=ingester,
+            max_file_bytes=max_file_bytes,
+            options=make_options(kind=kind),
+            label=name,
+            parser=parser,
+        )

@@ -35,6 +35,22 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest input file ingest accepts, in bytes; larger files fail with a clear error.",
     )
+    ingest_file_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Longest one file may take to read and parse during ingest (wall-clock seconds); a file that runs "
+            "longer is stopped and fails alone, and the batch goes on."
+        ),
+    )
+    ingest_file_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        description=(
+            "Memory one file's parse may allocate during ingest (MB, on top of the parser process's own); "
+            "a file that needs more fails alone, and the batch goes on."
+        ),
+    )
     max_request_bytes: int = Field(
         default=200 * 1024 * 1024,
         ge=1,

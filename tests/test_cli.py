@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+from cli import documents
 from cli.main import app
+from ingest.pipeline import FileReport, IngestReport
+from kb.config import Settings
+from kb.engine import KnowledgeBase
+from tests.conftest import HashingEmbedder
 
 runner = CliRunner()
 
@@ -155,3 +164,35 @@ def test_demo_creates_the_first_admin_once_and_accounts_are_managed_from_the_cli
     ]
     assert "ingest" in actions and all(e["actor"].startswith("cli") for e in json.loads(out))
     assert secret.strip() not in out
+
+
+def test_an_interrupted_ingest_still_indexes_what_it_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (or SIGTERM) after the first file: that file is stored and searchable when the command exits."""
+    folder = tmp_path / "kb/lessons"
+    folder.mkdir(parents=True)
+    for name, text in (("a.md", "The axolotl launch slipped."), ("b.md", "The bilby audit passed.")):
+        (folder / name).write_text(f"---\ntitle: {name}\nlang: en\n---\n\n## Lesson\n\n{text}\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    real_ingest = documents.ingest_paths
+
+    def interrupted(*args: Any, on_file: Callable[[FileReport], None], **kwargs: Any) -> IngestReport:
+        def then_interrupt(result: FileReport) -> None:
+            on_file(result)
+            raise KeyboardInterrupt
+
+        return real_ingest(*args, on_file=then_interrupt, **kwargs)
+
+    @contextmanager
+    def fast_kb(data_dir: Path | None) -> Iterator[KnowledgeBase]:
+        kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
+        yield kb
+        kb.close()
+
+    monkeypatch.setattr(documents, "ingest_paths", interrupted)
+    monkeypatch.setattr(documents, "kb_for", fast_kb)
+    result = runner.invoke(app, ["ingest", str(tmp_path / "kb"), "--data-dir", str(settings.data_dir)])
+    assert result.exit_code == 130  # how typer reports Ctrl-C
+    with fast_kb(None) as kb:
+        assert kb.indexer.pending() == 0
+        assert [d.title for d in kb.store.documents()] == ["a.md"]
+        assert kb.searcher.search("axolotl launch", mode="lexical").hits[0].document.title == "a.md"

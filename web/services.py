@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import Request
 
+from ingest.budget import FileBudget
 from ingest.forms import LessonEntry, RetrospectiveEntry, retrospective_drafts
 from ingest.pipeline import FileReport, FileStatus, ingest_paths
 from ingest.registry import default_registry
@@ -160,7 +161,15 @@ def upload(
     registry = default_registry()
     store = GuardedStore(kb.store, who)
     reports = [
-        ingest_upload(store, name, data, registry=registry, max_file_bytes=kb.settings.max_file_bytes, kind=kind)  # type: ignore[arg-type]
+        ingest_upload(
+            store,  # type: ignore[arg-type]
+            name,
+            data,
+            registry=registry,
+            max_file_bytes=kb.settings.max_file_bytes,
+            kind=kind,
+            budget=FileBudget.from_settings(kb.settings),
+        )
         for name, data in files_in
     ]
     for report in reports:
@@ -176,7 +185,13 @@ def upload(
 def load_demo(request: Request, kb: KnowledgeBase, who: Principal) -> None:
     require(who, Role.pmo_admin)
     folder = Path(str(files("ingest") / "demo_kb"))
-    report = ingest_paths(kb.store, [folder], registry=default_registry(), max_file_bytes=kb.settings.max_file_bytes)
+    report = ingest_paths(
+        kb.store,
+        [folder],
+        registry=default_registry(),
+        max_file_bytes=kb.settings.max_file_bytes,
+        budget=FileBudget.from_settings(kb.settings),
+    )
     audit(request, kb, who, "demo", "demo knowledge base", **report.summary())
     indexed(request, kb)
 

@@ -107,6 +107,11 @@ def pdf(pages: Sequence[Sequence[str]], *, title: str | None = None) -> bytes:
     assert add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))) == pages_id
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
     info = add(b"<< /Title <FEFF" + title.encode("utf-16-be").hex().encode() + b"> >>") if title else None
+    return write_pdf(objects, root=catalog, info=info)
+
+
+def write_pdf(objects: Sequence[bytes], *, root: int, info: int | None = None) -> bytes:
+    """A PDF file of these objects (numbered from 1) with its cross-reference table and trailer."""
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -117,7 +122,7 @@ def pdf(pages: Sequence[Sequence[str]], *, title: str | None = None) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, catalog)
+    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, root)
     if info:
         trailer += b" /Info %d 0 R" % info
     out.write(b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from ingest.markdown import MarkdownIngester
 from kb.errors import InvalidInput
 from kb.models import DocumentDraft, Kind, Status
 from kb.store import document_id
+from tests.ingest.hostile import alias_bomb, deep_front_matter, huge_front_matter
 
 
 def parse(text: str, path: str = "/kb/notes/x.md") -> list[DocumentDraft]:
@@ -207,3 +209,37 @@ def test_bad_front_matter_names_the_line(text: str, line: int, reason: str) -> N
 def test_unknown_kind_without_folder_hint_is_an_error() -> None:
     with pytest.raises(InvalidInput, match="cannot tell the kind"):
         parse("just some notes", "/kb/misc/notes.md")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        (alias_bomb(), 4, "YAML anchor `&a0`: anchors and aliases are not accepted"),
+        ("---\ntitle: x\ntags: [a, b]\nproject: *p\n---\nbody", 4, "YAML alias `*p`"),
+        ("---\ntitle: x\nblob: !!binary aGVsbG8=\n---\nbody", 3, "YAML tag `tag:yaml.org,2002:binary`"),
+        ("---\ntitle: x\nrun: !!python/object/apply:os.system [ls]\n---\nbody", 3, "YAML tag"),
+        (deep_front_matter(), 20, "nested more than 16 levels deep"),
+        ("---\ntitle: x\nk: " + "[" * 100 + "]" * 100 + "\n---\nbody", 3, "nested more than 16 levels deep"),
+        (huge_front_matter(), 1, "characters, over the limit of 65,536"),
+    ],
+    ids=["alias-bomb", "alias", "binary-tag", "python-tag", "deep-block", "deep-flow", "huge"],
+)
+def test_hostile_front_matter_is_refused_at_its_line(text: str, line: int, reason: str) -> None:
+    """Refused before any object is built: an alias bomb fails in milliseconds, not minutes."""
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput) as info:
+        parse(text, "/kb/lessons/bad.md")
+    assert reason in info.value.message
+    assert info.value.line == line
+    assert info.value.message.startswith(f"/kb/lessons/bad.md:{line}: front matter ")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_front_matter_within_the_limits_still_reads() -> None:
+    """Nesting a real file uses, explicit plain tags and a long but sane block all pass the screen."""
+    long_lesson = "x" * 30_000
+    (doc,) = parse(
+        "---\nkind: lesson\ntitle: !!str 2024\ntags: [a, b]\nextra: {a: {b: [1, 2]}}\n"
+        f"lesson: {long_lesson}\n---\n\n## Lesson\n\nok\n"
+    )
+    assert doc.title == "2024" and doc.meta == {"extra": {"a": {"b": [1, 2]}}} and doc.lesson == long_lesson

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from kb.config import Settings
 from kb.models import DocumentDraft, Kind, OriginalFile
 from tests.conftest import HashingEmbedder
+from tests.ingest.hostile import alias_bomb
 from web.app import create_app
 
 
@@ -141,6 +144,24 @@ def test_upload_over_the_size_limit_fails_that_file(client: TestClient) -> None:
     limit = client.app.state.kb.settings.max_file_bytes  # type: ignore[attr-defined]
     r = client.post("/api/upload", files=[("files", ("big.md", b"x" * (limit + 10), "text/markdown"))])
     assert r.json()["files"][0]["status"] == "failed" and "over the limit" in r.json()["files"][0]["error"]
+
+
+def test_an_alias_bomb_upload_fails_alone_in_milliseconds(client: TestClient) -> None:
+    """The issue's front matter (nine anchors of nine, nine deep) once tied up a worker; now it is one error."""
+    good = "---\ntitle: Wombat lesson\nlang: en\n---\n\n## Lesson\n\nThe wombat cut-over needed two rehearsals.\n"
+    files = [
+        ("files", ("laughs.md", alias_bomb().encode(), "text/markdown")),
+        ("files", ("wombat.md", good.encode(), "text/markdown")),
+    ]
+    started = time.perf_counter()
+    body = client.post("/api/upload", files=files, data={"kind": "lesson"}).json()
+    assert time.perf_counter() - started < 10
+    bomb, wombat = body["files"]
+    assert bomb["status"] == "failed"
+    assert bomb["error"].startswith("upload:laughs.md:4: front matter uses the YAML anchor `&a0`")
+    assert wombat["status"] == "added"
+    assert client.get("/api/search", params={"q": "wombat rehearsals"}).json()["hits"][0]["title"] == "Wombat lesson"
+    assert client.get("/api/search", params={"q": "laughs"}).json()["hits"] == []
 
 
 def test_retrospective_is_split_into_searchable_lessons(client: TestClient) -> None:

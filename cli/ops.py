@@ -153,3 +153,19 @@ def _run(command: list[str]) -> None:
         raise InvalidInput(f"{command[0]} is not installed (it comes with the PostgreSQL client)") from exc
     if result.returncode != 0:
         raise InvalidInput(f"{command[0]} failed: {result.stderr.strip()[:500]}")
+
+
+@app.command("check")
+@domain_errors
+def check(data_dir: DataDir = None) -> None:
+    """Check the store (SQLite integrity, orphans, change log) and that the indexes agree with it; exit 1 on problems."""
+    from cli.common import kb_for
+
+    with kb_for(data_dir) as kb:
+        kb.catch_up()
+        problems = [f"store: {p}" for p in kb.store.check()] + [f"index: {p}" for p in kb.indexer.check()]
+    for problem in problems:
+        err.print(problem, highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    out.print("store and indexes are consistent", highlight=False)

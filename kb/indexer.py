@@ -267,6 +267,35 @@ class Indexer:
             ids = [c for d in self.docs.values() if keep(d) for c in d.chunk_ids]
         return np.array(ids, dtype=np.int64)
 
+    def check(self) -> list[str]:
+        """Differences between these indexes and the store they follow (empty: they agree).
+
+        Meaningful once caught up: every stored document is indexed with
+        exactly its stored chunks, in both the vector and the lexical index,
+        and nothing else is. (Whether a vector is the right one for its text
+        is the embedder's business; a generation is stamped with it.)
+        """
+        stored = {d.id for d in self.store.documents()}
+        chunks: dict[str, list[int]] = {d: [] for d in stored}
+        for chunk in self.store.chunks(list(stored)):
+            chunks[chunk.document_id].append(int(chunk.id or 0))
+        problems: list[str] = []
+        with self.lock:
+            indexed = set(self.docs)
+            if missing := stored - indexed:
+                problems.append(f"{len(missing)} stored documents are not indexed")
+            if extra := indexed - stored:
+                problems.append(f"{len(extra)} indexed documents are no longer stored")
+            wrong = [d for d in stored & indexed if sorted(self.docs[d].chunk_ids) != sorted(chunks[d])]
+            if wrong:
+                problems.append(f"{len(wrong)} documents are indexed with other chunks than stored")
+            expected = sorted(c for ids in chunks.values() for c in ids)
+            if len(self.vectors) != len(expected):
+                problems.append(f"the vector index holds {len(self.vectors)} vectors for {len(expected)} chunks")
+            if sorted(self.lexical.ids) != expected:
+                problems.append("the lexical index holds other chunks than stored")
+        return problems
+
     def stats(self) -> dict[str, Any]:
         with self.lock:
             return {

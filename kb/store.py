@@ -91,6 +91,7 @@ class Store(Protocol):
     def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]: ...
     def last_seq(self) -> int: ...
     def transaction_horizon(self) -> tuple[int, int] | None: ...
+    def check(self) -> list[str]: ...
     def export_records(self) -> Iterator[dict[str, Any]]: ...
     def record_search(self, query: str, filters: dict[str, Any], results: int) -> None: ...
     def record_feedback(self, query: str, document_id: str, helpful: bool) -> None: ...
@@ -290,6 +291,37 @@ class SqlStore:
     def last_seq(self) -> int:
         with Session(self.engine) as session:
             return session.exec(select(func.max(Change.seq))).one() or 0
+
+    def check(self) -> list[str]:
+        """Problems with the stored data itself; an empty list means the store is sound.
+
+        SQLite's own page-level check and foreign keys, then what the schema
+        cannot express: chunks whose document is gone, and documents whose
+        latest change-log entry is not an upsert (the indexes would never see
+        them). Used by ``kb check`` and by the crash tests.
+        """
+        problems: list[str] = []
+        with Session(self.engine) as session:
+            if self.engine.dialect.name == "sqlite":
+                verdict = [str(r[0]) for r in session.execute(text("PRAGMA integrity_check"))]
+                if verdict != ["ok"]:
+                    problems += [f"sqlite integrity: {v}" for v in verdict[:20]]
+                problems += [f"foreign key: {tuple(r)}" for r in session.execute(text("PRAGMA foreign_key_check"))]
+            orphans = session.execute(
+                text("SELECT count(*) FROM chunk WHERE document_id NOT IN (SELECT id FROM document)")
+            ).scalar_one()
+            if orphans:
+                problems.append(f"{orphans} chunks belong to no document")
+            unlogged = session.execute(
+                text(
+                    "SELECT count(*) FROM document d WHERE NOT EXISTS (SELECT 1 FROM change c WHERE "
+                    "c.document_id = d.id AND c.op = 'upsert' AND c.seq = (SELECT max(seq) FROM change x "
+                    "WHERE x.document_id = d.id))"
+                )
+            ).scalar_one()
+            if unlogged:
+                problems.append(f"{unlogged} documents have no change-log entry for their current state")
+        return problems
 
     def transaction_horizon(self) -> tuple[int, int] | None:
         """(xmin, xmax) of a fresh PostgreSQL snapshot; None on SQLite, whose writers commit one at a time.

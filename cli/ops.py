@@ -22,7 +22,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from cli.accounts import actor
-from cli.common import DataDir, domain_errors, err, out, settings_for
+from cli.common import DataDir, domain_errors, err, kb_for, out, settings_for
 from kb.audit import AuditLog
 from kb.db import current_revision, head_revision, make_engine, migrate
 from kb.errors import Conflict, InvalidInput
@@ -158,9 +158,7 @@ def _run(command: list[str]) -> None:
 @app.command("check")
 @domain_errors
 def check(data_dir: DataDir = None) -> None:
-    """Check the store (SQLite integrity, orphans, change log) and that the indexes agree with it; exit 1 on problems."""
-    from cli.common import kb_for
-
+    """Check the store (integrity, orphans, change log) and that the indexes agree with it; exit 1 on problems."""
     with kb_for(data_dir) as kb:
         kb.catch_up()
         problems = [f"store: {p}" for p in kb.store.check()] + [f"index: {p}" for p in kb.indexer.check()]

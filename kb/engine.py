@@ -77,6 +77,7 @@ class KnowledgeBase:
         )
         self.indexer = fresh
         self.searcher.indexer = fresh
+        self.store.prune_vectors(self.embedder.identity, fresh.text_hashes)
 
     def close(self) -> None:
         self.store.close()

@@ -340,3 +340,18 @@ class AuditEvent(SQLModel, table=True):
     target: str = Field(default="", max_length=500)
     address: str | None = Field(default=None, max_length=100)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Embedding(SQLModel, table=True):
+    """A chunk text's vector under one embedder, stored once for every replica.
+
+    Keyed by the embedder's identity and the SHA-256 of the exact text it
+    embedded (``kb.indexer.index_text``), so identical texts share a vector
+    and a new replica, a rebuild or a second replica reads vectors instead of
+    computing them again (embedding is the slow part of indexing). Float32,
+    little-endian, ``dim`` values.
+    """
+
+    embedder: str = Field(primary_key=True, max_length=200)
+    text_hash: str = Field(primary_key=True, max_length=64)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

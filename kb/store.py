@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 from sqlalchemy import Engine, case, func, insert, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select
 
 from kb.chunking import ChunkText, chunk_document
@@ -31,6 +33,7 @@ from kb.models import (
     Chunk,
     Document,
     DocumentDraft,
+    Embedding,
     Feedback,
     Kind,
     OriginalFile,
@@ -91,6 +94,8 @@ class Store(Protocol):
     def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]: ...
     def last_seq(self) -> int: ...
     def transaction_horizon(self) -> tuple[int, int] | None: ...
+    def load_vectors(self, embedder: str, text_hashes: Sequence[str]) -> dict[str, bytes]: ...
+    def save_vectors(self, embedder: str, vectors: dict[str, bytes]) -> None: ...
     def check(self) -> list[str]: ...
     def export_records(self) -> Iterator[dict[str, Any]]: ...
     def record_search(self, query: str, filters: dict[str, Any], results: int) -> None: ...
@@ -291,6 +296,46 @@ class SqlStore:
     def last_seq(self) -> int:
         with Session(self.engine) as session:
             return session.exec(select(func.max(Change.seq))).one() or 0
+
+    # -- stored embeddings -------------------------------------------------
+
+    def load_vectors(self, embedder: str, text_hashes: Sequence[str]) -> dict[str, bytes]:
+        """The stored vectors of these text hashes under ``embedder`` (those that exist)."""
+        found: dict[str, bytes] = {}
+        hashes = list(dict.fromkeys(text_hashes))
+        with Session(self.engine) as session:
+            for start in range(0, len(hashes), 500):
+                rows = session.exec(
+                    select(Embedding.text_hash, Embedding.vector).where(
+                        Embedding.embedder == embedder, col(Embedding.text_hash).in_(hashes[start : start + 500])
+                    )
+                )
+                found.update({h: bytes(v) for h, v in rows})
+        return found
+
+    def save_vectors(self, embedder: str, vectors: dict[str, bytes]) -> None:
+        """Store vectors; one another process stored first is kept (the same text gives the same vector)."""
+        if not vectors:
+            return
+        rows = [{"embedder": embedder, "text_hash": h, "vector": v} for h, v in vectors.items()]
+        dialect = self.engine.dialect.name
+        insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        with Session(self.engine) as session:
+            for start in range(0, len(rows), 500):
+                session.execute(insert_into(Embedding).values(rows[start : start + 500]).on_conflict_do_nothing())
+            session.commit()
+
+    def prune_vectors(self, embedder: str, keep: set[str]) -> int:
+        """Delete stored vectors of other embedders and of texts no chunk has any more; return how many."""
+        with Session(self.engine) as session:
+            other = col(Embedding.embedder) != embedder
+            removed = session.exec(select(func.count()).select_from(Embedding).where(other)).one()
+            session.execute(delete(Embedding).where(other))
+            stale = [h for h in session.exec(select(Embedding.text_hash)) if h not in keep]
+            for start in range(0, len(stale), 500):
+                session.execute(delete(Embedding).where(col(Embedding.text_hash).in_(stale[start : start + 500])))
+            session.commit()
+        return int(removed or 0) + len(stale)
 
     def check(self) -> list[str]:
         """Problems with the stored data itself; an empty list means the store is sound.

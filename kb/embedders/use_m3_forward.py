@@ -112,12 +112,12 @@ def id_tables(w: UseM3Weights, ids: I64) -> IdTables:
     slots: list[tuple[F32, ...]] = []
     for i, br in enumerate(w.branches):
         xi = np.zeros((n + 1, CNN_DIM), dtype=np.float32)
-        xi[:n] = x[:, i * CNN_DIM:(i + 1) * CNN_DIM]
+        xi[:n] = x[:, i * CNN_DIM : (i + 1) * CNN_DIM]
         y = xi[:n] @ br.w1_slots
         per_slot = []
         for k in range(br.order):
             s = np.zeros((n + 1, CNN_DIM), dtype=np.float32)
-            s[:n] = y[:, k * CNN_DIM:(k + 1) * CNN_DIM]
+            s[:n] = y[:, k * CNN_DIM : (k + 1) * CNN_DIM]
             per_slot.append(s)
         xs.append(xi)
         slots.append(tuple(per_slot))
@@ -174,26 +174,26 @@ def forward_block(w: UseM3Weights, tab: IdTables, tokens: Sequence[I64], segs: S
     cores: list[tuple[int, int, int]] = []  # (text, first, last) in inner-row coordinates
     pos = PAD
     for s in segs:
-        idx[pos:pos + s.stop - s.start] = tokens[s.text][s.start:s.stop]
+        idx[pos : pos + s.stop - s.start] = tokens[s.text][s.start : s.stop]
         first = pos - PAD + s.core_start - s.start
         cores.append((s.text, first, first + s.core_stop - s.core_start))
         pos += s.stop - s.start + PAD
-    here = idx[PAD:PAD + inner]
+    here = idx[PAD : PAD + inner]
     pad_rows = np.flatnonzero(here == tab.pad)
 
     hp = np.empty((rows, CNN_DIM), dtype=np.float32)  # first-layer output, zero-padded
     hp[:PAD] = 0.0
-    hp[PAD + inner:] = 0.0
-    h = hp[PAD:PAD + inner]
+    hp[PAD + inner :] = 0.0
+    h = hp[PAD : PAD + inner]
     tmp = np.empty((inner, CNN_DIM), dtype=np.float32)
     win = np.empty((inner, 5 * CNN_DIM), dtype=np.float32)
     conv = np.empty((inner, FEAT_DIM - EMB_DIM), dtype=np.float32)
     for i, br in enumerate(w.branches):
         base = PAD - br.left
         # first conv: sum of per-id slot products of the window, bias, relu, residual
-        np.take(tab.slots[i][0], idx[base:base + inner], axis=0, out=h)
+        np.take(tab.slots[i][0], idx[base : base + inner], axis=0, out=h)
         for k in range(1, br.order):
-            np.take(tab.slots[i][k], idx[base + k:base + k + inner], axis=0, out=tmp)
+            np.take(tab.slots[i][k], idx[base + k : base + k + inner], axis=0, out=tmp)
             h += tmp
         h += br.b1
         np.maximum(h, 0.0, out=h)
@@ -201,14 +201,14 @@ def forward_block(w: UseM3Weights, tab: IdTables, tokens: Sequence[I64], segs: S
         h += tmp
         h[pad_rows] = 0.0
         # second conv: over the window of first-layer outputs, per token
-        wv = win[:, :br.order * CNN_DIM]
+        wv = win[:, : br.order * CNN_DIM]
         for k in range(br.order):
-            wv[:, k * CNN_DIM:(k + 1) * CNN_DIM] = hp[base + k:base + k + inner]
+            wv[:, k * CNN_DIM : (k + 1) * CNN_DIM] = hp[base + k : base + k + inner]
         c = np.matmul(wv, br.w2, out=tmp)
         c += br.b2
         np.maximum(c, 0.0, out=c)
         c += h
-        conv[:, i * CNN_DIM:(i + 1) * CNN_DIM] = c
+        conv[:, i * CNN_DIM : (i + 1) * CNN_DIM] = c
 
     # final layernorm statistics over [embedding | conv] without building that row
     mean = conv.sum(axis=1, dtype=np.float32)

@@ -91,9 +91,7 @@ def stacked_w1(w1: F32, order: int) -> F32:
     over slots of ``x[t-left+k] @ w1[k*256:(k+1)*256]``; stacking the slot blocks
     side by side gives all of a token's slot products in one GEMM.
     """
-    return np.ascontiguousarray(
-        np.concatenate([w1[k * CNN_DIM:(k + 1) * CNN_DIM] for k in range(order)], axis=1)
-    )
+    return np.ascontiguousarray(np.concatenate([w1[k * CNN_DIM : (k + 1) * CNN_DIM] for k in range(order)], axis=1))
 
 
 def load_weights(path: Path) -> UseM3Weights:
@@ -127,9 +125,7 @@ def load_weights(path: Path) -> UseM3Weights:
         table=table,
         row_scale=d["scale"].astype(np.float32)[block],
         row_lo=d["lo"].astype(np.float32)[block],
-        proj_w=np.ascontiguousarray(
-            np.concatenate([d[f"proj{n}"] for n in names], axis=1), dtype=np.float32
-        ),
+        proj_w=np.ascontiguousarray(np.concatenate([d[f"proj{n}"] for n in names], axis=1), dtype=np.float32),
         proj_b=np.concatenate([d[f"proj_b{n}"] for n in names]).astype(np.float32),
         ln1_g=np.concatenate([d[f"ln_g{n}"] for n in names]).astype(np.float32),
         ln1_b=np.concatenate([d[f"ln_b{n}"] for n in names]).astype(np.float32),

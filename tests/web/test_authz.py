@@ -95,11 +95,7 @@ def app_routes(app: FastAPI) -> Iterator[tuple[str, str, Role | None]]:
 
 
 def _declared(dependant: Any) -> Role | None:
-    roles = [
-        role
-        for dep in _walk(dependant)
-        if (role := getattr(dep.call, "required_role", None)) is not None
-    ]
+    roles = [role for dep in _walk(dependant) if (role := getattr(dep.call, "required_role", None)) is not None]
     return max(roles, key=lambda r: r.rank) if roles else PUBLIC
 
 

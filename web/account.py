@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kb.errors import TooManyRequests, Unauthorized
-from web.auth import SESSION_COOKIE, client_address
+from web.auth import SESSION_COOKIE, client_address, is_https
 from web.deps import CsrfDep, KbDep, LangDep, Role, requires
 from web.pages import _local, render
 
@@ -54,7 +54,7 @@ def login_submit(
         max_age=int(kb.settings.session_hours * 3600),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=is_https(request),
     )
     return response
 

@@ -58,6 +58,19 @@ def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
+def is_https(request: Request) -> bool:
+    """Whether the browser's connection is HTTPS: directly, or per ``X-Forwarded-Proto`` from a trusted proxy.
+
+    Decides the cookies' ``Secure`` flag, so a deployment that terminates TLS
+    at its proxy still gets Secure session cookies.
+    """
+    if request.url.scheme == "https":
+        return True
+    settings: Settings = request.app.state.settings
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return proto == "https" and _trusted(settings, peer_address(request))
+
+
 def _trusted(settings: Settings, address: str | None) -> bool:
     if not settings.trusted_proxies or not address:
         return False

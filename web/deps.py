@@ -21,7 +21,7 @@ from kb.access import Principal, require
 from kb.engine import KnowledgeBase
 from kb.errors import Forbidden
 from kb.models import Role
-from web.auth import principal_of
+from web.auth import is_https, principal_of
 from web.i18n import pick_language
 
 __all__ = ["Forbidden", "Role"]
@@ -72,7 +72,7 @@ def csrf_token(request: Request) -> str:
 def set_csrf_cookie(request: Request, response: Response) -> None:
     token = getattr(request.state, "new_csrf", None)
     if token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_https(request))
 
 
 def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:

@@ -98,3 +98,27 @@ def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_pro
         kb = proxy.app.state.kb  # type: ignore[attr-defined]
         addresses = [e.address for e in kb.audit.events(action="login_failed")]
         assert addresses == ["198.51.100.2", "203.0.113.7"]  # newest first; the direct client cannot spoof it
+
+
+def test_cookies_are_secure_behind_a_tls_proxy_and_httponly(web_settings: Settings) -> None:
+    settings = web_settings.model_copy(update={"trusted_proxies": ["10.0.0.5"]})
+    app = create_app(settings, embedder=HashingEmbedder())
+    with TestClient(app, client=("10.0.0.5", 4000)) as proxy, TestClient(app, client=("10.9.9.9", 4000)) as direct:
+        kb = proxy.app.state.kb  # type: ignore[attr-defined]
+        kb.accounts.add_user("sato", role=Role.reader, password=PASSWORD)
+        for c, secure in ((proxy, True), (direct, False)):
+            headers = {"X-Forwarded-Proto": "https"}
+            page = c.get("/login", headers=headers)
+            csrf_cookie = page.headers["set-cookie"]
+            csrf = csrf_of(c, "/login")
+            r = c.post(
+                "/login",
+                data={"csrf": csrf, "login": "sato", "password": PASSWORD},
+                headers=headers,
+                follow_redirects=False,
+            )
+            session_cookie = r.headers["set-cookie"]
+            assert (
+                "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie and "Max-Age=43200" in session_cookie
+            )
+            assert ("Secure" in session_cookie) is secure and ("Secure" in csrf_cookie) is secure

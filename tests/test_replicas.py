@@ -61,8 +61,8 @@ def test_two_replicas_share_writes_and_survive_a_kill(tmp_path: Path) -> None:
     cluster = _cluster_module().Cluster(
         tmp_path / "cluster", database="kb_replicas_test", port=_free_base_port(), follow_seconds=1.0
     )
-    printed = cluster.start()
     try:
+        printed = cluster.start()
         assert "Log in as admin" in printed
         token = cluster.kb("token", "create", "admin", "--name", "replica-test").strip()
         auth = {"Authorization": f"Bearer {token}"}

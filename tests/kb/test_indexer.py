@@ -90,3 +90,18 @@ def test_reindex_builds_aside_and_swaps(knowledge_base: KnowledgeBase) -> None:
     assert kb.indexer is not old and kb.searcher.indexer is kb.indexer
     assert ids_found(kb, "escalate") == [document_id("/a.md", "main")]
     assert len(list((kb.settings.data_dir / "index").glob("gen-*"))) == 1
+
+
+def test_a_generation_from_an_older_lexical_format_is_rebuilt(knowledge_base: KnowledgeBase) -> None:
+    """An index saved before the gloss field (or with another dictionary) is not loaded: it is rebuilt."""
+    kb = knowledge_base
+    kb.store.replace_source("/a.md", "1", [draft("ベンダー選定", "評価基準を先に決める。")])
+    kb.catch_up()
+    directory = kb.settings.data_dir / "index"
+    state_file = directory / (directory / "CURRENT").read_text() / "state.json"
+    state = json.loads(state_file.read_text())
+    assert state["lexical"] == kb.indexer.lexical.identity
+    state["lexical"] = "kb-bm25/1"
+    state_file.write_text(json.dumps(state))
+    fresh = Indexer.open(kb.store, kb.embedder, directory)
+    assert fresh.seq == 0 and fresh.pending() == 1

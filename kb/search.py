@@ -1,11 +1,12 @@
 """Hybrid search: lexical top-k and dense top-k, grouped by document, fused by normalised score.
 
-A request reads as a straight line: filters → allowed chunk ids → both legs
-(BM25 and FAISS) → chunk rankings reduced to document rankings → the dense
-leg's cosines for the lexical hits it missed → relative score fusion (RRF on
-request) → page → best chunk of each hit as the snippet, matched terms marked
-→ per-hit explanation (each leg's rank and score, the fused score, the matched
-terms).
+A request reads as a straight line: filters → allowed chunk ids → the legs
+(BM25 over the chunks in the query's language, BM25 across languages through
+the dictionary, FAISS) → chunk rankings reduced to document rankings → the
+dense leg's cosines for the lexical hits it missed → relative score fusion
+(RRF on request) → page → best chunk of each hit as the snippet, matched terms
+marked → per-hit explanation (each leg's rank and score, the fused score, the
+matched terms).
 """
 
 from __future__ import annotations

@@ -343,7 +343,9 @@ class Field:
         translations; a row's term frequency is the sum over the group's terms
         and the document frequency counts the rows holding any of them, so a
         word with ten translations weighs what a word with one does, and a rare
-        translation is not mistaken for a rare word.
+        translation is not mistaken for a rare word. Sums are dense per-row
+        counts (``bincount``), not a sort of the postings: a common gloss word
+        owns tens of thousands of rows at 100k chunks.
         """
         n = self.lengths.size
         out_rows: list[I64] = []
@@ -352,6 +354,11 @@ class Field:
             norm = self._ensure_impacts(k1, b)
             segments = list(self.segments)
             tail = (self.tail_rows.view(), self.tail_terms.view(), self.tail_tfs.view())
+        if len(tail[0]):  # one pass over the tail for every group's terms, then per term on what it kept
+            wanted = np.zeros(len(self.vocab), dtype=np.bool_)
+            wanted[[t for g in groups for t in g]] = True
+            keep = np.flatnonzero(wanted[tail[1]])
+            tail = (tail[0][keep], tail[1][keep], tail[2][keep])
         for group in groups:
             rows_parts: list[npt.NDArray[np.int32]] = []
             tf_parts: list[U16] = []
@@ -367,10 +374,21 @@ class Field:
                     tf_parts.append(tail[2][hit])
             if not rows_parts:
                 continue
-            rows, inverse = np.unique(np.concatenate(rows_parts).astype(np.int64), return_inverse=True)
-            if not len(rows):
+            all_rows = np.concatenate(rows_parts)
+            if not len(all_rows):
                 continue
-            tf = np.bincount(inverse, weights=np.concatenate(tf_parts).astype(np.float64), minlength=len(rows))
+            rows: I64
+            tf: F64
+            weights = np.concatenate(tf_parts).astype(np.float64)
+            if len(group) == 1:
+                rows, tf = all_rows.astype(np.int64), weights
+            elif 16 * len(all_rows) < n:  # few postings: sorting them beats a pass over every row
+                rows, inverse = np.unique(all_rows.astype(np.int64), return_inverse=True)
+                tf = np.bincount(inverse, weights=weights, minlength=len(rows)).astype(np.float64, copy=False)
+            else:
+                sums: F64 = np.bincount(all_rows, weights=weights, minlength=n).astype(np.float64, copy=False)
+                rows = np.flatnonzero(sums).astype(np.int64)
+                tf = sums[rows]
             df = len(rows)
             idf = float(np.log1p((n - df + 0.5) / (df + 0.5))) * (k1 + 1.0)
             out_rows.append(rows)

@@ -357,8 +357,16 @@ class Bm25Index:
         Japanese chunks' gloss field.
         """
         if detect_language(query) == "ja":
-            groups = [self._words.term_ids(g) for g in self.translation(query)]
-            rows, contrib = self._words.group_contributions([g for g in groups if g], self.k1, self.b)
+            groups = [ids for g in self.translation(query) if (ids := self._words.term_ids(g))]
+            n = self._row_ids.size
+            if n >= self.prune_min_rows:
+                # as common-term pruning in _scores: a group holding a term found in more than
+                # prune_df of the rows is at least that common (its df is a union), so it weighs
+                # next to nothing and owns the longest postings
+                df = self._words.df.view()
+                kept = [g for g in groups if max(df[t] for t in g) <= self.prune_df_words * n]
+                groups = kept or groups
+            rows, contrib = self._words.group_contributions(groups, self.k1, self.b)
             scores = self._sum([rows], [contrib])
         else:
             words = self.analyzer.query_terms(query)

@@ -109,14 +109,16 @@ def test_a_saved_index_remembers_languages_and_glosses(index: Bm25Index, tmp_pat
 # -- structured queries, by hand ----------------------------------------------------
 
 
-def test_a_words_translations_score_as_one_term() -> None:
+@pytest.mark.parametrize("filler", [0, 200], ids=["few-rows", "rare-terms"])
+def test_a_words_translations_score_as_one_term(filler: int) -> None:
     """Pirkola: the translations of one word share its weight; tf adds up and df counts rows with any."""
     glossary = DictGlossary({"遅延": ("delay", "lag", "latency")})
-    english = [(1, "delay lag report"), (2, "latency budget"), (3, "budget review"), (4, "budget plan")]
+    rest = [(10 + i, f"budget line {i}") for i in range(filler)]
+    english = [(1, "delay lag report"), (2, "latency budget"), (3, "budget review"), (4, "budget plan"), *rest]
     ix = Bm25Index(glossary=glossary)
     ix.add(english)
     merged = Bm25Index(translate=False)  # the same rows with the translations written as one term
-    merged.add([(1, "xdelay xdelay report"), (2, "xdelay budget"), (3, "budget review"), (4, "budget plan")])
+    merged.add([(1, "xdelay xdelay report"), (2, "xdelay budget"), (3, "budget review"), (4, "budget plan"), *rest])
     got = dict(ix.search_translated("遅延", 10))
     want = dict(merged.search("xdelay", 10))
     assert got.keys() == want.keys() == {1, 2}

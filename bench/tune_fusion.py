@@ -44,7 +44,8 @@ def rankings(folder: Path, embedder_name: str, max_queries: int) -> list[Run]:
         id_map = index_corpus(data, store, indexer, kind=set_kind(folder))
         searcher = Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
         for query_id, text in items[:max_queries]:
-            lexical, dense, _ = searcher.legs(text, Filters(), CANDIDATES)
+            legs = searcher.legs(text, Filters(), CANDIDATES)
+            lexical, dense = legs.lexical, legs.dense
             out.append(
                 (
                     [(id_map[d], s) for d, s in lexical.ranked()],

@@ -53,7 +53,8 @@ class _Blocks:
 
 
 class DocxIngester:
-    """``.docx`` files of any kind; the kind comes from the Category property, ``--kind`` or the folder."""
+    """``.docx`` files of any kind; the kind comes from the Category property, ``--kind``, the folder,
+    or the file name or title."""
 
     extensions: tuple[str, ...] = (".docx",)
 
@@ -69,9 +70,11 @@ class DocxIngester:
             raise InvalidInput(f"not a readable .docx document: {exc}", source=source) from None
         if not read.blocks:
             raise InvalidInput("the document has no text (only empty paragraphs, or images)", source=source)
-        kind = require_kind(path, kind_from_names([props.category or ""]), options.kind, source=source)
-        body, lines = _markdown(read)
         fields: dict[str, Any] = {"title": (props.title or "").strip() or read.title or _stem(path)}
+        kind = require_kind(
+            path, kind_from_names([props.category or ""]), options.kind, source=source, title=fields["title"]
+        )
+        body, lines = _markdown(read)
         if props.keywords:
             fields["tags"] = split_tags(props.keywords)
         meta = {k: v for k, v in (("author", props.author), ("subject", props.subject)) if v and v != "python-docx"}

@@ -66,7 +66,8 @@ _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", r
 
 
 class HtmlIngester:
-    """``.html``/``.htm`` pages; the kind comes from Confluence breadcrumbs, ``--kind`` or the folder."""
+    """``.html``/``.htm`` pages; the kind comes from Confluence breadcrumbs, ``--kind``,
+    the folder, or the file name or title."""
 
     extensions: tuple[str, ...] = (".html", ".htm")
 
@@ -105,7 +106,7 @@ class HtmlIngester:
         if attachments.found:
             meta["attachments"] = attachments.found
         fields["title"] = title or path.stem.replace("-", " ").replace("_", " ")
-        kind = require_kind(path, kind_from_names(breadcrumbs), options.kind, source=source)
+        kind = require_kind(path, kind_from_names(breadcrumbs), options.kind, source=source, title=fields["title"])
         original = OriginalFile(filename=path.name, media_type="text/html", data=data)
         return document_drafts(path, body, kind=kind, fields=fields, meta=meta, source=source, original=original)
 

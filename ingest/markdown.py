@@ -2,7 +2,8 @@
 
 The kind comes from front matter ``kind:``, then ``--kind``, then the nearest
 folder named after a kind (``lessons/``, ``retrospectives/``, ``faq/``,
-``templates/``, ``procedures/``, or their Japanese names). A retrospective
+``templates/``, ``procedures/``, or their Japanese names), then a kind word in
+the file name or the title (see ``ingest.kinds``). A retrospective
 yields itself plus one lesson per lesson in it; an FAQ file yields one FAQ per
 question.
 """
@@ -40,8 +41,14 @@ class MarkdownIngester:
         text = decode_text(data, source=source)
         fm = parse_front_matter(text, source=source)
         fields = dict(fm.fields)
+        heading = re.match(r"^\s*#\s+(.+?)\s*#*\s*(?:\n|$)", fm.body)
         kind = require_kind(
-            path, fields.pop("kind", None), options.kind, source=source, hint="add `kind:` to the front matter"
+            path,
+            fields.pop("kind", None),
+            options.kind,
+            source=source,
+            hint="add `kind:` to the front matter",
+            title=str(fields.get("title") or (heading.group(1) if heading else "")),
         )
         return document_drafts(
             path, fm.body, kind=kind, fields=fields, meta=fm.meta, source=source, body_line=fm.body_line

@@ -38,7 +38,7 @@ _READ_ERRORS = (PdfReadError, PdfStreamError, DependencyError, ValueError, KeyEr
 
 
 class PdfIngester:
-    """``.pdf`` files with a text layer, of any kind; the kind comes from ``--kind`` or the folder."""
+    """``.pdf`` files with a text layer, of any kind; the kind comes from ``--kind``, the folder, or the name."""
 
     extensions: tuple[str, ...] = (".pdf",)
 
@@ -60,9 +60,9 @@ class PdfIngester:
                 "run OCR on it and ingest the result",
                 source=source,
             )
-        kind = require_kind(path, options.kind, source=source)
         info: Any = reader.metadata or {}
         title, pages = _title(info.get("/Title"), pages, path)
+        kind = require_kind(path, options.kind, source=source, title=title)
         body = "\n\n".join(_paragraphs(text) for text in pages if text)
         fields: dict[str, Any] = {"title": title}
         meta: dict[str, Any] = {"pages": len(pages)}

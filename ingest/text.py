@@ -22,7 +22,7 @@ TITLE_CHARS = 120
 
 
 class TextIngester:
-    """``.txt`` files of any kind; the kind comes from ``--kind`` or the folder."""
+    """``.txt`` files of any kind; the kind comes from ``--kind``, the folder, or the file name or title."""
 
     extensions: tuple[str, ...] = (".txt", ".text")
 
@@ -30,8 +30,8 @@ class TextIngester:
         self, path: Path, data: bytes, *, source: str, options: IngestOptions = DEFAULT_OPTIONS
     ) -> list[DocumentDraft]:
         text = tidy(decode_text(data, source=source).lstrip("\ufeff"))
-        kind = require_kind(path, options.kind, source=source)
         first, _, rest = text.partition("\n")
+        kind = require_kind(path, options.kind, source=source, title=first.strip()[:TITLE_CHARS])
         fields: dict[str, Any] = {}
         if first.strip() and len(first.strip()) <= TITLE_CHARS and rest.strip():
             fields["title"] = first.strip().lstrip("#").strip()

@@ -153,6 +153,7 @@ def paired_difference(a: Sequence[float], b: Sequence[float], *, rounds: int = 1
 SET_KINDS = {
     "en_llis_title2lesson": Kind.lesson,
     "en_llis_event2lesson": Kind.lesson,
+    "ja_llis_title2lesson_xl": Kind.lesson,
     "ja_jsquad_valid_test": Kind.procedure,
 }
 # "Question: … Answer: …" in one text, as ja_localgovfaq stores its entries.

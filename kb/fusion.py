@@ -42,9 +42,13 @@ def rrf(
 
 
 def relative_score_fusion(
-    lexical: Sequence[tuple[K, float]], dense: Sequence[tuple[K, float]], dense_weight: float = 1.0
+    lexical: Sequence[tuple[K, float]],
+    dense: Sequence[tuple[K, float]],
+    dense_weight: float = 1.0,
+    translated: Sequence[tuple[K, float]] = (),
+    translated_weight: float = 0.0,
 ) -> list[tuple[K, float]]:
-    """Fuse two scored lists by normalised score: ``bm25 / top_bm25 + w · minmax(cosine)``.
+    """Fuse scored lists by normalised score: ``bm25 / top_bm25 + w_t · bm25_t / top_t + w · minmax(cosine)``.
 
     Unlike RRF, it keeps each leg's confidence: a BM25 hit far above the rest
     (an exact title, a rare term) stays far above, while a flat BM25 ranking lets
@@ -52,14 +56,18 @@ def relative_score_fusion(
     dense leg's cosines are min-max scaled over every document given, since their
     floor is not 0. The search gives the dense leg's cosine for the lexical hits
     too (see ``kb.search``), so a document is missing from ``dense`` only when it
-    has no vector; a document missing from a leg gets 0 from it. ``lexical`` is
-    best first; ``dense`` may come in any order.
+    has no vector; a document missing from a leg gets 0 from it. ``translated``
+    is the lexical leg across languages (``Bm25Index.search_translated``),
+    normalised on its own: its scores come from another field and another
+    language's documents, so they do not compare with ``lexical``'s. The BM25
+    lists are best first; ``dense`` may come in any order.
     """
     scores: dict[K, float] = {}
-    if lexical:
-        top = lexical[0][1] or 1.0
-        for key, score in lexical:
-            scores[key] = score / top
+    for leg, weight in ((lexical, 1.0), (translated, translated_weight)):
+        if leg and weight > 0:
+            top = leg[0][1] or 1.0
+            for key, score in leg:
+                scores[key] = scores.get(key, 0.0) + weight * score / top
     if dense:
         values = [score for _, score in dense]
         high, low = max(values), min(values)

@@ -31,7 +31,7 @@ from kb.models import Chunk, Document
 from kb.store import Store
 from kb.vectors import FaissIndex
 
-STATE_FORMAT = "kb-index/1"
+STATE_FORMAT = "kb-index/2"  # 2: the lexical index has a gloss field and per-chunk languages
 CATCH_UP_BATCH = 256  # documents per embedding batch while catching up
 
 
@@ -134,6 +134,8 @@ class Indexer:
             return None  # another embedder or format: re-embed everything rather than mix
         if state.get("dim") != self.embedder.dim:
             return None
+        if state.get("lexical") != self.lexical.identity:
+            return None  # another lexical format or dictionary: rebuild rather than mix terms
         return generation
 
     def _load(self, generation: Path) -> None:
@@ -162,6 +164,7 @@ class Indexer:
                 "seq": self.seq,
                 "embedder": self.embedder.identity,
                 "dim": self.embedder.dim,
+                "lexical": self.lexical.identity,
                 "docs": [asdict(d) for d in self.docs.values()],
             }
         (tmp / "state.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")

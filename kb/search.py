@@ -1,11 +1,12 @@
 """Hybrid search: lexical top-k and dense top-k, grouped by document, fused by normalised score.
 
-A request reads as a straight line: filters → allowed chunk ids → both legs
-(BM25 and FAISS) → chunk rankings reduced to document rankings → the dense
-leg's cosines for the lexical hits it missed → relative score fusion (RRF on
-request) → page → best chunk of each hit as the snippet, matched terms marked
-→ per-hit explanation (each leg's rank and score, the fused score, the matched
-terms).
+A request reads as a straight line: filters → allowed chunk ids → the legs
+(BM25 over the chunks in the query's language, BM25 across languages through
+the dictionary, FAISS) → chunk rankings reduced to document rankings → the
+dense leg's cosines for the lexical hits it missed → relative score fusion
+(RRF on request) → page → best chunk of each hit as the snippet, matched terms
+marked → per-hit explanation (each leg's rank and score, the fused score, the
+matched terms).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ CANDIDATES = 100
 
 # Leg weights (lexical, dense), tuned on the dev sets with bench/tune_fusion.py; see README "Search".
 WEIGHTS = (1.0, 0.5)
+# Weight of the lexical leg across languages (a Japanese query's dictionary translation on English
+# chunks, an English query on Japanese chunks' glosses), relative to the lexical leg's 1.0.
+TRANSLATED_WEIGHT = 0.3
 FUSION: Fusion = "relative"
 
 
@@ -201,6 +205,17 @@ class _Leg:
         return self.order.index(doc_id) + 1 if doc_id in self.order else None
 
 
+@dataclass
+class Legs:
+    """What each leg found for one query, and the documents as indexed when it ran."""
+
+    lexical: _Leg
+    dense: _Leg
+    docs: dict[str, DocInfo]
+    translated: _Leg = field(default_factory=_Leg)
+    """The lexical leg across languages; empty in dense mode and when the index does not translate."""
+
+
 class Searcher:
     """Runs queries against an ``Indexer``'s indexes and the store's chunks."""
 
@@ -213,8 +228,10 @@ class Searcher:
         weights: tuple[float, float] = WEIGHTS,
         fusion: Fusion = FUSION,
         min_dense_score: float = 0.0,
+        translated_weight: float = TRANSLATED_WEIGHT,
     ) -> None:
         self.indexer = indexer
+        self.translated_weight = translated_weight
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.weights = weights
@@ -264,10 +281,11 @@ class Searcher:
         if not query:
             return SearchResult(query, mode, [], 0, 0.0, filters)
         timings: dict[str, float] = {}
-        lexical, dense, docs = self.legs(query, filters, max(self.candidates, offset + limit), mode, timings)
-        fused = self._fuse(mode, lexical, dense)
+        legs = self.legs(query, filters, max(self.candidates, offset + limit), mode, timings)
+        fused = self._fuse(mode, legs)
         page = fused[offset : offset + limit]
-        hits = self._hits(query, page, lexical, dense, docs)
+        docs = legs.docs
+        hits = self._hits(query, page, legs)
         facets = facet_counts([docs[d] for d, _ in fused if d in docs])
         took = time.perf_counter() - started
         timings["total"] = took
@@ -283,8 +301,11 @@ class Searcher:
         depth: int,
         mode: Mode = "hybrid",
         timings: dict[str, float] | None = None,
-    ) -> tuple[_Leg, _Leg, dict[str, DocInfo]]:
-        """Both legs' top ``depth`` chunks as documents, and the documents as indexed now.
+    ) -> Legs:
+        """Each leg's top ``depth`` chunks as documents, and the documents as indexed now.
+
+        The lexical leg scores the chunks in the query's language, the
+        translated leg those in the other language (see ``kb.lexical``).
 
         In hybrid mode the dense leg also scores every lexical hit its own top
         ``depth`` missed (the best of that document's chunk cosines, read back
@@ -300,6 +321,7 @@ class Searcher:
         indexer = self.indexer
         allowed = self._allowed(filters) if filters.active else None
         lexical = _Leg()
+        translated = _Leg()
         dense = _Leg()
         clock = time.perf_counter()
         query_vector = indexer.embedder.embed_query(query) if mode != "lexical" else None
@@ -310,6 +332,9 @@ class Searcher:
                 allowed_set = set(allowed.tolist()) if allowed is not None else None
                 keep = allowed_set.__contains__ if allowed_set is not None else None
                 lexical = _Leg.of(indexer.lexical.search(query, depth, allowed=keep), indexer.chunk_doc)
+                if self.translated_weight > 0:
+                    found = indexer.lexical.search_translated(query, depth, allowed=keep)
+                    translated = _Leg.of(found, indexer.chunk_doc)
                 if timings is not None:
                     timings["lexical"] = time.perf_counter() - clock
             clock = time.perf_counter()
@@ -317,11 +342,12 @@ class Searcher:
                 nearest = indexer.vectors.search(query_vector, depth, allowed=allowed)
                 dense = _Leg.of([(c, s) for c, s in nearest if s >= self.min_dense_score], indexer.chunk_doc)
                 if mode == "hybrid":
-                    self._complete(dense, [d for d in lexical.order if d not in dense.best], query_vector)
+                    missed = dict.fromkeys(d for d in lexical.order + translated.order if d not in dense.best)
+                    self._complete(dense, list(missed), query_vector)
                 if timings is not None:
                     timings["dense"] = embedded + time.perf_counter() - clock
             docs = dict(indexer.docs)
-        return lexical, dense, docs
+        return Legs(lexical, dense, docs, translated)
 
     def _complete(self, dense: _Leg, doc_ids: list[str], query_vector: npt.NDArray[np.float32]) -> None:
         """Add each document's best chunk cosine to ``dense`` (unranked), for documents it lacks."""
@@ -335,20 +361,33 @@ class Searcher:
             if doc_id not in dense.best or sim > dense.best[doc_id][1]:
                 dense.best[doc_id] = (chunk_id, sim)
 
-    def _fuse(self, mode: Mode, lexical: _Leg, dense: _Leg) -> list[tuple[str, float]]:
-        if mode == "lexical":
-            return lexical.ranked()
+    def _fuse(self, mode: Mode, legs: Legs) -> list[tuple[str, float]]:
+        lexical, dense, translated = legs.lexical, legs.dense, legs.translated
         if mode == "dense":
             return dense.ranked()
+        if mode == "lexical":
+            if not translated.order:
+                return lexical.ranked()
+            return relative_score_fusion(lexical.ranked(), [], 0.0, translated.ranked(), self.translated_weight)
         if self.fusion == "rrf":
-            return rrf([lexical.order, dense.order], weights=list(self.weights), k=self.rrf_k)
-        return relative_score_fusion(lexical.scored(), dense.scored(), self.weights[1] / self.weights[0])
+            rankings = [lexical.order, dense.order, translated.order]
+            return rrf(rankings, weights=[*self.weights, self.weights[0] * self.translated_weight], k=self.rrf_k)
+        return relative_score_fusion(
+            lexical.scored(),
+            dense.scored(),
+            self.weights[1] / self.weights[0],
+            translated.ranked(),
+            self.translated_weight,
+        )
 
-    def _hits(
-        self, query: str, page: list[tuple[str, float]], lexical: _Leg, dense: _Leg, docs: dict[str, DocInfo]
-    ) -> list[Hit]:
+    def _hits(self, query: str, page: list[tuple[str, float]], legs: Legs) -> list[Hit]:
+        lexical, dense, docs = legs.lexical, legs.dense, legs.docs
         query_terms = self.indexer.lexical.analyzer.analyze(query)
-        chosen = {doc_id: (lexical.best.get(doc_id) or dense.best[doc_id])[0] for doc_id, _ in page}
+        translation = [t for group in self.indexer.lexical.translation(query) for t in group]
+        if translation:  # a Japanese query: mark its English translations in English hits too
+            query_terms = query_terms._replace(words=[*query_terms.words, *translation])
+        found = {**legs.translated.best, **lexical.best}
+        chosen = {doc_id: (found.get(doc_id) or dense.best[doc_id])[0] for doc_id, _ in page}
         chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
         bodies = self._title_hit_bodies(chosen, chunks, docs)
         hits: list[Hit] = []
@@ -358,9 +397,11 @@ class Searcher:
             if chunk is None or doc is None:
                 continue  # deleted since the indexes last caught up
             terms, spans = self.indexer.lexical.explain(query_terms, chunk.text)
-            lex, den = lexical.best.get(doc_id), dense.best.get(doc_id)
+            # a document of the other language was found lexically through the dictionary
+            leg = lexical if doc_id in lexical.best else legs.translated
+            lex, den = leg.best.get(doc_id), dense.best.get(doc_id)
             explanation = Explanation(
-                lexical_rank=lexical.rank(doc_id),
+                lexical_rank=leg.rank(doc_id),
                 lexical_score=lex[1] if lex else None,
                 dense_rank=dense.rank(doc_id),
                 dense_score=den[1] if den else None,

@@ -24,7 +24,10 @@ EVAL_DIR = Path(os.environ.get("KB_EVAL_DIR", Path(__file__).resolve().parents[2
 # set → (nDCG@10 floor, Recall@10 floor) for hybrid search with the default embedder
 FLOORS = {
     "ja_localgovfaq": (0.565, 0.66),  # measured 0.5766 / 0.6718
-    "en_covidqa_faq": (0.76, 0.925),  # measured 0.7724 / 0.9385
+    "en_covidqa_faq": (0.76, 0.925),  # measured 0.7709 / 0.9385
+    # across languages: Japanese query → English lesson, English query → Japanese FAQ
+    "ja_llis_title2lesson_xl": (0.63, 0.75),  # measured 0.6455 / 0.7703
+    "en_localgovfaq_xl": (0.47, 0.61),  # measured 0.4945 / 0.6319
 }
 
 
@@ -39,6 +42,6 @@ def test_hybrid_quality_stays_above_the_floor(name: str, tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     ndcg_floor, recall_floor = FLOORS[name]
-    assert report["mode"] == "hybrid" and report["queries"] > 200
+    assert report["mode"] == "hybrid" and report["queries"] >= 200
     assert report["ndcg@10"] >= ndcg_floor, report
     assert report["recall@10"] >= recall_floor, report

@@ -159,6 +159,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error_title": {"ja": "エラー", "en": "Error"},
     "back_home": {"ja": "検索に戻る", "en": "Back to search"},
     "required": {"ja": "必須", "en": "required"},
+    "footer_jmdict": {
+        "ja": "日英をまたぐ検索に、電子辞書研究開発グループ (EDRDG) の辞書ファイル JMdict (jamdict-data 1.5) を同グループのライセンス (CC BY-SA 4.0) に従って使用しています。",
+        "en": "Cross-language search uses the JMdict dictionary files (jamdict-data 1.5), the property of the Electronic Dictionary Research and Development Group (EDRDG), under the Group's licence (CC BY-SA 4.0).",
+    },
+    "footer_licence": {"ja": "ライセンス", "en": "Licence"},
 }
 
 

@@ -1,9 +1,19 @@
 """``Bm25Index``: incremental BM25 over the Japanese/English analyzer.
 
-Three fields per chunk (see :class:`kb.analysis.Terms`)::
+Four fields per chunk (see :class:`kb.analysis.Terms`)::
 
     score    = BM25(words) + bigram_weight × BM25(kanji/katakana bigrams)
     fallback = BM25(bigrams with hiragana), only when fewer than k chunks scored
+    glosses  = English glosses of a Japanese chunk's words (JMdict), and its own English words
+
+Each chunk is Japanese or English (``kb.analysis.detect_language``). A query
+scores the chunks of its own language (:meth:`Bm25Index.search`); the chunks
+of the other language are scored apart (:meth:`Bm25Index.search_translated`):
+a Japanese query's words are translated into English glosses and searched as
+Pirkola's structured query (each word's translations act as one term), an
+English query searches the Japanese chunks' gloss field. Keeping the two apart
+is what stops an English query's stray matches in Japanese text (a number, a
+product name) from posing as the best lexical hit.
 
 Words are the analyzer's terms (Sudachi normalised forms for Japanese,
 stemmed words for English). The bigram field catches what segmentation
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,12 +45,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kb.analysis import Analyzer, AnalyzerConfig, Terms, merge_spans, normalize_with_map
+from kb.analysis import Analyzer, AnalyzerConfig, Terms, detect_language, has_japanese, merge_spans, normalize_with_map
+from kb.lexical.glossary import Glossary, default_glossary
 
 from ._field import F64, Field, Grow
 
-FORMAT = "kb-bm25/1"
-_FIELD_NAMES = ("words", "grams", "kana")
+FORMAT = "kb-bm25/2"
+_FIELD_NAMES = ("words", "grams", "kana", "glosses")
+_KANA_ONLY = re.compile("[\u3041-\u30ff]")
+# Words of JMdict glosses that say nothing about the meaning (after stemming):
+# "to do something to someone", "(usu.) …", "one's …".
+GLOSS_NOISE = frozenset({"someth", "someon", "one", "oneself", "etc", "usu", "esp", "e.g", "eg", "e", "g", "i"})
 COMPACT_DEAD_SHARE = 0.2
 """Compact once this share of stored rows are tombstones."""
 
@@ -92,6 +108,8 @@ class Bm25Index:
         prune_df_words: float = 0.5,
         prune_df_grams: float = 0.2,
         prune_min_rows: int = 20_000,
+        translate: bool = True,
+        glossary: Glossary | None = None,
     ) -> None:
         if k1 < 0 or not 0.0 <= b <= 1.0 or bigram_weight < 0:
             raise ValueError("need k1 >= 0, 0 <= b <= 1, bigram_weight >= 0")
@@ -104,9 +122,14 @@ class Bm25Index:
         self.prune_df_words = prune_df_words
         self.prune_df_grams = prune_df_grams
         self.prune_min_rows = prune_min_rows
+        self.translate = translate
+        self._glossary = glossary
+        self._english: dict[str, tuple[str, ...]] = {}  # Japanese word -> analysed English gloss terms
         self._words = Field()
         self._bigrams = Field()
         self._kana = Field()
+        self._glosses = Field()
+        self._ja: Grow[np.bool_] = Grow(np.bool_)  # per row: the chunk is Japanese
         self._row_ids: Grow[np.int64] = Grow(np.int64)
         self._alive: Grow[np.bool_] = Grow(np.bool_)
         self._row_of: dict[int, int] = {}
@@ -127,20 +150,59 @@ class Bm25Index:
         words: list[list[str]] = []
         grams: list[list[str]] = []
         kana: list[list[str]] = []
+        glosses: list[list[str]] = []
+        japanese: list[bool] = []
         for text in latest.values():
             terms = self.analyzer.analyze(text)
             words.append(terms.words)
             grams.append(terms.grams if self.bigram_weight > 0 else [])
             kana.append(terms.kana_grams if self.fallback else [])
+            ja = detect_language(text) == "ja"
+            japanese.append(ja)
+            glosses.append(self._gloss_field(terms.words) if ja and self.translate else [])
         first = self._row_ids.size
         self._words.add_rows(first, words)
         self._bigrams.add_rows(first, grams)
         self._kana.add_rows(first, kana)
+        self._glosses.add_rows(first, glosses)
+        self._ja.extend(np.asarray(japanese, dtype=np.bool_))
         self._row_ids.extend(list(latest.keys()))
         self._alive.extend(np.ones(len(latest), dtype=np.bool_))
         for offset, chunk_id in enumerate(latest):
             self._row_of[chunk_id] = first + offset
         self._maybe_compact()
+
+    @property
+    def glossary(self) -> Glossary:
+        """The dictionary (JMdict unless one was given), opened on first use."""
+        if self._glossary is None:
+            self._glossary = default_glossary()
+        return self._glossary
+
+    @property
+    def identity(self) -> str:
+        """Format and dictionary of the index: a saved index with another identity must be rebuilt."""
+        return f"{FORMAT};glossary={self.glossary.identity if self.translate else 'none'}"
+
+    def english(self, word: str) -> tuple[str, ...]:
+        """The analysed English terms of a Japanese word's glosses (cached; empty for unknown words)."""
+        found = self._english.get(word)
+        if found is None:
+            terms: dict[str, None] = {}
+            if not (len(word) == 1 and _KANA_ONLY.match(word)):
+                for gloss in self.glossary.glosses(word):
+                    for term in self.analyzer.tokenize(gloss):
+                        if term not in GLOSS_NOISE and not has_japanese(term):
+                            terms[term] = None
+            found = self._english[word] = tuple(terms)
+        return found
+
+    def _gloss_field(self, words: list[str]) -> list[str]:
+        """The English rendering of a Japanese chunk: its words' gloss terms, and its own English words."""
+        out: list[str] = []
+        for word in words:
+            out.extend(self.english(word) if has_japanese(word) else (word,))
+        return out
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove chunks by id; unknown ids are ignored."""
@@ -166,6 +228,7 @@ class Bm25Index:
         for f in self._fields():
             f.compact(alive)
         ids = self._row_ids.view()[alive]
+        self._ja.replace(self._ja.view()[alive])
         self._row_ids.replace(ids)
         self._alive.replace(np.ones(len(ids), dtype=np.bool_))
         self._row_of = {int(i): r for r, i in enumerate(ids.tolist())}
@@ -185,8 +248,8 @@ class Bm25Index:
     def __contains__(self, chunk_id: object) -> bool:
         return isinstance(chunk_id, int | np.integer) and int(chunk_id) in self._row_of
 
-    def _fields(self) -> tuple[Field, Field, Field]:
-        return self._words, self._bigrams, self._kana
+    def _fields(self) -> tuple[Field, Field, Field, Field]:
+        return self._words, self._bigrams, self._kana, self._glosses
 
     def _scores(self, parts: Sequence[tuple[Field, list[str], float, float]]) -> F64:
         """Sum of ``weight × BM25`` over ``(field, terms, weight, prune_df)`` parts."""
@@ -207,6 +270,13 @@ class Bm25Index:
             r, c = fld.contributions(t_ids, weight, self.k1, self.b)
             rows.append(r)
             contrib.append(c)
+        return self._sum(rows, contrib)
+
+    def _sum(self, rows: list[npt.NDArray[np.int64]], contrib: list[F64]) -> F64:
+        """Per-row sums of the contributions, 0 for dead rows."""
+        n = self._row_ids.size
+        if not rows:
+            return np.zeros(n, dtype=np.float64)
         scores: F64 = np.bincount(np.concatenate(rows), weights=np.concatenate(contrib), minlength=n).astype(
             np.float64, copy=False
         )
@@ -231,21 +301,32 @@ class Bm25Index:
         terms = self.analyzer.analyze(query)
         return self._scores(self._primary(terms))
 
-    def search(self, query: str, k: int, allowed: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
-        """The ``k`` best ``(id, score)`` for ``query``, best first (ties: earlier row first).
+    def _other_language(self, query: str) -> npt.NDArray[np.bool_]:
+        """Rows in the other language than ``query``'s."""
+        ja = self._ja.view()
+        return ~ja if detect_language(query) == "ja" else ja
 
-        ``allowed`` filters by id; it is called lazily, best candidate first,
-        only until ``k`` are accepted. When fewer than ``k`` chunks match the
-        words and kanji/katakana bigrams, chunks sharing a hiragana bigram
-        with the query follow, scored below every primary hit.
+    def search(self, query: str, k: int, allowed: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best ``(id, score)`` among the chunks in ``query``'s language, best first.
+
+        Ties: earlier row first. ``allowed`` filters by id; it is called
+        lazily, best candidate first, only until ``k`` are accepted. When
+        fewer than ``k`` chunks match the words and kanji/katakana bigrams,
+        chunks sharing a hiragana bigram with the query follow, scored below
+        every primary hit. With ``translate`` off every chunk is scored.
         """
         if k <= 0 or not self._row_of:
             return []
         terms = self.analyzer.analyze(query)
+        other = self._other_language(query) if self.translate else None
         scores = self._scores(self._primary(terms))
+        if other is not None:
+            scores[other] = 0.0
         out = self._take(scores, k, allowed)
         if len(out) < k and self.fallback and terms.kana_grams:
             extra = self._scores(((self._kana, terms.kana_grams, 1.0, self.prune_df_grams),))
+            if other is not None:
+                extra[other] = 0.0
             extra[scores > 0] = 0.0  # primary hits were offered already
             top = float(extra.max()) if len(extra) else 0.0
             if top > 0:
@@ -253,6 +334,53 @@ class Bm25Index:
                     extra *= 0.5 * out[-1][1] / top
                 out += self._take(extra, k - len(out), allowed)
         return out
+
+    def translation(self, query: str) -> list[list[str]]:
+        """A Japanese query as English term groups, one per query word (its gloss terms; English words as is).
+
+        Empty for an English query (it is matched against the gloss field instead).
+        """
+        if not self.translate or detect_language(query) != "ja":
+            return []
+        groups: dict[tuple[str, ...], None] = {}
+        for word in self.analyzer.query_terms(query):
+            group = self.english(word) if has_japanese(word) else (word,)
+            if group:
+                groups[group] = None
+        return [list(g) for g in groups]
+
+    def translated_scores(self, query: str) -> F64:
+        """BM25 of every row in the other language than ``query``'s, across languages (0 elsewhere).
+
+        A Japanese query: its translation (:meth:`translation`) as a structured
+        query on the English chunks' words. An English query: its words on the
+        Japanese chunks' gloss field.
+        """
+        if detect_language(query) == "ja":
+            groups = [ids for g in self.translation(query) if (ids := self._words.term_ids(g))]
+            n = self._row_ids.size
+            if n >= self.prune_min_rows:
+                # as common-term pruning in _scores: a group holding a term found in more than
+                # prune_df of the rows is at least that common (its df is a union), so it weighs
+                # next to nothing and owns the longest postings
+                df = self._words.df.view()
+                kept = [g for g in groups if max(df[t] for t in g) <= self.prune_df_words * n]
+                groups = kept or groups
+            rows, contrib = self._words.group_contributions(groups, self.k1, self.b)
+            scores = self._sum([rows], [contrib])
+        else:
+            words = self.analyzer.query_terms(query)
+            scores = self._scores(((self._glosses, words, 1.0, self.prune_df_words),))
+        scores[~self._other_language(query)] = 0.0
+        return scores
+
+    def search_translated(
+        self, query: str, k: int, allowed: Callable[[int], bool] | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` best ``(id, score)`` among the chunks in the other language (see :meth:`translated_scores`)."""
+        if k <= 0 or not self._row_of or not self.translate:
+            return []
+        return self._take(self.translated_scores(query), k, allowed)
 
     def _take(self, scores: F64, k: int, allowed: Callable[[int], bool] | None) -> list[tuple[int, float]]:
         out: list[tuple[int, float]] = []
@@ -326,10 +454,12 @@ class Bm25Index:
                 "prune_df_words": self.prune_df_words,
                 "prune_df_grams": self.prune_df_grams,
                 "prune_min_rows": self.prune_min_rows,
+                "translate": self.translate,
+                "identity": self.identity,
                 "analyzer": {**asdict(self.analyzer_config), "stopwords": sorted(self.analyzer_config.stopwords)},
                 "rows": self._row_ids.size,
             }
-            arrays: dict[str, npt.NDArray[Any]] = {"row_ids": self._row_ids.view()}
+            arrays: dict[str, npt.NDArray[Any]] = {"row_ids": self._row_ids.view(), "ja": self._ja.view()}
             for name, fld in zip(_FIELD_NAMES, self._fields(), strict=True):
                 indptr, rows, tfs = fld.main_arrays()
                 arrays[f"{name}_indptr"] = indptr
@@ -355,8 +485,8 @@ class Bm25Index:
             raise
 
     @classmethod
-    def load(cls, directory: Path) -> Bm25Index:
-        """Read an index written by :meth:`save`."""
+    def load(cls, directory: Path, *, glossary: Glossary | None = None) -> Bm25Index:
+        """Read an index written by :meth:`save`; ``ValueError`` when it was built with another format or dictionary."""
         directory = Path(directory)
         if not (directory / "meta.json").exists():
             # a crash between the two renames of save() leaves only the old copy
@@ -380,7 +510,11 @@ class Bm25Index:
             prune_df_words=meta["prune_df_words"],
             prune_df_grams=meta["prune_df_grams"],
             prune_min_rows=meta["prune_min_rows"],
+            translate=meta["translate"],
+            glossary=glossary,
         )
+        if meta.get("identity") != index.identity:
+            raise ValueError(f"index in {directory} was built as {meta.get('identity')!r}, not {index.identity!r}")
         with np.load(directory / "arrays.npz") as z:
             row_ids = z["row_ids"]
             for name, field in zip(_FIELD_NAMES, index._fields(), strict=True):
@@ -394,6 +528,7 @@ class Bm25Index:
                 with open(directory / f"{name}.vocab.json", encoding="utf-8") as fh:
                     field.terms = json.load(fh)
                 field.vocab = {t: i for i, t in enumerate(field.terms)}
+            index._ja.replace(z["ja"])
         index._row_ids.replace(row_ids)
         index._alive.replace(np.ones(len(row_ids), dtype=np.bool_))
         index._row_of = {int(i): r for r, i in enumerate(row_ids.tolist())}

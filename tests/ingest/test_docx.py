@@ -104,6 +104,8 @@ def test_broken_word_files_get_one_clear_error(data: bytes, reason: str) -> None
     assert info.value.message.startswith("/kb/procedures/bad.docx: ")
 
 
-def test_without_a_kind_a_word_file_is_refused() -> None:
+def test_without_a_kind_a_word_file_is_classified_by_its_title_or_refused() -> None:
+    (doc,) = parse("/kb/misc/change.docx", PROCEDURE)  # its title is 変更管理手順書
+    assert doc.kind is Kind.procedure
     with pytest.raises(InvalidInput, match="cannot tell the kind: pass --kind"):
-        parse("/kb/misc/change.docx", PROCEDURE)
+        parse("/kb/misc/change.docx", docx_file([("Title", "変更管理"), ("", "本文")]))

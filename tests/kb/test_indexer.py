@@ -131,3 +131,18 @@ def test_vectors_are_embedded_once_and_a_new_replica_or_rebuild_reads_them(
     kb.reindex()  # rebuilds (reading stored vectors) and prunes the ones no chunk uses any more
     assert second.embedded == 2
     assert len(kb.store.load_vectors(first.identity, list(a.text_hashes))) < stale
+
+
+def test_a_generation_from_an_older_lexical_format_is_rebuilt(knowledge_base: KnowledgeBase) -> None:
+    """An index saved before the gloss field (or with another dictionary) is not loaded: it is rebuilt."""
+    kb = knowledge_base
+    kb.store.replace_source("/a.md", "1", [draft("ベンダー選定", "評価基準を先に決める。")])
+    kb.catch_up()
+    directory = kb.settings.data_dir / "index"
+    state_file = directory / (directory / "CURRENT").read_text() / "state.json"
+    state = json.loads(state_file.read_text())
+    assert state["lexical"] == kb.indexer.lexical.identity
+    state["lexical"] = "kb-bm25/1"
+    state_file.write_text(json.dumps(state))
+    fresh = Indexer.open(kb.store, kb.embedder, directory)
+    assert fresh.seq == 0 and fresh.pending() == 1

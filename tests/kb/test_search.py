@@ -134,7 +134,8 @@ def test_the_dense_leg_scores_lexical_hits_its_own_top_k_missed(kb: KnowledgeBas
     # lexical hit still gets its real cosine (the best of its chunks), unranked, for the fusion.
     searcher = Searcher(kb.indexer, min_dense_score=1.01)
     query = "ベンダー"
-    lexical, dense, _ = searcher.legs(query, Filters(), 10)
+    legs = searcher.legs(query, Filters(), 10)
+    lexical, dense = legs.lexical, legs.dense
     assert dense.order == [] and len(lexical.order) >= 2
     missed = lexical.order
     q = kb.embedder.embed_query(query)
@@ -148,7 +149,7 @@ def test_the_dense_leg_scores_lexical_hits_its_own_top_k_missed(kb: KnowledgeBas
     hit = next(h for h in searcher.search(query, limit=10).hits if h.document.id == missed[0])
     assert hit.explanation.dense_rank is None and hit.explanation.dense_score == pytest.approx(dense.best[missed[0]][1])
     # the single modes stay single: no completion outside hybrid
-    assert searcher.legs(query, Filters(), 10, "dense")[1].best == {}
+    assert searcher.legs(query, Filters(), 10, "dense").dense.best == {}
 
 
 def test_an_faq_found_by_its_question_shows_its_answer(kb: KnowledgeBase) -> None:
@@ -160,7 +161,7 @@ def test_an_faq_found_by_its_question_shows_its_answer(kb: KnowledgeBase) -> Non
     question, first_answer = kb.store.chunks([doc_id])
     assert question.text == "パスワードを忘れたときは？"
     # The question chunk is the best lexical match (the answer chunk repeats the title, at more length)...
-    lexical, _, _ = kb.searcher.legs("パスワード 忘れた", Filters(), 10)
+    lexical = kb.searcher.legs("パスワード 忘れた", Filters(), 10).lexical
     assert lexical.best[doc_id][0] == question.id
     # ...but the snippet shows the answer, since the hit line already shows the question.
     hit = next(h for h in kb.searcher.search("パスワード 忘れた").hits if h.document.id == doc_id)

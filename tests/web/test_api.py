@@ -114,7 +114,7 @@ def test_original_download_is_an_attachment_never_rendered(client: TestClient) -
 
 
 def test_upload_reports_each_file_and_never_uses_the_path(client: TestClient) -> None:
-    good = "---\ntitle: Upload test lesson\nlang: en\n---\n\n## Lesson\n\nThe quokka migration needed a freeze.\n"
+    good = "---\ntitle: Quokka upload test\nlang: en\n---\n\n## Lesson\n\nThe quokka migration needed a freeze.\n"
     files = [
         ("files", ("../../etc/quokka.md", good.encode(), "text/markdown")),
         ("files", ("broken.md", b"---\ntitle: [x\n---\nbody", "text/markdown")),
@@ -129,7 +129,7 @@ def test_upload_reports_each_file_and_never_uses_the_path(client: TestClient) ->
     assert by_name["picture.png"]["status"] == "failed" and "unsupported" in by_name["picture.png"]["error"]
     assert body["summary"] == {"added": 1, "failed": 2}
     hits = client.get("/api/search", params={"q": "quokka freeze"}).json()["hits"]
-    assert hits[0]["title"] == "Upload test lesson"
+    assert hits[0]["title"] == "Quokka upload test"
     again = client.post(
         "/api/upload", files=[("files", ("quokka.md", good.encode(), "text/markdown"))], data={"kind": "lesson"}
     ).json()
@@ -137,7 +137,7 @@ def test_upload_reports_each_file_and_never_uses_the_path(client: TestClient) ->
     # without the kind this time, the file (which names none) cannot be read: a clear error, nothing lost
     unkinded = client.post("/api/upload", files=[("files", ("quokka.md", good.encode(), "text/markdown"))]).json()
     assert unkinded["files"][0]["status"] == "failed" and "kind" in unkinded["files"][0]["error"]
-    assert client.get("/api/search", params={"q": "quokka freeze"}).json()["hits"][0]["title"] == "Upload test lesson"
+    assert client.get("/api/search", params={"q": "quokka freeze"}).json()["hits"][0]["title"] == "Quokka upload test"
 
 
 def test_upload_over_the_size_limit_fails_that_file(client: TestClient) -> None:

@@ -33,6 +33,16 @@ def test_every_page_renders_in_japanese_and_english(client: TestClient, url: str
     assert "script-src 'self'" in ja.headers["content-security-policy"]
 
 
+def test_every_page_credits_the_dictionary_behind_cross_language_search(client: TestClient) -> None:
+    for language, words in (
+        ("ja", "電子辞書研究開発グループ"),
+        ("en", "Electronic Dictionary Research and Development Group"),
+    ):
+        page = client.get("/", headers={"accept-language": language}).text
+        assert words in page and "JMdict" in page and "CC BY-SA 4.0" in page
+        assert 'href="https://www.edrdg.org/edrdg/licence.html"' in page
+
+
 def test_language_switch_sets_a_cookie_and_redirects_only_locally(client: TestClient) -> None:
     r = client.get("/lang/en", params={"next": "/library"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/library"

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
         description="How often a running server polls the change log for writes made by other processes (seconds).",
     )
 
+    review_days: int = Field(
+        default=180,
+        ge=1,
+        description=(
+            'Days a "verified" template or procedure stays fresh: verifying sets its review-by date this far '
+            "ahead. Published standards past that date are listed as overdue for their owners."
+        ),
+    )
+
     anonymous_role: Literal["none", "reader"] = Field(
         default="none",
         description=(

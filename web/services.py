@@ -18,10 +18,11 @@ from ingest.forms import LessonEntry, RetrospectiveEntry, retrospective_drafts
 from ingest.pipeline import FileReport, FileStatus, ingest_paths
 from ingest.registry import default_registry
 from ingest.uploads import ingest_upload
+from kb import actions, lifecycle
 from kb.access import GuardedStore, Principal, admit, check_edit, require, visible
 from kb.engine import KnowledgeBase
 from kb.language import detect_language
-from kb.models import Document, DocumentDraft, Kind, Role, Status
+from kb.models import ActionStatus, Document, DocumentDraft, Kind, LessonAction, Role, Status
 from kb.search import Filters, Mode, SearchResult
 from web.auth import client_address
 from web.schemas import DocumentFields, RetrospectiveCreate
@@ -51,6 +52,8 @@ def search(
     """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO."""
     filters = replace(filters, visible_to=who.visible_to)
     result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode)
+    # current versions first: a superseded or archived standard sinks below the current hits of its page
+    result.hits.sort(key=lambda h: h.document.status in (Status.superseded, Status.archived))
     if record and query.strip() and offset == 0:
         active = {
             k: (list(v) if isinstance(v, tuple) else str(v))
@@ -80,7 +83,9 @@ def draft_of(fields: DocumentFields) -> DocumentDraft:
 def _write_action(before: Status | None, after: Status, kind: Kind, default: str) -> str:
     """``publish``, ``supersede`` or ``archive`` when a template's or procedure's status moves there."""
     if kind in (Kind.template, Kind.procedure) and after is not before and after is not Status.draft:
-        return {Status.published: "publish", Status.superseded: "supersede", Status.archived: "archive"}[after]
+        return {Status.published: "publish", Status.superseded: "supersede", Status.archived: "archive"}.get(
+            after, default
+        )
     return default
 
 
@@ -178,3 +183,33 @@ def related(kb: KnowledgeBase, doc: Document, who: Principal, limit: int = 5) ->
     return [(h.document.id, h.document.title, h.document.kind) for h in result.hits if h.document.id not in family][
         :limit
     ]
+
+
+def move_standard(
+    request: Request, kb: KnowledgeBase, doc_id: str, action: lifecycle.Action, who: Principal, comment: str = ""
+) -> Document:
+    """One lifecycle move (``kb.lifecycle``), audited, with the versions it superseded; searchable at once."""
+    moved = lifecycle.move(kb.store, doc_id, action, by=who, comment=comment, review_days=kb.settings.review_days)
+    doc = moved.document
+    audit(request, kb, who, action.value, doc.id, kind=doc.kind, title=doc.title, status=doc.status, comment=comment)
+    for old in moved.superseded:
+        audit(request, kb, who, "supersede", old.id, kind=old.kind, title=old.title, by_version=doc.id)
+    indexed(request, kb)
+    return doc
+
+
+def set_lesson_action(
+    request: Request,
+    kb: KnowledgeBase,
+    lesson_id: str,
+    status: ActionStatus,
+    who: Principal,
+    *,
+    target_id: str | None = None,
+    reason: str = "",
+) -> LessonAction | None:
+    row = actions.set_action(kb.store, lesson_id, status, by=who, target_id=target_id, reason=reason)
+    audit(
+        request, kb, who, "lesson_action", lesson_id, status=status.value, adopted_into=target_id or "", reason=reason
+    )
+    return row

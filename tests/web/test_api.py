@@ -29,6 +29,8 @@ def test_openapi_document_validates_and_lists_every_endpoint(client: TestClient)
         "/api/users",
         "/api/users/{login}",
         "/api/audit",
+        "/api/documents/{doc_id}/lifecycle",
+        "/api/documents/{doc_id}/action",
     }
     assert spec["components"]["securitySchemes"]["bearer"] == {
         "type": "http",

@@ -43,6 +43,12 @@ RULES: dict[tuple[str, str], Role | None] = {
     ("POST", "/demo"): Role.pmo_admin,
     ("GET", "/insights"): Role.pmo_admin,
     ("GET", "/audit"): Role.pmo_admin,
+    ("POST", "/documents/{doc_id}/lifecycle"): Role.contributor,
+    ("POST", "/documents/{doc_id}/action"): Role.contributor,
+    ("GET", "/documents/{doc_id}/diff"): Role.reader,
+    ("GET", "/reviews"): Role.contributor,
+    ("POST", "/api/documents/{doc_id}/lifecycle"): Role.contributor,
+    ("POST", "/api/documents/{doc_id}/action"): Role.contributor,
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -92,11 +98,7 @@ def app_routes(app: FastAPI) -> Iterator[tuple[str, str, Role | None]]:
 
 
 def _declared(dependant: Any) -> Role | None:
-    roles = [
-        role
-        for dep in _walk(dependant)
-        if (role := getattr(dep.call, "required_role", None)) is not None
-    ]
+    roles = [role for dep in _walk(dependant) if (role := getattr(dep.call, "required_role", None)) is not None]
     return max(roles, key=lambda r: r.rank) if roles else PUBLIC
 
 
@@ -156,7 +158,10 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
     kb = client.app.state.kb  # type: ignore[attr-defined]
     outsider = caller.name == "outsider"
     # the document a route names: restricted to finance for the outsider, else the caller's own
-    doc_id = _doc(client, caller.login, groups=["finance"] if outsider else [])
+    extra: dict[str, Any] = {}
+    if path.endswith("/lifecycle") or path.endswith("/diff"):  # a standard: the caller's own draft
+        extra = {"kind": Kind.template, "status": "draft"}
+    doc_id = _doc(client, caller.login, groups=["finance"] if outsider else [], **extra)
     csrf = csrf_of(client, "/login")
     form: dict[str, Any] = {"csrf": csrf}
     url = path.replace("{doc_id}", doc_id).replace("{code}", "en")
@@ -172,6 +177,16 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
     elif path in ("/upload", "/api/upload"):
         body["files"] = [("files", ("matrix.md", b"---\nkind: faq\n---\n# Q?\n\nA.\n", "text/markdown"))]
         body["data"] = form
+    elif path == "/documents/{doc_id}/lifecycle":
+        body["data"] = {**form, "action": "submit"}
+    elif path == "/api/documents/{doc_id}/lifecycle":
+        body["json"] = {"action": "submit"}
+    elif path == "/documents/{doc_id}/action":
+        body["data"] = {**form, "status": "not_adopted", "reason": "covered elsewhere"}
+    elif path == "/api/documents/{doc_id}/action":
+        body["json"] = {"status": "not_adopted", "reason": "covered elsewhere"}
+    elif path == "/documents/{doc_id}/diff":
+        body["params"] = {"against": doc_id}
     elif path == "/feedback":
         body["data"] = {**form, "query": "vendor", "document_id": doc_id, "helpful": "yes"}
     elif path == "/api/feedback":

@@ -1,0 +1,74 @@
+"""PMO workflow commands: lifecycle moves, overdue reviews (and, below, the kickoff brief and recurring problems)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from cli.accounts import actor
+from cli.common import AsJson, DataDir, domain_errors, out, print_json, settings_for, store_for
+from kb import lifecycle
+from kb.access import CLI, Principal
+from kb.audit import AuditLog
+from kb.lifecycle import Action
+
+app = typer.Typer()
+
+
+@app.command("lifecycle")
+@domain_errors
+def lifecycle_command(
+    doc_id: Annotated[str, typer.Argument(help="Template or procedure id")],
+    action: Annotated[Action, typer.Argument(help="submit, approve, return, supersede, archive or verify")],
+    comment: Annotated[str, typer.Option("--comment", help="Why (required to return a draft)")] = "",
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Move a template or procedure through its lifecycle (the CLI acts as a PMO admin)."""
+    settings = settings_for(data_dir)
+    with store_for(data_dir) as store:
+        moved = lifecycle.move(store, doc_id, action, by=CLI, comment=comment, review_days=settings.review_days)
+        audit = AuditLog(store.engine)
+        doc = moved.document
+        audit.record(
+            actor(), action.value, doc.id, address="local", title=doc.title, status=doc.status, comment=comment
+        )
+        for old in moved.superseded:
+            audit.record(actor(), "supersede", old.id, address="local", title=old.title, by_version=doc.id)
+    if as_json:
+        print_json(
+            {
+                "id": doc.id,
+                "status": doc.status,
+                "review_by": doc.review_by,
+                "superseded": [d.id for d in moved.superseded],
+            }
+        )
+        return
+    out.print(
+        f"{escape(doc.title)}: {doc.status.value}" + (f", review by {doc.review_by}" if action is Action.verify else "")
+    )
+    for old in moved.superseded:
+        out.print(f"  superseded {escape(old.title)} {escape(old.version or '')}")
+
+
+@app.command()
+@domain_errors
+def reviews(
+    owner: Annotated[str | None, typer.Option("--owner", help="Only those this login owns or created")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Published templates and procedures past their review date, oldest first."""
+    with store_for(data_dir) as store:
+        docs = store.documents()
+    who = Principal(owner, CLI.role) if owner else None
+    due = lifecycle.overdue(docs, dt.date.today(), who)
+    if as_json:
+        print_json([{"id": d.id, "title": d.title, "owner": d.owner, "review_by": d.review_by} for d in due])
+        return
+    for d in due:
+        out.print(f"{d.review_by}  {escape(d.title)}  [{escape(d.owner or '—')}]  {d.id}", highlight=False)

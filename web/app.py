@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from kb.clusters import ClusterCache
 from kb.config import Settings
 from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
@@ -45,11 +46,15 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         kb.catch_up()
         follower = Follower(kb, interval=settings.follow_seconds)
         follower.start()
+        recurring = ClusterCache(lambda: kb.indexer, interval=settings.follow_seconds)
+        recurring.start()
         app.state.kb = kb
         app.state.follower = follower
+        app.state.clusters = recurring
         try:
             yield
         finally:
+            recurring.stop()
             follower.stop()
             kb.close()
 

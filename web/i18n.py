@@ -118,6 +118,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "review_queue": {"ja": "レビュー待ち", "en": "Waiting for review"},
     "my_drafts": {"ja": "自分の下書き・差し戻し", "en": "My drafts and returns"},
     "overdue_reviews": {"ja": "見直し期限切れ", "en": "Overdue reviews"},
+    "recurring_here": {
+        "ja": "同じ問題が {n} プロジェクトで {count} 回起きています:",
+        "en": "This happened in {n} projects ({count} lessons):",
+    },
     "lang_ja": {"ja": "日本語", "en": "Japanese"},
     "lang_en": {"ja": "英語", "en": "English"},
     "driving_event": {"ja": "事象", "en": "Driving event"},

@@ -137,6 +137,9 @@ def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, do
         target = _visible_docs(kb, who, [row.target_id]) if row and row.target_id else []
         standards = [d for k in (Kind.template, Kind.procedure) for d in services.documents(kb, who, k)]
         context.update(
+            cluster=next(
+                (c for c in services.recurring(request, kb, who) if doc.id in {d.id for d in c.lessons}), None
+            ),
             action=row,
             action_target=target[0] if target else None,
             standards=[d for d in standards if d.status in lifecycle.CURRENT],

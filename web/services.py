@@ -18,7 +18,7 @@ from ingest.forms import LessonEntry, RetrospectiveEntry, retrospective_drafts
 from ingest.pipeline import FileReport, FileStatus, ingest_paths
 from ingest.registry import default_registry
 from ingest.uploads import ingest_upload
-from kb import actions, lifecycle
+from kb import actions, clusters, lifecycle
 from kb.access import GuardedStore, Principal, admit, check_edit, require, visible
 from kb.engine import KnowledgeBase
 from kb.language import detect_language
@@ -183,6 +183,16 @@ def related(kb: KnowledgeBase, doc: Document, who: Principal, limit: int = 5) ->
     return [(h.document.id, h.document.title, h.document.kind) for h in result.hits if h.document.id not in family][
         :limit
     ]
+
+
+def recurring(request: Request, kb: KnowledgeBase, who: Principal) -> list[clusters.ProblemCluster]:
+    """The recurring-problem clusters as ``who`` sees them (the latest computed; empty before the first run)."""
+    found = request.app.state.clusters.current
+    if found is None:
+        return []
+    with kb.indexer.lock:
+        docs = dict(kb.indexer.docs)
+    return clusters.view(found, docs, who.can_see)
 
 
 def move_standard(

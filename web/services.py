@@ -18,11 +18,12 @@ from ingest.forms import LessonEntry, RetrospectiveEntry, retrospective_drafts
 from ingest.pipeline import FileReport, FileStatus, ingest_paths
 from ingest.registry import default_registry
 from ingest.uploads import ingest_upload
-from kb import actions, clusters, lifecycle
+from kb import actions, brief, clusters, lifecycle, saved_briefs
 from kb.access import GuardedStore, Principal, admit, check_edit, require, visible
 from kb.engine import KnowledgeBase
 from kb.language import detect_language
 from kb.models import ActionStatus, Document, DocumentDraft, Kind, LessonAction, Role, Status
+from kb.models import Brief as SavedBrief
 from kb.search import Filters, Mode, SearchResult
 from web.auth import client_address
 from web.schemas import DocumentFields, RetrospectiveCreate
@@ -193,6 +194,32 @@ def recurring(request: Request, kb: KnowledgeBase, who: Principal) -> list[clust
     with kb.indexer.lock:
         docs = dict(kb.indexer.docs)
     return clusters.view(found, docs, who.can_see)
+
+
+def make_brief(
+    request: Request, kb: KnowledgeBase, req: brief.BriefRequest, who: Principal, *, audit_it: bool = True
+) -> brief.Brief:
+    """The kickoff brief as ``who`` sees the store; made briefs are counted in the audit log for the PMO."""
+    made = brief.make_brief(kb.searcher, kb.store, req, visible_to=who.visible_to, problems=recurring(request, kb, who))
+    if audit_it:
+        audit(request, kb, who, "brief", req.phase or "", items=len(made.items()), took_ms=round(made.took_ms))
+    return made
+
+
+def save_brief(
+    request: Request,
+    kb: KnowledgeBase,
+    req: brief.BriefRequest,
+    project: str,
+    read: list[str],
+    who: Principal,
+    *,
+    made: brief.Brief | None = None,
+) -> SavedBrief:
+    made = made or make_brief(request, kb, req, who, audit_it=False)
+    row = saved_briefs.save(kb.store, made, project=project, read=read, by=who)
+    audit(request, kb, who, "brief_save", str(row.id), project=row.project, items=len(row.items), read=len(set(read)))
+    return row
 
 
 def move_standard(

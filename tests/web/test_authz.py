@@ -22,6 +22,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from kb import saved_briefs
+from kb.access import Principal
+from kb.brief import BriefRequest, make_brief
 from kb.config import Settings
 from kb.models import DocumentDraft, Kind, OriginalFile, Role
 from tests.conftest import HashingEmbedder
@@ -49,6 +52,16 @@ RULES: dict[tuple[str, str], Role | None] = {
     ("GET", "/reviews"): Role.contributor,
     ("POST", "/api/documents/{doc_id}/lifecycle"): Role.contributor,
     ("POST", "/api/documents/{doc_id}/action"): Role.contributor,
+    ("GET", "/brief"): Role.reader,
+    ("POST", "/brief"): Role.reader,
+    ("POST", "/brief/export"): Role.reader,
+    ("POST", "/brief/save"): Role.contributor,
+    ("GET", "/briefs"): Role.reader,
+    ("GET", "/briefs/{brief_id}"): Role.reader,
+    ("POST", "/briefs/{brief_id}"): Role.contributor,
+    ("GET", "/briefs/{brief_id}/markdown"): Role.reader,
+    ("POST", "/api/brief"): Role.reader,
+    ("POST", "/api/briefs"): Role.contributor,
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -169,6 +182,10 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
         owner = caller.login or "reader1"
         url = path.replace("{token_id}", str(kb.accounts.create_token(owner, "to revoke").token.id))
     url = url.replace("{login}", "reader1")
+    if "{brief_id}" in path:  # a brief the caller saved (anonymous: the reader's)
+        owner = Principal(caller.login or "reader1", Role.contributor, via="token")
+        brief = make_brief(kb.searcher, kb.store, BriefRequest("vendor selection"), visible_to=None)
+        url = url.replace("{brief_id}", str(saved_briefs.save(kb.store, brief, project="P", read=[], by=owner).id))
     body: dict[str, Any] = {}
     if path == "/" or path == "/api/search":
         body["params"] = {"q": "vendor"}
@@ -187,6 +204,14 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
         body["json"] = {"status": "not_adopted", "reason": "covered elsewhere"}
     elif path == "/documents/{doc_id}/diff":
         body["params"] = {"against": doc_id}
+    elif path in ("/brief", "/brief/export", "/brief/save") and method == "POST":
+        body["data"] = {**form, "description": "We will select a vendor.", "project": "ERP", "format": "md"}
+    elif path == "/briefs/{brief_id}":
+        body["data"] = form
+    elif path == "/api/brief":
+        body["json"] = {"description": "We will select a vendor."}
+    elif path == "/api/briefs":
+        body["json"] = {"description": "We will select a vendor.", "project": "ERP"}
     elif path == "/feedback":
         body["data"] = {**form, "query": "vendor", "document_id": doc_id, "helpful": "yes"}
     elif path == "/api/feedback":

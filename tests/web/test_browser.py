@@ -250,3 +250,33 @@ def test_script_in_a_title_body_filename_or_query_never_runs(server: str, page: 
     page.goto(server + "/insights")  # type: ignore[attr-defined]
     page.wait_for_timeout(300)  # type: ignore[attr-defined]
     assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0  # type: ignore[attr-defined]
+
+
+def test_make_a_kickoff_brief_tick_items_save_it_and_export_it(server: str, anonymous_page: object) -> None:
+    page = anonymous_page
+    log_in(page, server, "tanaka", then="/brief")
+    page.fill(  # type: ignore[attr-defined]
+        "textarea[name=description]",
+        "販売管理システムを刷新する。パッケージ製品を選ぶため、複数のベンダーから提案を受けて選定する。",
+    )
+    page.fill("input[name=phase]", "企画")  # type: ignore[attr-defined]
+    page.click("#make-brief")  # type: ignore[attr-defined]
+    page.wait_for_selector("#brief-result")  # type: ignore[attr-defined]
+    first_lesson = page.inner_text("#brief-lesson .brief-title >> nth=0")  # type: ignore[attr-defined]
+    assert "ベンダ" in first_lesson and "選定" in first_lesson
+    assert page.inner_text("#brief-procedure .brief-title >> nth=0") == "ベンダー選定手順書"  # type: ignore[attr-defined]
+    assert page.locator(".recurring-badge").count() > 0  # type: ignore[attr-defined]
+    shot(page, "brief-ja")
+    page.check("#brief-lesson input[name=read] >> nth=0")  # type: ignore[attr-defined]
+    page.check("#brief-procedure input[name=read] >> nth=0")  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("#brief-markdown")  # type: ignore[attr-defined]
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.count("- [x]") == 2 and "ベンダー選定手順書" in markdown
+    page.fill("#brief-project", "販売管理システム刷新")  # type: ignore[attr-defined]
+    page.click("#save-brief")  # type: ignore[attr-defined]
+    page.wait_for_selector("#read-count")  # type: ignore[attr-defined]
+    assert page.inner_text("#read-count").startswith("2 / ")  # type: ignore[attr-defined]
+    shot(page, "brief-saved-ja")
+    page.goto(server + "/briefs")  # type: ignore[attr-defined]
+    assert "販売管理システム刷新" in page.inner_text("main")  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from kb.clusters import ClusterCache
 from kb.config import Settings
 from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
-from web import account, accounts_api, api, briefs, pages, standards
+from web import account, accounts_api, api, briefs, dashboard, pages, standards
 from web.errors import error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(pages.router)
     app.include_router(standards.pages)
     app.include_router(briefs.pages)
+    app.include_router(dashboard.router)
     app.include_router(account.router)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), name="static")

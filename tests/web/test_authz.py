@@ -62,6 +62,10 @@ RULES: dict[tuple[str, str], Role | None] = {
     ("GET", "/briefs/{brief_id}/markdown"): Role.reader,
     ("POST", "/api/brief"): Role.reader,
     ("POST", "/api/briefs"): Role.contributor,
+    ("GET", "/dashboard"): Role.pmo_admin,
+    ("GET", "/dashboard/{table}.csv"): Role.pmo_admin,
+    ("GET", "/faq/new"): Role.contributor,
+    ("POST", "/faq/new"): Role.contributor,
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -181,7 +185,7 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
     if "{token_id}" in path:
         owner = caller.login or "reader1"
         url = path.replace("{token_id}", str(kb.accounts.create_token(owner, "to revoke").token.id))
-    url = url.replace("{login}", "reader1")
+    url = url.replace("{login}", "reader1").replace("{table}", "coverage")
     if "{brief_id}" in path:  # a brief the caller saved (anonymous: the reader's)
         owner = Principal(caller.login or "reader1", Role.contributor, via="token")
         brief = make_brief(kb.searcher, kb.store, BriefRequest("vendor selection"), visible_to=None)
@@ -208,6 +212,8 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
         body["data"] = {**form, "description": "We will select a vendor.", "project": "ERP", "format": "md"}
     elif path == "/briefs/{brief_id}":
         body["data"] = form
+    elif path == "/faq/new" and method == "POST":
+        body["data"] = {**form, "question": "How long does approval take?", "answer": "Five days."}
     elif path == "/api/brief":
         body["json"] = {"description": "We will select a vendor."}
     elif path == "/api/briefs":

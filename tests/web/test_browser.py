@@ -280,3 +280,21 @@ def test_make_a_kickoff_brief_tick_items_save_it_and_export_it(server: str, anon
     shot(page, "brief-saved-ja")
     page.goto(server + "/briefs")  # type: ignore[attr-defined]
     assert "販売管理システム刷新" in page.inner_text("main")  # type: ignore[attr-defined]
+
+
+def test_dashboard_charts_render_in_both_languages(server: str, page: object) -> None:
+    page.goto(server + "/?q=ベンダー選定")  # type: ignore[attr-defined]
+    page.goto(server + "/?q=ぴよぴよ語彙&language=fr")  # type: ignore[attr-defined]  # no French documents: nothing
+    for lang, caption in (("ja", "種類ごとの文書数"), ("en", "Current documents by kind")):
+        page.goto(server + f"/lang/{lang}?next=/dashboard")  # type: ignore[attr-defined]
+        page.wait_for_selector("#chart-coverage svg")  # type: ignore[attr-defined]
+        assert caption in page.inner_text("#chart-coverage figcaption")  # type: ignore[attr-defined]
+        assert page.locator("#chart-coverage rect").count() == 5  # type: ignore[attr-defined]
+        assert page.locator("#chart-searches rect").count() == 36  # type: ignore[attr-defined]  # 12 weeks × 3 series
+        assert page.locator("#table-recurring tbody tr").count() >= 1  # type: ignore[attr-defined]
+        box = page.locator("#chart-searches svg").bounding_box()  # type: ignore[attr-defined]
+        assert box and box["width"] > 300 and box["height"] > 100
+        shot(page, f"dashboard-{lang}")
+    page.click("a.write-faq >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("form.faq-form")  # type: ignore[attr-defined]
+    assert page.input_value("input[name=question]")  # type: ignore[attr-defined]

@@ -98,6 +98,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    vocabulary: Path | None = Field(
+        default=None,
+        description=(
+            "JSON file of phase and category synonyms that replaces or adds entries of the built-in vocabulary "
+            '(`{"phase": {"test": {"ja": "テスト", "en": "Test", "synonyms": ["試験"]}}}`). '
+            "Empty: the built-in table only."
+        ),
+    )
+
     anonymous_role: Literal["none", "reader"] = Field(
         default="none",
         description=(

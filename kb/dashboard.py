@@ -23,6 +23,7 @@ from kb.audit import AuditLog
 from kb.clusters import ProblemCluster
 from kb.models import ActionStatus, Brief, Document, Kind, SearchEvent, Status
 from kb.store import SqlStore
+from kb.vocabulary import Vocabulary
 
 AGE_BUCKETS = ((90, "< 90 days"), (365, "90–365 days"), (None, "> 1 year"))
 WEEKS = 12
@@ -75,6 +76,7 @@ def build(
     *,
     today: dt.date | None = None,
     weeks: int = WEEKS,
+    vocabulary: Vocabulary | None = None,
 ) -> Dashboard:
     today = today or dt.datetime.now(dt.UTC).date()
     docs = store.documents()
@@ -83,7 +85,7 @@ def build(
         searches=_searches(store, audit, today, weeks),
         zero_results=_zero_results(store),
         feedback=_feedback(store, {d.id: d.title for d in docs}),
-        coverage=_coverage(docs),
+        coverage=_coverage(docs, vocabulary or Vocabulary.of({})),
         recurring=Table(
             "recurring",
             ["problem", "lessons", "projects", "first", "last", "trend"],
@@ -147,14 +149,15 @@ def _feedback(store: SqlStore, titles: dict[str, str]) -> Table:
     )
 
 
-def _coverage(docs: Sequence[Document]) -> Table:
-    """Current documents (not superseded or archived) per kind, by project, phase and language."""
+def _coverage(docs: Sequence[Document], vocabulary: Vocabulary) -> Table:
+    """Current documents (not superseded or archived) per kind, by project, phase (canonical) and language."""
     kinds = [k.value for k in Kind]
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for d in docs:
         if d.status in lifecycle.RETIRED:
             continue
-        for dimension, value in (("all", "all"), ("project", d.project), ("phase", d.phase), ("language", d.language)):
+        phase = vocabulary.canonical("phase", d.phase)
+        for dimension, value in (("all", "all"), ("project", d.project), ("phase", phase), ("language", d.language)):
             counts[(dimension, value or "—")][d.kind.value] += 1
     order = {"all": 0, "language": 1, "phase": 2, "project": 3}
     rows = [

@@ -22,6 +22,7 @@ from kb.clusters import ClusterCache
 from kb.config import Settings
 from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
+from kb.vocabulary import Vocabulary
 from web import account, accounts_api, api, briefs, dashboard, pages, standards
 from web.errors import error_response, install_error_handlers
 from web.follower import Follower
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     templates = Jinja2Templates(directory=str(files("templates")))
     templates.env.globals["render_markdown"] = render_markdown
     templates.env.globals["translate"] = translate
+    app.state.vocabulary = Vocabulary.load(settings.vocabulary)
+    templates.env.globals["vocabulary"] = app.state.vocabulary
     app.state.templates = templates
     install_error_handlers(app)
 

@@ -29,7 +29,8 @@ ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
 
 
 def _build(request: Request, kb: KbDep, who: Principal) -> dashboard.Dashboard:
-    return dashboard.build(kb.store, kb.audit, services.recurring(request, kb, who))
+    vocabulary = request.app.state.vocabulary
+    return dashboard.build(kb.store, kb.audit, services.recurring(request, kb, who), vocabulary=vocabulary)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

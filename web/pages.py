@@ -88,7 +88,16 @@ def search_page(
     params = [(name, v) for name, vs in values.items() for v in vs]
     context: dict[str, Any] = {"q": q, "values": values, "explain": explain, "page": page}
     if q.strip():
-        result = services.search(kb, q, filters, who=who, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, mode="hybrid")
+        result = services.search(
+            kb,
+            q,
+            filters,
+            who=who,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            mode="hybrid",
+            vocabulary=request.app.state.vocabulary,
+        )
 
         def toggle(facet: str, value: str) -> str:
             name = FACET_PARAM[facet]
@@ -171,12 +180,13 @@ def document_original(kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
 def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, all: bool = False) -> HTMLResponse:
     """Templates and procedures by category: current versions only (``?all=1``: superseded and archived too)."""
     groups: dict[str, dict[str, list[Any]]] = {}
+    vocabulary = request.app.state.vocabulary
     order = {Status.published: 0, Status.in_review: 1, Status.draft: 2, Status.superseded: 3, Status.archived: 4}
     for kind in (Kind.template, Kind.procedure):
         by_category: dict[str, list[Any]] = defaultdict(list)
         for doc in services.documents(kb, who, kind):
             if all or doc.status in lifecycle.CURRENT:
-                by_category[doc.category or ""].append(doc)
+                by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
         groups[kind.value] = {
             c: sorted(docs, key=lambda d: (order[d.status], d.title)) for c, docs in sorted(by_category.items())
         }
@@ -198,7 +208,7 @@ def faq_page(
         result = services.search(kb, q, Filters(kinds=("faq",)), who=who, limit=20, offset=0, mode="hybrid")
     by_category: dict[str, list[Any]] = defaultdict(list)
     for doc in services.documents(kb, who, Kind.faq):
-        by_category[doc.category or ""].append(doc)
+        by_category[request.app.state.vocabulary.canonical("category", doc.category) or ""].append(doc)
     return render(
         request, "faq.html", lang, q=q, result=result, categories=dict(sorted(by_category.items())), category=category
     )

@@ -25,6 +25,7 @@ from kb.language import detect_language
 from kb.models import ActionStatus, Document, DocumentDraft, Kind, LessonAction, Role, Status
 from kb.models import Brief as SavedBrief
 from kb.search import Filters, Mode, SearchResult
+from kb.vocabulary import Vocabulary
 from web.auth import client_address
 from web.schemas import DocumentFields, RetrospectiveCreate
 
@@ -49,10 +50,22 @@ def search(
     offset: int,
     mode: Mode,
     record: bool = True,
+    vocabulary: Vocabulary | None = None,
 ) -> SearchResult:
-    """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO."""
+    """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO.
+
+    With a ``vocabulary``, a phase filter means every spelling of that phase (テスト, test, testing) and the
+    phase facet counts by canonical phase; the documents keep what their authors wrote.
+    """
+    asked = filters
+    if vocabulary is not None and filters.phases:
+        present = {d.phase for d in list(kb.indexer.docs.values()) if d.phase}
+        filters = replace(filters, phases=vocabulary.variants("phase", filters.phases, present) or filters.phases)
     filters = replace(filters, visible_to=who.visible_to)
     result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode)
+    if vocabulary is not None:
+        result.facets["phase"] = vocabulary.merge_counts("phase", result.facets.get("phase", []))
+        result.filters = replace(result.filters, phases=asked.phases)
     # current versions first: a superseded or archived standard sinks below the current hits of its page
     result.hits.sort(key=lambda h: h.document.status in (Status.superseded, Status.archived))
     if record and query.strip() and offset == 0:

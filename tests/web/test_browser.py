@@ -298,3 +298,24 @@ def test_dashboard_charts_render_in_both_languages(server: str, page: object) ->
     page.click("a.write-faq >> nth=0")  # type: ignore[attr-defined]
     page.wait_for_selector("form.faq-form")  # type: ignore[attr-defined]
     assert page.input_value("input[name=question]")  # type: ignore[attr-defined]
+
+
+def test_versions_diff_and_a_lesson_that_recurs(server: str, page: object) -> None:
+    page.goto(server + "/library?all=1")  # type: ignore[attr-defined]
+    page.click("text=週次ステータスレポート テンプレート（第1版）")  # type: ignore[attr-defined]
+    page.wait_for_selector("#current-version")  # type: ignore[attr-defined]
+    assert "第2版" in page.inner_text("#current-version")  # type: ignore[attr-defined]
+    page.click("a.diff-link >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("pre.diff ins")  # type: ignore[attr-defined]
+    shot(page, "version-diff-ja")
+    page.goto(server + "/?q=ベンダ選定の長期化を防ぐには決裁ルートを先に確定する&kind=lesson")  # type: ignore[attr-defined]
+    page.click(".hit-title >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("article.document")  # type: ignore[attr-defined]
+    for _ in range(30):  # the clusters are computed in the background after start-up
+        if page.locator("#recurring").count():  # type: ignore[attr-defined]
+            break
+        page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+        page.reload()  # type: ignore[attr-defined]
+    assert "CRM Migration" in page.inner_text("#recurring")  # type: ignore[attr-defined]
+    assert page.inner_text("#action-status")  # type: ignore[attr-defined]
+    shot(page, "lesson-recurring-ja")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -42,6 +43,11 @@ from kb.indexer import DocInfo, Indexer
 DENSE_WEIGHT = 0.5
 THRESHOLD = 0.35
 CENTRE = True
+# The similarity matrix is n² doubles: 8,000 lessons take 512 MB. Beyond that only the newest lessons are
+# clustered (a recurring problem is one that is still happening).
+MAX_LESSONS = 8000
+
+log = logging.getLogger(__name__)
 
 Matrix = npt.NDArray[np.float64]
 
@@ -142,6 +148,8 @@ def lesson_points(indexer: Indexer) -> tuple[list[str], Matrix, list[list[str]]]
     """Every indexed lesson (archived ones left out): ids, mean chunk vectors, analyzer terms (see ``languages``)."""
     with indexer.lock:
         lessons = [d for d in indexer.docs.values() if d.kind == "lesson" and d.status != "archived"]
+        if len(lessons) > MAX_LESSONS:
+            lessons = sorted(lessons, key=lambda d: d.date or "", reverse=True)[:MAX_LESSONS]
         lessons.sort(key=lambda d: d.id)
         chunk_ids = [c for d in lessons for c in d.chunk_ids]
         stored = indexer.vectors.stored(np.array(chunk_ids, dtype=np.int64)) if chunk_ids else None
@@ -265,8 +273,6 @@ class ClusterCache:
             try:
                 self.refresh()
             except Exception:  # a failed run must not kill the thread; the next one retries
-                import logging
-
-                logging.getLogger(__name__).exception("clustering lessons failed")
+                log.exception("clustering lessons failed")
             if self._stop.wait(self.interval):
                 return

@@ -172,7 +172,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dashboard_title": {"ja": "PMO ダッシュボード", "en": "PMO dashboard"},
     "briefs_made": {"ja": "ブリーフ作成数", "en": "Briefs made"},
     "last_weeks": {"ja": "直近 {n} 週", "en": "last {n} weeks"},
-    "chart_searches": {"ja": "週ごとの検索数・結果ゼロの検索・ブリーフ", "en": "Searches, searches that found nothing, and briefs per week"},
+    "chart_searches": {
+        "ja": "週ごとの検索数・結果ゼロの検索・ブリーフ",
+        "en": "Searches, searches that found nothing, and briefs per week",
+    },
     "chart_coverage": {"ja": "種類ごとの文書数（現行版）", "en": "Current documents by kind"},
     "chart_open_lessons": {"ja": "未対応の教訓（経過期間別）", "en": "Open lessons by age"},
     "week": {"ja": "週（月曜）", "en": "Week (Monday)"},
@@ -189,7 +192,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "trend_rising": {"ja": "増加", "en": "rising"},
     "trend_steady": {"ja": "横ばい", "en": "steady"},
     "trend_falling": {"ja": "減少", "en": "falling"},
-    "open_lessons": {"ja": "再発防止バックログ（未対応の教訓）", "en": "再発防止 backlog: open lessons by project and age"},
+    "open_lessons": {
+        "ja": "再発防止バックログ（未対応の教訓）",
+        "en": "再発防止 backlog: open lessons by project and age",
+    },
     "days_overdue": {"ja": "超過日数", "en": "Days overdue"},
     "lessons_read": {"ja": "既読の教訓", "en": "Lessons read"},
     "documents_label": {"ja": "文書数", "en": "Documents"},

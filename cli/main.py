@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import typer
 
-from cli import accounts, documents, ops, search
+from cli import accounts, documents, ops, search, workflows
 
 app = typer.Typer(
     help="PMO knowledge base: lessons learned, FAQs, templates and procedures.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-for group in (documents.app, search.app, accounts.app, ops.app):
+for group in (documents.app, search.app, accounts.app, ops.app, workflows.app):
     for command in group.registered_commands:
         app.registered_commands.append(command)
 app.add_typer(accounts.user_app, name="user")

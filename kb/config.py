@@ -105,6 +105,24 @@ class Settings(BaseSettings):
         description="How often a running server polls the change log for writes made by other processes (seconds).",
     )
 
+    review_days: int = Field(
+        default=180,
+        ge=1,
+        description=(
+            'Days a "verified" template or procedure stays fresh: verifying sets its review-by date this far '
+            "ahead. Published standards past that date are listed as overdue for their owners."
+        ),
+    )
+
+    vocabulary: Path | None = Field(
+        default=None,
+        description=(
+            "JSON file of phase and category synonyms that replaces or adds entries of the built-in vocabulary "
+            '(`{"phase": {"test": {"ja": "テスト", "en": "Test", "synonyms": ["試験"]}}}`). '
+            "Empty: the built-in table only."
+        ),
+    )
+
     anonymous_role: Literal["none", "reader"] = Field(
         default="none",
         description=(

@@ -30,9 +30,13 @@ class Kind(StrEnum):
 
 
 class Status(StrEnum):
-    """Lifecycle of a document: templates and procedures move draft → published → superseded."""
+    """Lifecycle of a document: templates and procedures move draft → in review → published → superseded.
+
+    The moves and who may make them are in ``kb.lifecycle``.
+    """
 
     draft = "draft"
+    in_review = "in_review"
     published = "published"
     superseded = "superseded"
     archived = "archived"
@@ -355,3 +359,67 @@ class Embedding(SQLModel, table=True):
     embedder: str = Field(primary_key=True, max_length=200)
     text_hash: str = Field(primary_key=True, max_length=64)
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ReviewEvent(SQLModel, table=True):
+    """One lifecycle move of a template or procedure (submit, approve, return with a comment, verify …).
+
+    Kept beside the audit log because the document page shows it: who returned a
+    draft and why, who verified it last.
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(index=True, max_length=64)
+    action: str = Field(max_length=32)
+    from_status: Status = Field(sa_column=Column(EnumText(Status), nullable=False))
+    to_status: Status = Field(sa_column=Column(EnumText(Status), nullable=False))
+    actor: str = Field(max_length=200)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ActionStatus(StrEnum):
+    """What became of a lesson's recommendation: still open, adopted into a standard, or not adopted."""
+
+    open = "open"
+    adopted = "adopted"
+    not_adopted = "not_adopted"
+
+
+class LessonAction(SQLModel, table=True):
+    """The action status of one lesson (no row: open).
+
+    Not a document field: re-ingesting the lesson's file must not reset it, and
+    it is not part of what the lesson says. ``target_id`` and
+    ``target_version`` name the template or procedure version that now carries
+    the recommendation.
+    """
+
+    lesson_id: str = Field(primary_key=True, max_length=64)
+    status: ActionStatus = Field(sa_column=Column(EnumText(ActionStatus), nullable=False))
+    target_id: str | None = Field(default=None, index=True, max_length=64)
+    target_version: str | None = Field(default=None, max_length=64)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=200)
+    at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Brief(SQLModel, table=True):
+    """A kickoff brief a PM saved to their project: the description, the reading list, and what they ticked.
+
+    ``items`` is the list as it was made (``document_id``, ``kind``, ``title``,
+    ``reason``, ``read``), so the PMO later sees which lessons were read before
+    kickoff even when the documents have changed since.
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    project: str = Field(max_length=200, index=True)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)

@@ -109,6 +109,15 @@ class FaissIndex:
             return out
         return np.asarray(stored @ q, dtype=np.float32)
 
+    def stored(self, ids: Ids) -> Vectors:
+        """The stored vectors of ``ids``, in order; a row of NaN for an id not stored (recurring-problem clusters)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.full((len(ids), self.dim), np.nan, dtype=np.float32)
+        for n, i in enumerate(ids.tolist()):
+            with contextlib.suppress(RuntimeError):
+                out[n] = self._index.reconstruct(i)
+        return out
+
     def search(self, query: Vectors, k: int, allowed: Ids | None = None) -> list[tuple[int, float]]:
         """The ``k`` nearest ids with their inner products, best first, optionally only among ``allowed``."""
         if len(self) == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):

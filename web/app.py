@@ -18,10 +18,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from kb.clusters import ClusterCache
 from kb.config import Settings
 from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
-from web import account, accounts_api, api, ops, pages
+from kb.vocabulary import Vocabulary
+from web import account, accounts_api, api, briefs, dashboard, ops, pages, standards
 from web.errors import error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
@@ -45,12 +47,16 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         kb.catch_up()
         follower = Follower(kb, interval=settings.follow_seconds)
         follower.start()
+        recurring = ClusterCache(lambda: kb.indexer, interval=settings.follow_seconds)
+        recurring.start()
         app.state.kb = kb
         app.state.follower = follower
         kb.searcher.on_search = metrics.observe_search
+        app.state.clusters = recurring
         try:
             yield
         finally:
+            recurring.stop()
             follower.stop()
             kb.close()
 
@@ -64,6 +70,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     templates = Jinja2Templates(directory=str(files("templates")))
     templates.env.globals["render_markdown"] = render_markdown
     templates.env.globals["translate"] = translate
+    app.state.vocabulary = Vocabulary.load(settings.vocabulary)
+    templates.env.globals["vocabulary"] = app.state.vocabulary
     app.state.templates = templates
     install_error_handlers(app)
     metrics = ops.install(app)
@@ -94,7 +102,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     app.include_router(api.router)
     app.include_router(accounts_api.router)
+    app.include_router(standards.api)
+    app.include_router(briefs.api)
     app.include_router(pages.router)
+    app.include_router(standards.pages)
+    app.include_router(briefs.pages)
+    app.include_router(dashboard.router)
     app.include_router(account.router)
     app.include_router(ops.router)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]

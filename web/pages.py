@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from kb import actions, lifecycle
 from kb.access import ANONYMOUS, Principal
 from kb.errors import InvalidInput, KbError
 from kb.models import Kind, Status
@@ -87,7 +88,16 @@ def search_page(
     params = [(name, v) for name, vs in values.items() for v in vs]
     context: dict[str, Any] = {"q": q, "values": values, "explain": explain, "page": page}
     if q.strip():
-        result = services.search(kb, q, filters, who=who, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, mode="hybrid")
+        result = services.search(
+            kb,
+            q,
+            filters,
+            who=who,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            mode="hybrid",
+            vocabulary=request.app.state.vocabulary,
+        )
 
         def toggle(facet: str, value: str) -> str:
             name = FACET_PARAM[facet]
@@ -120,9 +130,29 @@ def search_page(
 def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id: str) -> HTMLResponse:
     doc = services.get_document(kb, doc_id, who)
     parent = kb.store.get_many([doc.parent_id]) if doc.parent_id else []
-    versions = []
+    context: dict[str, Any] = {}
     if doc.kind in (Kind.template, Kind.procedure):
-        versions = _versions(kb, doc, who)
+        family = lifecycle.family(services.documents(kb, who, doc.kind), doc)
+        adopted = actions.adopted_into(kb.store, doc.id)
+        context.update(
+            versions=family if len(family) > 1 else [],
+            current=lifecycle.current_version(family),
+            moves=lifecycle.allowed_actions(doc, who),
+            events=lifecycle.history(kb.store, doc.id),
+            carries=_visible_docs(kb, who, [a.lesson_id for a in adopted]),
+        )
+    if doc.kind is Kind.lesson:
+        row = actions.action_of(kb.store, doc.id)
+        target = _visible_docs(kb, who, [row.target_id]) if row and row.target_id else []
+        standards = [d for k in (Kind.template, Kind.procedure) for d in services.documents(kb, who, k)]
+        context.update(
+            cluster=next(
+                (c for c in services.recurring(request, kb, who) if doc.id in {d.id for d in c.lessons}), None
+            ),
+            action=row,
+            action_target=target[0] if target else None,
+            standards=[d for d in standards if d.status in lifecycle.CURRENT],
+        )
     return render(
         request,
         "document.html",
@@ -131,24 +161,14 @@ def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, do
         parent=next((p for p in parent if who.can_see(p.groups)), None),
         children=[c for c in kb.store.children(doc.id) if who.can_see(c.groups)],
         related=services.related(kb, doc, who),
-        versions=versions,
         source_name=Path(doc.source_path).name if doc.source_path else None,
         can_edit=who.can_edit(doc),
+        **context,
     )
 
 
-def _versions(kb: KbDep, doc: Any, who: Principal) -> list[Any]:
-    """Every version of a template or procedure: documents linked by ``supersedes`` (by title), newest first."""
-    same_kind = services.documents(kb, who, doc.kind)
-    family = {doc.title}
-    while True:  # follow the chain both ways until it stops growing
-        grown = family | {d.title for d in same_kind if d.supersedes in family}
-        grown |= {d.supersedes for d in same_kind if d.title in family and d.supersedes}
-        if grown == family:
-            break
-        family = grown
-    members = [d for d in same_kind if d.title in family]
-    return sorted(members, key=lambda d: (d.version or "", d.updated_at), reverse=True) if len(members) > 1 else []
+def _visible_docs(kb: KbDep, who: Principal, ids: list[str]) -> list[Any]:
+    return sorted((d for d in kb.store.get_many(ids) if who.can_see(d.groups)), key=lambda d: d.title)
 
 
 @router.get("/documents/{doc_id}/original")
@@ -157,18 +177,20 @@ def document_original(kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
 
 
 @router.get("/library", response_class=HTMLResponse)
-def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep) -> HTMLResponse:
-    """Templates and procedures by category and status, with version, owner, review date and download."""
+def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, all: bool = False) -> HTMLResponse:
+    """Templates and procedures by category: current versions only (``?all=1``: superseded and archived too)."""
     groups: dict[str, dict[str, list[Any]]] = {}
+    vocabulary = request.app.state.vocabulary
+    order = {Status.published: 0, Status.in_review: 1, Status.draft: 2, Status.superseded: 3, Status.archived: 4}
     for kind in (Kind.template, Kind.procedure):
         by_category: dict[str, list[Any]] = defaultdict(list)
         for doc in services.documents(kb, who, kind):
-            by_category[doc.category or ""].append(doc)
-        order = {Status.published: 0, Status.draft: 1, Status.superseded: 2, Status.archived: 3}
+            if all or doc.status in lifecycle.CURRENT:
+                by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
         groups[kind.value] = {
             c: sorted(docs, key=lambda d: (order[d.status], d.title)) for c, docs in sorted(by_category.items())
         }
-    return render(request, "library.html", lang, groups=groups, today=dt.date.today())
+    return render(request, "library.html", lang, groups=groups, today=dt.date.today(), all=all)
 
 
 @router.get("/faq", response_class=HTMLResponse)
@@ -186,7 +208,7 @@ def faq_page(
         result = services.search(kb, q, Filters(kinds=("faq",)), who=who, limit=20, offset=0, mode="hybrid")
     by_category: dict[str, list[Any]] = defaultdict(list)
     for doc in services.documents(kb, who, Kind.faq):
-        by_category[doc.category or ""].append(doc)
+        by_category[request.app.state.vocabulary.canonical("category", doc.category) or ""].append(doc)
     return render(
         request, "faq.html", lang, q=q, result=result, categories=dict(sorted(by_category.items())), category=category
     )

@@ -19,11 +19,14 @@ from ingest.forms import LessonEntry, RetrospectiveEntry, retrospective_drafts
 from ingest.pipeline import FileReport, FileStatus, ingest_paths
 from ingest.registry import default_registry
 from ingest.uploads import ingest_upload
+from kb import actions, brief, clusters, lifecycle, saved_briefs
 from kb.access import GuardedStore, Principal, admit, check_edit, require, visible
 from kb.engine import KnowledgeBase
 from kb.language import detect_language
-from kb.models import Document, DocumentDraft, Kind, Role, Status
+from kb.models import ActionStatus, Document, DocumentDraft, Kind, LessonAction, Role, Status
+from kb.models import Brief as SavedBrief
 from kb.search import Filters, Mode, SearchResult
+from kb.vocabulary import Vocabulary
 from web.auth import client_address
 from web.schemas import DocumentFields, RetrospectiveCreate
 
@@ -55,10 +58,24 @@ def search(
     offset: int,
     mode: Mode,
     record: bool = True,
+    vocabulary: Vocabulary | None = None,
 ) -> SearchResult:
-    """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO."""
+    """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO.
+
+    With a ``vocabulary``, a phase filter means every spelling of that phase (テスト, test, testing) and the
+    phase facet counts by canonical phase; the documents keep what their authors wrote.
+    """
+    asked = filters
+    if vocabulary is not None and filters.phases:
+        present = {d.phase for d in list(kb.indexer.docs.values()) if d.phase}
+        filters = replace(filters, phases=vocabulary.variants("phase", filters.phases, present) or filters.phases)
     filters = replace(filters, visible_to=who.visible_to)
     result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode)
+    if vocabulary is not None:
+        result.facets["phase"] = vocabulary.merge_counts("phase", result.facets.get("phase", []))
+        result.filters = replace(result.filters, phases=asked.phases)
+    # current versions first: a superseded or archived standard sinks below the current hits of its page
+    result.hits.sort(key=lambda h: h.document.status in (Status.superseded, Status.archived))
     if record and query.strip() and offset == 0:
         active = {
             k: (list(v) if isinstance(v, tuple) else str(v))
@@ -88,7 +105,9 @@ def draft_of(fields: DocumentFields) -> DocumentDraft:
 def _write_action(before: Status | None, after: Status, kind: Kind, default: str) -> str:
     """``publish``, ``supersede`` or ``archive`` when a template's or procedure's status moves there."""
     if kind in (Kind.template, Kind.procedure) and after is not before and after is not Status.draft:
-        return {Status.published: "publish", Status.superseded: "supersede", Status.archived: "archive"}[after]
+        return {Status.published: "publish", Status.superseded: "supersede", Status.archived: "archive"}.get(
+            after, default
+        )
     return default
 
 
@@ -205,3 +224,69 @@ def related(kb: KnowledgeBase, doc: Document, who: Principal, limit: int = 5) ->
     return [(h.document.id, h.document.title, h.document.kind) for h in result.hits if h.document.id not in family][
         :limit
     ]
+
+
+def recurring(request: Request, kb: KnowledgeBase, who: Principal) -> list[clusters.ProblemCluster]:
+    """The recurring-problem clusters as ``who`` sees them (the latest computed; empty before the first run)."""
+    found = request.app.state.clusters.current
+    if found is None:
+        return []
+    with kb.indexer.lock:
+        docs = dict(kb.indexer.docs)
+    return clusters.view(found, docs, who.can_see)
+
+
+def make_brief(
+    request: Request, kb: KnowledgeBase, req: brief.BriefRequest, who: Principal, *, audit_it: bool = True
+) -> brief.Brief:
+    """The kickoff brief as ``who`` sees the store; made briefs are counted in the audit log for the PMO."""
+    made = brief.make_brief(kb.searcher, kb.store, req, visible_to=who.visible_to, problems=recurring(request, kb, who))
+    if audit_it:
+        audit(request, kb, who, "brief", req.phase or "", items=len(made.items()), took_ms=round(made.took_ms))
+    return made
+
+
+def save_brief(
+    request: Request,
+    kb: KnowledgeBase,
+    req: brief.BriefRequest,
+    project: str,
+    read: list[str],
+    who: Principal,
+    *,
+    made: brief.Brief | None = None,
+) -> SavedBrief:
+    made = made or make_brief(request, kb, req, who, audit_it=False)
+    row = saved_briefs.save(kb.store, made, project=project, read=read, by=who)
+    audit(request, kb, who, "brief_save", str(row.id), project=row.project, items=len(row.items), read=len(set(read)))
+    return row
+
+
+def move_standard(
+    request: Request, kb: KnowledgeBase, doc_id: str, action: lifecycle.Action, who: Principal, comment: str = ""
+) -> Document:
+    """One lifecycle move (``kb.lifecycle``), audited, with the versions it superseded; searchable at once."""
+    moved = lifecycle.move(kb.store, doc_id, action, by=who, comment=comment, review_days=kb.settings.review_days)
+    doc = moved.document
+    audit(request, kb, who, action.value, doc.id, kind=doc.kind, title=doc.title, status=doc.status, comment=comment)
+    for old in moved.superseded:
+        audit(request, kb, who, "supersede", old.id, kind=old.kind, title=old.title, by_version=doc.id)
+    indexed(request, kb)
+    return doc
+
+
+def set_lesson_action(
+    request: Request,
+    kb: KnowledgeBase,
+    lesson_id: str,
+    status: ActionStatus,
+    who: Principal,
+    *,
+    target_id: str | None = None,
+    reason: str = "",
+) -> LessonAction | None:
+    row = actions.set_action(kb.store, lesson_id, status, by=who, target_id=target_id, reason=reason)
+    audit(
+        request, kb, who, "lesson_action", lesson_id, status=status.value, adopted_into=target_id or "", reason=reason
+    )
+    return row

@@ -32,6 +32,10 @@ def test_openapi_document_validates_and_lists_every_endpoint(client: TestClient)
         "/api/users",
         "/api/users/{login}",
         "/api/audit",
+        "/api/documents/{doc_id}/lifecycle",
+        "/api/documents/{doc_id}/action",
+        "/api/brief",
+        "/api/briefs",
     }
     assert spec["components"]["securitySchemes"]["bearer"] == {
         "type": "http",

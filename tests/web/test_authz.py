@@ -22,6 +22,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from kb import saved_briefs
+from kb.access import Principal
+from kb.brief import BriefRequest, make_brief
 from kb.config import Settings
 from kb.models import DocumentDraft, Kind, OriginalFile, Role
 from tests.conftest import HashingEmbedder
@@ -43,6 +46,26 @@ RULES: dict[tuple[str, str], Role | None] = {
     ("POST", "/demo"): Role.pmo_admin,
     ("GET", "/insights"): Role.pmo_admin,
     ("GET", "/audit"): Role.pmo_admin,
+    ("POST", "/documents/{doc_id}/lifecycle"): Role.contributor,
+    ("POST", "/documents/{doc_id}/action"): Role.contributor,
+    ("GET", "/documents/{doc_id}/diff"): Role.reader,
+    ("GET", "/reviews"): Role.contributor,
+    ("POST", "/api/documents/{doc_id}/lifecycle"): Role.contributor,
+    ("POST", "/api/documents/{doc_id}/action"): Role.contributor,
+    ("GET", "/brief"): Role.reader,
+    ("POST", "/brief"): Role.reader,
+    ("POST", "/brief/export"): Role.reader,
+    ("POST", "/brief/save"): Role.contributor,
+    ("GET", "/briefs"): Role.reader,
+    ("GET", "/briefs/{brief_id}"): Role.reader,
+    ("POST", "/briefs/{brief_id}"): Role.contributor,
+    ("GET", "/briefs/{brief_id}/markdown"): Role.reader,
+    ("POST", "/api/brief"): Role.reader,
+    ("POST", "/api/briefs"): Role.contributor,
+    ("GET", "/dashboard"): Role.pmo_admin,
+    ("GET", "/dashboard/{table}.csv"): Role.pmo_admin,
+    ("GET", "/faq/new"): Role.contributor,
+    ("POST", "/faq/new"): Role.contributor,
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -155,14 +178,21 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
     kb = client.app.state.kb  # type: ignore[attr-defined]
     outsider = caller.name == "outsider"
     # the document a route names: restricted to finance for the outsider, else the caller's own
-    doc_id = _doc(client, caller.login, groups=["finance"] if outsider else [])
+    extra: dict[str, Any] = {}
+    if path.endswith("/lifecycle") or path.endswith("/diff"):  # a standard: the caller's own draft
+        extra = {"kind": Kind.template, "status": "draft"}
+    doc_id = _doc(client, caller.login, groups=["finance"] if outsider else [], **extra)
     csrf = csrf_of(client, "/login")
     form: dict[str, Any] = {"csrf": csrf}
     url = path.replace("{doc_id}", doc_id).replace("{code}", "en")
     if "{token_id}" in path:
         owner = caller.login or "reader1"
         url = path.replace("{token_id}", str(kb.accounts.create_token(owner, "to revoke").token.id))
-    url = url.replace("{login}", "reader1")
+    url = url.replace("{login}", "reader1").replace("{table}", "coverage")
+    if "{brief_id}" in path:  # a brief the caller saved (anonymous: the reader's)
+        owner = Principal(caller.login or "reader1", Role.contributor, via="token")
+        brief = make_brief(kb.searcher, kb.store, BriefRequest("vendor selection"), visible_to=None)
+        url = url.replace("{brief_id}", str(saved_briefs.save(kb.store, brief, project="P", read=[], by=owner).id))
     body: dict[str, Any] = {}
     if path == "/" or path == "/api/search":
         body["params"] = {"q": "vendor"}
@@ -171,6 +201,26 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
     elif path in ("/upload", "/api/upload"):
         body["files"] = [("files", ("matrix.md", b"---\nkind: faq\n---\n# Q?\n\nA.\n", "text/markdown"))]
         body["data"] = form
+    elif path == "/documents/{doc_id}/lifecycle":
+        body["data"] = {**form, "action": "submit"}
+    elif path == "/api/documents/{doc_id}/lifecycle":
+        body["json"] = {"action": "submit"}
+    elif path == "/documents/{doc_id}/action":
+        body["data"] = {**form, "status": "not_adopted", "reason": "covered elsewhere"}
+    elif path == "/api/documents/{doc_id}/action":
+        body["json"] = {"status": "not_adopted", "reason": "covered elsewhere"}
+    elif path == "/documents/{doc_id}/diff":
+        body["params"] = {"against": doc_id}
+    elif path in ("/brief", "/brief/export", "/brief/save") and method == "POST":
+        body["data"] = {**form, "description": "We will select a vendor.", "project": "ERP", "format": "md"}
+    elif path == "/briefs/{brief_id}":
+        body["data"] = form
+    elif path == "/faq/new" and method == "POST":
+        body["data"] = {**form, "question": "How long does approval take?", "answer": "Five days."}
+    elif path == "/api/brief":
+        body["json"] = {"description": "We will select a vendor."}
+    elif path == "/api/briefs":
+        body["json"] = {"description": "We will select a vendor.", "project": "ERP"}
     elif path == "/feedback":
         body["data"] = {**form, "query": "vendor", "document_id": doc_id, "helpful": "yes"}
     elif path == "/api/feedback":

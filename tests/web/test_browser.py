@@ -250,3 +250,72 @@ def test_script_in_a_title_body_filename_or_query_never_runs(server: str, page: 
     page.goto(server + "/insights")  # type: ignore[attr-defined]
     page.wait_for_timeout(300)  # type: ignore[attr-defined]
     assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0  # type: ignore[attr-defined]
+
+
+def test_make_a_kickoff_brief_tick_items_save_it_and_export_it(server: str, anonymous_page: object) -> None:
+    page = anonymous_page
+    log_in(page, server, "tanaka", then="/brief")
+    page.fill(  # type: ignore[attr-defined]
+        "textarea[name=description]",
+        "販売管理システムを刷新する。パッケージ製品を選ぶため、複数のベンダーから提案を受けて選定する。",
+    )
+    page.fill("input[name=phase]", "企画")  # type: ignore[attr-defined]
+    page.click("#make-brief")  # type: ignore[attr-defined]
+    page.wait_for_selector("#brief-result")  # type: ignore[attr-defined]
+    first_lesson = page.inner_text("#brief-lesson .brief-title >> nth=0")  # type: ignore[attr-defined]
+    assert "ベンダ" in first_lesson and "選定" in first_lesson
+    assert page.inner_text("#brief-procedure .brief-title >> nth=0") == "ベンダー選定手順書"  # type: ignore[attr-defined]
+    assert page.locator(".recurring-badge").count() > 0  # type: ignore[attr-defined]
+    shot(page, "brief-ja")
+    page.check("#brief-lesson input[name=read] >> nth=0")  # type: ignore[attr-defined]
+    page.check("#brief-procedure input[name=read] >> nth=0")  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("#brief-markdown")  # type: ignore[attr-defined]
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.count("- [x]") == 2 and "ベンダー選定手順書" in markdown
+    page.fill("#brief-project", "販売管理システム刷新")  # type: ignore[attr-defined]
+    page.click("#save-brief")  # type: ignore[attr-defined]
+    page.wait_for_selector("#read-count")  # type: ignore[attr-defined]
+    assert page.inner_text("#read-count").startswith("2 / ")  # type: ignore[attr-defined]
+    shot(page, "brief-saved-ja")
+    page.goto(server + "/briefs")  # type: ignore[attr-defined]
+    assert "販売管理システム刷新" in page.inner_text("main")  # type: ignore[attr-defined]
+
+
+def test_dashboard_charts_render_in_both_languages(server: str, page: object) -> None:
+    page.goto(server + "/?q=ベンダー選定")  # type: ignore[attr-defined]
+    page.goto(server + "/?q=ぴよぴよ語彙&language=fr")  # type: ignore[attr-defined]  # no French documents: nothing
+    for lang, caption in (("ja", "種類ごとの文書数"), ("en", "Current documents by kind")):
+        page.goto(server + f"/lang/{lang}?next=/dashboard")  # type: ignore[attr-defined]
+        page.wait_for_selector("#chart-coverage svg")  # type: ignore[attr-defined]
+        assert caption in page.inner_text("#chart-coverage figcaption")  # type: ignore[attr-defined]
+        assert page.locator("#chart-coverage rect").count() == 5  # type: ignore[attr-defined]
+        assert page.locator("#chart-searches rect").count() == 36  # type: ignore[attr-defined]  # 12 weeks × 3 series
+        assert page.locator("#table-recurring tbody tr").count() >= 1  # type: ignore[attr-defined]
+        box = page.locator("#chart-searches svg").bounding_box()  # type: ignore[attr-defined]
+        assert box and box["width"] > 300 and box["height"] > 100
+        shot(page, f"dashboard-{lang}")
+    page.click("a.write-faq >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("form.faq-form")  # type: ignore[attr-defined]
+    assert page.input_value("input[name=question]")  # type: ignore[attr-defined]
+
+
+def test_versions_diff_and_a_lesson_that_recurs(server: str, page: object) -> None:
+    page.goto(server + "/library?all=1")  # type: ignore[attr-defined]
+    page.click("text=週次ステータスレポート テンプレート（第1版）")  # type: ignore[attr-defined]
+    page.wait_for_selector("#current-version")  # type: ignore[attr-defined]
+    assert "第2版" in page.inner_text("#current-version")  # type: ignore[attr-defined]
+    page.click("a.diff-link >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("pre.diff ins")  # type: ignore[attr-defined]
+    shot(page, "version-diff-ja")
+    page.goto(server + "/?q=ベンダ選定の長期化を防ぐには決裁ルートを先に確定する&kind=lesson")  # type: ignore[attr-defined]
+    page.click(".hit-title >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("article.document")  # type: ignore[attr-defined]
+    for _ in range(30):  # the clusters are computed in the background after start-up
+        if page.locator("#recurring").count():  # type: ignore[attr-defined]
+            break
+        page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+        page.reload()  # type: ignore[attr-defined]
+    assert "CRM Migration" in page.inner_text("#recurring")  # type: ignore[attr-defined]
+    assert page.inner_text("#action-status")  # type: ignore[attr-defined]
+    shot(page, "lesson-recurring-ja")

@@ -20,6 +20,12 @@ PAGES = [
     "/retrospectives/new",
     "/upload",
     "/insights",
+    "/brief",
+    "/briefs",
+    "/reviews",
+    "/dashboard",
+    "/faq/new?question=予算",
+    "/library?all=1",
 ]
 
 

@@ -1,0 +1,72 @@
+"""`kb lifecycle`, `kb reviews` and `kb brief`, run in-process as a user would type them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+
+def kb(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _ids(data: str, title: str) -> str:
+    docs = json.loads(kb("list", "--json", "--data-dir", data)[1])
+    return str(next(d["id"] for d in docs if d["title"] == title))
+
+
+def test_lifecycle_moves_supersede_and_refuse_illegal_ones(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    kb("demo", "--no-index", "--data-dir", data)
+    v2 = _ids(data, "週次ステータスレポート テンプレート（第2版）")
+    code, out, err = kb("lifecycle", v2, "approve", "--data-dir", data)
+    assert code == 1 and "cannot approve a document that is published" in err
+    code, out, _ = kb("lifecycle", v2, "verify", "--json", "--data-dir", data)
+    assert code == 0 and json.loads(out)["status"] == "published" and json.loads(out)["review_by"]
+    code, out, _ = kb("lifecycle", v2, "archive", "--data-dir", data)
+    assert code == 0 and "archived" in out
+    code, _, err = kb("lifecycle", v2, "return", "--data-dir", data)
+    assert code == 1 and "cannot return" in err
+    events = json.loads(kb("audit", "--json", "--action", "verify", "--data-dir", data)[1])
+    assert events and events[0]["target"] == v2
+
+
+def test_reviews_lists_published_standards_past_their_date(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "old.md").write_text(
+        "---\nkind: template\ntitle: Old risk log\nowner: yamada\nreview_by: 2020-01-31\n---\nbody\n", encoding="utf-8"
+    )
+    (folder / "new.md").write_text(
+        "---\nkind: template\ntitle: Fresh\nreview_by: 2099-01-31\n---\nbody\n", encoding="utf-8"
+    )
+    kb("ingest", "--no-index", "--data-dir", data, str(folder))
+    due = json.loads(kb("reviews", "--json", "--data-dir", data)[1])
+    assert [d["title"] for d in due] == ["Old risk log"]
+    assert json.loads(kb("reviews", "--json", "--owner", "sato", "--data-dir", data)[1]) == []
+    assert "Old risk log" in kb("reviews", "--owner", "yamada", "--data-dir", data)[1]
+
+
+@pytest.mark.slow
+def test_brief_from_stdin_as_json_and_markdown(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    kb("demo", "--data-dir", data)
+    text = "販売管理システムを刷新する。パッケージ製品を選ぶため、複数のベンダーから提案を受けて選定する。"
+    code, out, _ = kb("brief", "-", "--phase", "企画", "--json", "--data-dir", data, stdin=text)
+    assert code == 0, out
+    groups = json.loads(out)
+    assert groups["procedure"][0]["title"] == "ベンダー選定手順書"
+    assert "ベンダ" in groups["lesson"][0]["title"] and groups["lesson"][0]["recurring_projects"]
+    code, out, _ = kb("brief", "-", "--markdown", "--data-dir", data, stdin=text)
+    assert code == 0 and out.startswith("# ") and "- [ ] [ベンダー選定手順書]" in out
+    code, _, err = kb("brief", "-", "--data-dir", data, stdin="  ")
+    assert code == 1 and "empty" in err

@@ -1,0 +1,70 @@
+"""The kickoff brief on the web: form, reading list, exports, saving to a project, the API; CSRF and roles."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from kb.models import Role
+from tests.web.conftest import add_user, bearer, csrf_of
+
+JA = "販売管理システムを刷新する。パッケージ製品を選ぶため、複数のベンダーから提案を受けて選定する。<script>x</script>"
+
+
+def _form(client: TestClient, **extra: object) -> dict[str, object]:
+    return {"csrf": csrf_of(client, "/brief"), "description": JA, "phase": "企画", **extra}
+
+
+def test_brief_page_in_both_languages_makes_a_list_with_reasons_and_escapes_the_description(client: TestClient) -> None:
+    for lang, heading in (("ja", "キックオフ・ブリーフ"), ("en", "Kickoff brief")):
+        assert heading in client.get("/brief", headers={"accept-language": lang}).text
+    assert client.post("/brief", data={"description": JA}).status_code == 403  # no CSRF token
+    html = client.post("/brief", data=_form(client)).text
+    assert 'id="brief-result"' in html and "ベンダー選定手順書" in html and 'name="read"' in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x</script>" not in html
+    assert client.post("/brief", data={**_form(client), "description": " "}).status_code == 422
+    events = client.app.state.kb.audit.events(action="brief")  # type: ignore[attr-defined]
+    assert len(events) == 1 and events[0].detail["items"] > 0
+
+
+def test_markdown_and_printable_exports_keep_the_ticks(client: TestClient) -> None:
+    api = client.post("/api/brief", json={"description": JA, "phase": "企画"}).json()
+    procedure = next(i for i in api["groups"]["procedure"] if i["title"] == "ベンダー選定手順書")
+    r = client.post("/brief/export", data=_form(client, format="md", read=[procedure["id"]], project="販売管理刷新"))
+    assert r.headers["content-type"].startswith("text/markdown") and "attachment" in r.headers["content-disposition"]
+    assert r.text.startswith("# Kickoff brief: 販売管理刷新")
+    assert f"- [x] [ベンダー選定手順書](http://testserver/documents/{procedure['id']})" in r.text
+    assert "- [ ] " in r.text and "\\<script\\>" in r.text
+    html = client.post("/brief/export", data=_form(client, format="print", read=[procedure["id"]])).text
+    assert 'class="brief-print"' in html and "☑" in html and 'type="checkbox"' not in html
+
+
+def test_a_contributor_saves_a_brief_to_a_project_and_ticks_items_later(client: TestClient) -> None:
+    pm = add_user(client, "tanaka", Role.contributor)
+    other = add_user(client, "sato", Role.contributor)
+    api = client.post("/api/brief", json={"description": JA}, headers=bearer(pm)).json()
+    first = api["groups"]["lesson"][0]["id"]
+    client.headers.update(bearer(pm))
+    r = client.post("/brief/save", data=_form(client, project="販売管理刷新", read=[first]), follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "販売管理刷新" in page and 'id="read-count">1 / ' in page
+    brief_id = int(r.headers["location"].rsplit("/", 1)[1])
+    csrf = csrf_of(client, f"/briefs/{brief_id}")
+    client.headers.update(bearer(other))
+    assert client.post(f"/briefs/{brief_id}", data={"csrf": csrf, "read": [first]}).status_code == 403
+    client.headers.update(bearer(pm))
+    items = client.app.state.kb  # type: ignore[attr-defined]
+    from kb import saved_briefs
+    from kb.access import CLI
+
+    everything = [i["document_id"] for i in saved_briefs.get(items.store, brief_id, CLI).items]
+    r = client.post(f"/briefs/{brief_id}", data={"csrf": csrf, "read": everything[:3]}, follow_redirects=False)
+    assert r.status_code == 303
+    assert [i["read"] for i in saved_briefs.get(items.store, brief_id, CLI).items][:4] == [True, True, True, False]
+    assert "販売管理刷新" in client.get("/briefs").text
+    md = client.get(f"/briefs/{brief_id}/markdown").text
+    assert md.count("- [x]") >= 3
+    saved = client.post("/api/briefs", json={"description": JA, "project": "API project", "read": [first]}).json()
+    assert saved["saved_id"] and saved["groups"]["lesson"][0]["reason"]
+    actions = [e.action for e in items.audit.events(limit=10)]
+    assert "brief_save" in actions and "brief_read" in actions

@@ -1,0 +1,137 @@
+"""Routes for the standards lifecycle and the lesson loop: moves, diffs, reviews, action status.
+
+The moves themselves are ``kb.lifecycle`` and ``kb.actions``; these routes
+parse the form or JSON, call ``web.services`` (which audits and re-indexes)
+and answer with a redirect back to the document or JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from kb import lifecycle
+from kb.access import Principal
+from kb.diff import diff_lines
+from kb.errors import InvalidInput
+from kb.lifecycle import Action
+from kb.models import ActionStatus, Kind, Status
+from web import services
+from web.deps import CsrfDep, KbDep, LangDep, Role, requires
+from web.pages import render
+from web.schemas import DocumentPublic
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"])
+ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
+ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
+
+
+def _action(value: str) -> Action:
+    try:
+        return Action(value)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown action {value!r}: one of {', '.join(a.value for a in Action)}") from exc
+
+
+def _status(value: str) -> ActionStatus:
+    try:
+        return ActionStatus(value)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown action status {value!r}") from exc
+
+
+@pages.post("/documents/{doc_id}/lifecycle", dependencies=[CsrfDep])
+def lifecycle_form(
+    request: Request,
+    kb: KbDep,
+    who: ContributorDep,
+    doc_id: str,
+    action: Annotated[str, Form()],
+    comment: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Submit, approve, return (with a comment), supersede, archive or verify a template or procedure."""
+    services.move_standard(request, kb, doc_id, _action(action), who, comment)
+    return RedirectResponse(f"/documents/{doc_id}", status_code=303)
+
+
+@pages.post("/documents/{doc_id}/action", dependencies=[CsrfDep])
+def lesson_action_form(
+    request: Request,
+    kb: KbDep,
+    who: ContributorDep,
+    doc_id: str,
+    status: Annotated[str, Form()],
+    target_id: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Mark a lesson adopted (into a template or procedure version), not adopted (with a reason) or open."""
+    services.set_lesson_action(request, kb, doc_id, _status(status), who, target_id=target_id or None, reason=reason)
+    return RedirectResponse(f"/documents/{doc_id}", status_code=303)
+
+
+@pages.get("/documents/{doc_id}/diff", response_class=HTMLResponse)
+def diff_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id: str, against: str) -> HTMLResponse:
+    """What changed between two versions of one template or procedure."""
+    new = services.get_document(kb, doc_id, who)
+    old = services.get_document(kb, against, who)
+    if old.id not in {d.id for d in lifecycle.family(services.documents(kb, who, new.kind), new)}:
+        raise InvalidInput("these two documents are not versions of one template or procedure")
+    return render(request, "diff.html", lang, new=new, old=old, lines=diff_lines(old.body, new.body))
+
+
+@pages.get("/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep) -> HTMLResponse:
+    """Standards waiting for review, my drafts (and what came back), and my overdue reviews."""
+    docs = [d for k in (Kind.template, Kind.procedure) for d in services.documents(kb, who, k)]
+    mine = [d for d in docs if d.created_by == who.login or lifecycle.is_owner(d, who)]
+    queue = [d for d in docs if d.status is Status.in_review and (who.is_admin or d in mine)]
+    drafts = [d for d in mine if d.status is Status.draft]
+    returned = {d.id: events[0] for d in drafts if (events := lifecycle.history(kb.store, d.id))}
+    today = dt.date.today()
+    overdue = lifecycle.overdue(docs, today, None if who.is_admin else who)
+    return render(
+        request, "reviews.html", lang, queue=queue, drafts=drafts, returned=returned, overdue=overdue, today=today
+    )
+
+
+class MoveIn(BaseModel):
+    action: Action
+    comment: str = Field(default="", max_length=5000)
+
+
+class LessonActionIn(BaseModel):
+    status: ActionStatus
+    target_id: str | None = None
+    reason: str = Field(default="", max_length=5000)
+
+
+class LessonActionPublic(BaseModel):
+    lesson_id: str
+    status: ActionStatus
+    target_id: str | None = None
+    target_version: str | None = None
+    reason: str = ""
+
+
+@api.post("/documents/{doc_id}/lifecycle", response_model=DocumentPublic)
+def lifecycle_api(request: Request, kb: KbDep, who: ContributorDep, doc_id: str, body: MoveIn) -> DocumentPublic:
+    """A lifecycle move: contributors submit their drafts; PMO admins approve, return, supersede, archive."""
+    return DocumentPublic.of(services.move_standard(request, kb, doc_id, body.action, who, body.comment))
+
+
+@api.post("/documents/{doc_id}/action", response_model=LessonActionPublic)
+def lesson_action_api(
+    request: Request, kb: KbDep, who: ContributorDep, doc_id: str, body: LessonActionIn
+) -> LessonActionPublic:
+    """Set a lesson's action status; ``adopted`` names the template or procedure that carries it."""
+    row = services.set_lesson_action(
+        request, kb, doc_id, body.status, who, target_id=body.target_id, reason=body.reason
+    )
+    if row is None:
+        return LessonActionPublic(lesson_id=doc_id, status=ActionStatus.open)
+    return LessonActionPublic.model_validate(row, from_attributes=True)

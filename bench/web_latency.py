@@ -38,7 +38,7 @@ def main() -> None:
     random.Random(1).shuffle(queries)
     queries = queries[: args.queries]
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp))
+        settings = Settings(data_dir=Path(tmp), anonymous_role="reader")  # timed without a login (see bench/auth.py)
         kb = KnowledgeBase.open(settings)
         ingest_paths(
             kb.store,

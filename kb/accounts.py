@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from kb.access import Principal
 from kb.audit import AuditLog
+from kb.db import write_session
 from kb.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from kb.models import ApiToken, Group, LoginSession, Role, User, utcnow
 
@@ -98,7 +99,7 @@ class Accounts:
             raise InvalidInput(f"login {login!r}: use 1–200 letters, digits and . _ @ + -")
         if password is not None:
             check_password(password)
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             if session.exec(select(User).where(User.login == login)).first() is not None:
                 raise Conflict(f"a user {login!r} exists already")
             user = User(
@@ -154,7 +155,7 @@ class Accounts:
         """Change a user's role, groups, active flag or password; disabling ends their sessions."""
         if password is not None:
             check_password(password)
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             user = session.exec(select(User).where(User.login == login)).first()
             if user is None:
                 raise NotFound(f"no user {login!r}")
@@ -191,21 +192,26 @@ class Accounts:
         if by_login >= MAX_FAILURES_PER_LOGIN or by_address >= MAX_FAILURES_PER_ADDRESS:
             self.audit.record(login, "login_refused", login, address=address, reason="too many failures")
             raise TooManyRequests(f"too many failed logins: try again in {int(LOCKOUT.total_seconds() // 60)} minutes")
+        # Check the password outside any write transaction: argon2 takes ~150 ms by design,
+        # and holding SQLite's write lock that long would stall every other writer.
         with Session(self.engine) as session:
             user = session.exec(select(User).where(User.login == login)).first()
-            stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-            try:
-                ok = HASHER.verify(stored, password) and stored is not _DUMMY_HASH
-            except (VerificationError, InvalidHashError):
-                ok = False
-            if not ok or user is None or not user.active:
-                self.audit.record(login, "login_failed", login, address=address)
-                raise Unauthorized("wrong login or password")
-            if HASHER.check_needs_rehash(stored):
-                user.password_hash = HASHER.hash(password)
+        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+        try:
+            ok = HASHER.verify(stored, password) and stored is not _DUMMY_HASH
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or user is None or not user.active:
+            self.audit.record(login, "login_failed", login, address=address)
+            raise Unauthorized("wrong login or password")
+        secret = secrets.token_urlsafe(32)
+        rehashed = HASHER.hash(password) if HASHER.check_needs_rehash(stored) else None
+        with write_session(self.engine) as session:
+            user = session.get(User, user.id)
+            assert user is not None and user.id is not None
+            if rehashed is not None:
+                user.password_hash = rehashed
                 session.add(user)
-            secret = secrets.token_urlsafe(32)
-            assert user.id is not None
             session.add(
                 LoginSession(
                     id_hash=_digest(secret),
@@ -230,7 +236,7 @@ class Accounts:
             return user if user is not None and user.active else None
 
     def end_session(self, secret: str) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             session.exec(delete(LoginSession).where(col(LoginSession.id_hash) == _digest(secret)))
             session.commit()
 
@@ -251,7 +257,7 @@ class Accounts:
             prefix=secret[: len(TOKEN_PREFIX) + 6],
             role_cap=role_cap,
         )
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             session.add(token)
             session.commit()
             session.refresh(token)
@@ -270,14 +276,15 @@ class Accounts:
             user = session.get(User, token.user_id)
             if user is None or not user.active:
                 return None
-            now = utcnow()
-            if token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION:
-                token.last_used_at = now
-                session.add(token)
+        now = utcnow()
+        if token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION:
+            # A separate, short write (at most once per LAST_USED_RESOLUTION per token), so
+            # the common request only reads.
+            with write_session(self.engine) as session:
+                session.exec(update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
                 session.commit()
-                session.refresh(token)
-                session.refresh(user)
-            return user, token
+            token.last_used_at = now
+        return user, token
 
     def tokens(self, login: str | None = None) -> list[tuple[ApiToken, str]]:
         """(token, owner's login), oldest first; only ``login``'s when given."""
@@ -288,7 +295,7 @@ class Accounts:
             return [(t, str(owner)) for t, owner in session.exec(query.order_by(col(ApiToken.id))).all()]
 
     def revoke_token(self, token_id: int, *, by: str = "cli", address: str | None = None) -> ApiToken:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             token = session.get(ApiToken, token_id)
             if token is None:
                 raise NotFound(f"no token {token_id}")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from kb.access import STANDARD_KINDS, Principal, check_edit, visible
+from kb.db import write_session
 from kb.errors import InvalidInput
 from kb.models import ActionStatus, Kind, LessonAction, utcnow
 from kb.store import SqlStore
@@ -47,7 +48,7 @@ def set_action(
             raise InvalidInput(f"a lesson is adopted into a template or procedure, not a {target.kind.value}")
     if status is ActionStatus.not_adopted and not reason:
         raise InvalidInput("say why the recommendation is not adopted")
-    with Session(store.engine) as session:
+    with write_session(store.engine) as session:
         row = session.get(LessonAction, lesson_id)
         if status is ActionStatus.open:
             if row is not None:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
+from kb.db import write_session
 from kb.models import AuditEvent
 
 
@@ -24,7 +25,7 @@ class AuditLog:
         self.engine = engine
 
     def record(self, actor: str, action: str, target: str = "", *, address: str | None = None, **detail: Any) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             session.add(
                 AuditEvent(actor=actor[:200], action=action, target=target[:500], address=address, detail=detail)
             )

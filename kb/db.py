@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, text
 from sqlalchemy.pool import StaticPool
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str) -> Engine:
@@ -50,7 +50,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# Execution option marking a connection whose transactions will write (see write_session).
+WRITE_OPTION = "kb_write"
+
+
+def write_session(engine: Engine) -> Session:
+    """A session for a transaction that writes: on SQLite it takes the write lock at BEGIN.
+
+    Why: a SQLite transaction started with a plain (deferred) BEGIN reads from a
+    snapshot; if another connection commits before it writes, its first write fails
+    at once with "database is locked" (SQLITE_BUSY_SNAPSHOT). The busy timeout cannot
+    help, since waiting would not refresh the stale snapshot. ``BEGIN IMMEDIATE``
+    takes the lock first, so a concurrent writer (the indexer saving vectors, the
+    audit log, a second upload) makes it wait its turn instead of failing. Readers
+    are never blocked (WAL), which is why read-only sessions keep the plain BEGIN.
+    On PostgreSQL this is an ordinary session.
+    """
+    return Session(engine.execution_options(**{WRITE_OPTION: True}))
 
 
 # Key of the PostgreSQL advisory lock that serialises migrations (any constant shared by all releases).

@@ -26,6 +26,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from kb.access import STANDARD_KINDS, Principal, check_edit, require, visible
+from kb.db import write_session
 from kb.errors import Conflict, Forbidden, InvalidInput
 from kb.models import Document, DocumentBase, DocumentDraft, ReviewEvent, Role, Status
 from kb.store import SqlStore
@@ -139,7 +140,7 @@ def _rewrite(store: SqlStore, doc: Document, **changes: object) -> Document:
 
 
 def _record(store: SqlStore, doc: Document, action: Action, to: Status, by: Principal, comment: str) -> None:
-    with Session(store.engine) as session:
+    with write_session(store.engine) as session:
         session.add(
             ReviewEvent(
                 document_id=doc.id,

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from kb.access import Principal, require
 from kb.brief import Brief
+from kb.db import write_session
 from kb.errors import Forbidden, InvalidInput, NotFound
 from kb.models import Brief as SavedBrief
 from kb.models import Role
@@ -49,7 +50,7 @@ def save(store: SqlStore, brief: Brief, *, project: str, read: Iterable[str], by
         "budget": r.budget,
     }
     row = SavedBrief(project=project[:200], description=r.description, params=params, items=items, created_by=by.label)
-    with Session(store.engine) as session:
+    with write_session(store.engine) as session:
         session.add(row)
         session.commit()
         session.refresh(row)
@@ -76,7 +77,7 @@ def mark_read(store: SqlStore, brief_id: int, read: Iterable[str], *, by: Princi
     """Set which items are ticked (others unticked); its creator or a PMO admin."""
     require(by, Role.contributor)
     ticked = set(read)
-    with Session(store.engine) as session:
+    with write_session(store.engine) as session:
         row = session.get(SavedBrief, brief_id)
         if row is None:
             raise NotFound(f"no saved brief {brief_id}")

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, delete, select
 
 from kb.chunking import ChunkText, chunk_document
 from kb.config import Settings
-from kb.db import make_engine, migrate
+from kb.db import make_engine, migrate, write_session
 from kb.errors import Conflict, InvalidInput, NotFound
 from kb.models import (
     Attachment,
@@ -158,7 +158,7 @@ class SqlStore:
             duplicate = next(k for k, n in Counter(keys).items() if n > 1)
             raise InvalidInput(f"two items share the key {duplicate!r}", source=path)
         result = WriteResult()
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             existing = {d.id: d for d in session.exec(select(Document).where(Document.source_path == path))}
             wanted: set[str] = set()
             for draft in drafts:
@@ -177,7 +177,7 @@ class SqlStore:
 
     def remove_source(self, path: str) -> WriteResult:
         result = WriteResult()
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             for doc in list(session.exec(select(Document).where(Document.source_path == path))):
                 self._remove(session, doc, result)
             session.exec(delete(Source).where(col(Source.path) == path))
@@ -194,13 +194,13 @@ class SqlStore:
     def create(self, draft: DocumentDraft, *, by: str | None = None) -> Document:
         """Store a document that has no source file (form, API); it gets a fresh id. ``by``: its creator."""
         doc_id = uuid.uuid4().hex[:16]
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             self._write(session, doc_id, draft, None, WriteResult(), source=None, by=by)
             session.commit()
         return self.get(doc_id)
 
     def update(self, doc_id: str, draft: DocumentDraft) -> Document:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             doc = session.get(Document, doc_id)
             if doc is None:
                 raise NotFound(f"no document with id {doc_id!r}")
@@ -210,7 +210,7 @@ class SqlStore:
         return self.get(doc_id)
 
     def delete(self, doc_id: str) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             doc = session.get(Document, doc_id)
             if doc is None:
                 raise NotFound(f"no document with id {doc_id!r}")
@@ -320,14 +320,14 @@ class SqlStore:
         rows = [{"embedder": embedder, "text_hash": h, "vector": v} for h, v in vectors.items()]
         dialect = self.engine.dialect.name
         insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             for start in range(0, len(rows), 500):
                 session.execute(insert_into(Embedding).values(rows[start : start + 500]).on_conflict_do_nothing())
             session.commit()
 
     def prune_vectors(self, embedder: str, keep: set[str]) -> int:
         """Delete stored vectors of other embedders and of texts no chunk has any more; return how many."""
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             other = col(Embedding.embedder) != embedder
             removed = session.exec(select(func.count()).select_from(Embedding).where(other)).one()
             session.execute(delete(Embedding).where(other))
@@ -390,12 +390,12 @@ class SqlStore:
 
     def record_search(self, query: str, filters: dict[str, Any], results: int) -> None:
         """Log one search (queries are kept as typed, trimmed; at most 500 characters)."""
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             session.add(SearchEvent(query=query.strip()[:500], filters=filters, results=results))
             session.commit()
 
     def record_feedback(self, query: str, document_id: str, helpful: bool) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             if session.get(Document, document_id) is None:
                 raise NotFound(f"no document with id {document_id!r}")
             session.add(Feedback(query=query.strip()[:500], document_id=document_id, helpful=helpful))
@@ -467,7 +467,7 @@ class SqlStore:
         silently overwrites what is stored.
         """
         result = WriteResult()
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             for number, record in enumerate(records, start=1):
                 try:
                     original = record.get("original")

@@ -23,11 +23,13 @@ EVAL_DIR = Path(os.environ.get("KB_EVAL_DIR", Path(__file__).resolve().parents[2
 
 # set → (nDCG@10 floor, Recall@10 floor) for hybrid search with the default embedder
 FLOORS = {
-    "ja_localgovfaq": (0.565, 0.66),  # measured 0.5766 / 0.6718
-    "en_covidqa_faq": (0.76, 0.925),  # measured 0.7709 / 0.9385
+    "ja_localgovfaq": (0.57, 0.665),  # measured 0.5818 / 0.6764
+    "en_covidqa_faq": (0.76, 0.915),  # measured 0.7693 / 0.9262
+    # a known-item set where lexical alone scores 0.7892: the floor keeps hybrid above it
+    "en_llis_title2lesson": (0.795, 0.89),  # measured 0.7993 / 0.8984
     # across languages: Japanese query → English lesson, English query → Japanese FAQ
-    "ja_llis_title2lesson_xl": (0.63, 0.75),  # measured 0.6455 / 0.7703
-    "en_localgovfaq_xl": (0.47, 0.61),  # measured 0.4945 / 0.6319
+    "ja_llis_title2lesson_xl": (0.63, 0.77),  # measured 0.6512 / 0.7864
+    "en_localgovfaq_xl": (0.47, 0.61),  # measured 0.4926 / 0.6277
 }
 
 

@@ -12,7 +12,6 @@ matched terms).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
@@ -368,20 +367,29 @@ class Searcher:
         hundred chunks (``FaissIndex.scores``).
         """
         docs = self.indexer.docs
-        doc_ids = [d for d in dict.fromkeys([*dense.order, *missed]) if d in docs]
-        chunk_ids = np.array([c for d in doc_ids for c in docs[d].chunk_ids], dtype=np.int64)
-        sims = self.indexer.vectors.scores(query_vector, chunk_ids).tolist() if len(chunk_ids) else []
-        start = 0
-        for doc_id in doc_ids:
-            own = docs[doc_id].chunk_ids  # in position order: the lead chunk first
-            scored = [(c, s) for c, s in zip(own, sims[start : start + len(own)], strict=True) if not math.isnan(s)]
-            start += len(own)
-            if not scored:  # no vector (yet): keep what the search found
-                continue
-            best = max(scored, key=lambda cs: cs[1])
-            lead, others = scored[0], scored[1:]
-            score = (lead[1] + max(s for _, s in others)) / 2 if others and lead[0] == own[0] else best[1]
-            dense.best[doc_id] = (best[0], score)
+        doc_ids = [d for d in dict.fromkeys([*dense.order, *missed]) if d in docs and docs[d].chunk_ids]
+        if not doc_ids:
+            return
+        owned = [docs[d].chunk_ids for d in doc_ids]  # each in position order: the lead chunk first
+        sizes = np.fromiter(map(len, owned), dtype=np.int64, count=len(owned))
+        chunk_ids = np.fromiter((c for own in owned for c in own), dtype=np.int64, count=int(sizes.sum()))
+        sims = self.indexer.vectors.scores(query_vector, chunk_ids).astype(np.float64)
+        sims[np.isnan(sims)] = -np.inf  # a chunk without a vector (yet)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        best = np.maximum.reduceat(sims, starts)
+        others = sims.copy()
+        others[starts] = -np.inf
+        rest = np.maximum.reduceat(others, starts)  # -inf for a one-chunk document
+        lead = sims[starts]
+        blended = (lead + rest) / 2
+        score = np.where(np.isfinite(blended), blended, best)
+        owner = np.repeat(np.arange(len(doc_ids)), sizes)
+        at_best = np.flatnonzero(sims == best[owner])
+        _, first = np.unique(owner[at_best], return_index=True)
+        best_chunk = dict(zip(owner[at_best][first].tolist(), chunk_ids[at_best][first].tolist(), strict=True))
+        for n, doc_id in enumerate(doc_ids):
+            if np.isfinite(score[n]):  # else no vector yet: keep what the search found
+                dense.best[doc_id] = (best_chunk[n], float(score[n]))
         dense.order.sort(key=lambda d: -dense.best[d][1])
 
     def _fuse(self, mode: Mode, legs: Legs) -> list[tuple[str, float]]:

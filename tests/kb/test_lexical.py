@@ -223,3 +223,17 @@ def test_explain_agrees_with_explain_terms_and_match_spans(query: str, text: str
     terms, spans = index.explain(index.analyzer.analyze(query), text)
     assert terms == index.explain_terms(query, text)
     assert spans == match_spans(text, terms)
+
+
+def test_a_hit_text_is_analysed_once_for_explanations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paging or filtering brings the same hits back: their analysis is reused, the answer unchanged."""
+    index = Bm25Index()
+    calls: list[str] = []
+    analyse = index.analyzer.analyze_normalized
+    monkeypatch.setattr(index.analyzer, "analyze_normalized", lambda norm: calls.append(norm) or analyse(norm))
+    text = "ベンダー選定が遅延した。Vendor selection slipped."
+    first = index.explain(index.analyzer.analyze("ベンダー 遅延"), text)
+    second = index.explain(index.analyzer.analyze("vendor 選定"), text)
+    assert len(calls) == 1
+    assert first[0] == ["ベンダー", "遅延"] and second[0] == ["vendor", "選定"]
+    assert second[1] == match_spans(text, second[0])

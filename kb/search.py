@@ -25,6 +25,7 @@ from kb.fusion import RRF_K, relative_score_fusion, rrf
 from kb.indexer import DocInfo, Indexer
 from kb.models import Chunk
 from kb.snippets import Segment, snippet
+from kb.store import TITLE_CHUNK_KINDS
 
 Mode = Literal["hybrid", "lexical", "dense"]
 Fusion = Literal["relative", "rrf"]
@@ -39,6 +40,8 @@ WEIGHTS = (1.0, 0.5)
 # chunks, an English query on Japanese chunks' glosses), relative to the lexical leg's 1.0.
 TRANSLATED_WEIGHT = 0.3
 FUSION: Fusion = "relative"
+# Kinds whose dense document score blends the lead chunk with the best passage (see Searcher._document_scores).
+_TITLED = frozenset(str(kind) for kind in TITLE_CHUNK_KINDS)
 
 
 @dataclass(frozen=True)
@@ -352,16 +355,21 @@ class Searcher:
     def _document_scores(self, dense: _Leg, missed: list[str], query_vector: npt.NDArray[np.float32]) -> None:
         """Turn ``dense``'s best-chunk scores into document scores, and score ``missed`` (unranked) too.
 
-        A document's dense score is the mean of its lead chunk's cosine and the
-        best cosine among its other chunks (a one-chunk document: that chunk's).
-        The lead chunk says what the whole document is about (an FAQ's question,
-        a lesson's title and opening); the best other chunk is the passage that
-        matches. Ranking by the best chunk alone let a long document win on one
-        stray passage. Measured with ``bench/eval_all.py`` (nDCG@10, dense leg
+        For the kinds whose title states what the document says (an FAQ's
+        question, a lesson; ``TITLE_CHUNK_KINDS``, the same kinds that get a title
+        chunk), a document's dense score is the mean of its lead chunk's cosine
+        and the best cosine among its other chunks: the lead chunk says what the
+        whole document is about, the best other chunk is the passage that
+        matches, and ranking by the best chunk alone let a long document win on
+        one stray passage. Templates and procedures open with a name or a
+        preamble that says little alone, so they keep their best chunk's cosine
+        (blending theirs pushed the demo's vendor evaluation sheet out of a
+        vendor-selection kickoff brief), as does any one-chunk document.
+        Measured with ``bench/eval_all.py`` (nDCG@10, dense leg
         best chunk → mean): ja_localgovfaq 0.508 → 0.552, en_localgovfaq_xl 0.363
         → 0.415, en_covidqa 0.757 → 0.766; hybrid on the NASA sets went from
-        just below lexical alone to above it (title2lesson 0.794 → 0.804, lexical
-        0.794; event2lesson 0.843 → 0.852, lexical 0.847). The ranked documents
+        just below lexical alone to above it (title2lesson 0.794 → 0.799, lexical
+        0.789; event2lesson 0.844 → 0.853, lexical 0.849). The ranked documents
         are re-ordered by the new score; the chunk kept for the snippet is still
         the best one. Reading the chunk vectors back costs about 1 ms for a few
         hundred chunks (``FaissIndex.scores``).
@@ -382,7 +390,8 @@ class Searcher:
         rest = np.maximum.reduceat(others, starts)  # -inf for a one-chunk document
         lead = sims[starts]
         blended = (lead + rest) / 2
-        score = np.where(np.isfinite(blended), blended, best)
+        titled = np.fromiter((docs[d].kind in _TITLED for d in doc_ids), dtype=np.bool_, count=len(doc_ids))
+        score = np.where(titled & np.isfinite(blended), blended, best)
         owner = np.repeat(np.arange(len(doc_ids)), sizes)
         at_best = np.flatnonzero(sims == best[owner])
         _, first = np.unique(owner[at_best], return_index=True)

@@ -375,7 +375,10 @@ class Searcher:
         hundred chunks (``FaissIndex.scores``).
         """
         docs = self.indexer.docs
-        doc_ids = [d for d in dict.fromkeys([*dense.order, *missed]) if d in docs and docs[d].chunk_ids]
+        # The search already gave each ranked document its best chunk; only a blended score
+        # (a multi-chunk FAQ or lesson) needs the others read back, and the missed need all theirs.
+        blend = [d for d in dense.order if docs[d].kind in _TITLED and len(docs[d].chunk_ids) > 1]
+        doc_ids = [d for d in dict.fromkeys([*blend, *missed]) if d in docs and docs[d].chunk_ids]
         if not doc_ids:
             return
         owned = [docs[d].chunk_ids for d in doc_ids]  # each in position order: the lead chunk first

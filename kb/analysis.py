@@ -68,6 +68,10 @@ _RUN = re.compile(f"(?P<ja>[{_JA_CLASS}]+)|(?P<w>(?:(?![{_JA_CLASS}])[^\\W_])+(?
 _Stem = Callable[[str], str]
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
+Variants = dict[str, set[str]]
+"""Term → its spellings (morpheme surfaces) that :func:`spelled_in` does not find from the term alone."""
+_WORD_CACHE_SIZE = 200_000
+
 # Sudachi refuses input over ~49 149 bytes; pieces are cut well below that.
 _MAX_PIECE_CHARS = 4000
 
@@ -195,21 +199,25 @@ def normalize_with_map(text: str) -> tuple[str, list[int], list[int]]:
     starts: list[int] = []
     ends: list[int] = []
     pos = 0
+    one_to_one = _one_to_one_run()
     while pos < len(text):
-        # Fast path: a run of characters NFKC leaves alone and case folding maps
-        # one to one (ASCII, kana, kanji, common CJK punctuation) maps to itself,
-        # unless a combining mark follows its last character. Per-character
-        # normalisation cost ~3 ms per 600-character chunk; runs make it ~0.1 ms.
-        run = _IDENTITY_RUN.match(text, pos)
+        # Fast path: a run of characters that each normalise to one character (ASCII, kana,
+        # kanji, full-width forms, CJK punctuation, newlines), unless a combining mark follows its
+        # last character, is normalised whole and maps position for position. Per-character
+        # normalisation cost ~3 ms per 600-character chunk; runs make it a few hundredths of that.
+        run = one_to_one.match(text, pos)
         end = run.end() if run else pos
         if end < len(text) and end > pos and _combines(text[end]):
             end -= 1
         if end > pos:
-            out.append(text[pos:end].lower())
-            starts.extend(range(pos, end))
-            ends.extend(range(pos + 1, end + 1))
-            pos = end
-            continue
+            piece = text[pos:end]
+            norm = unicodedata.normalize("NFKC", piece).casefold()
+            if len(norm) == end - pos:  # else something composed (Hangul jamo): per character below
+                out.append(norm)
+                starts.extend(range(pos, end))
+                ends.extend(range(pos + 1, end + 1))
+                pos = end
+                continue
         for i, j in _group_spans(text[pos : pos + 1] + _marks_after(text, pos + 1)):
             piece = text[pos + i : pos + j]
             norm = piece.lower() if piece.isascii() else unicodedata.normalize("NFKC", piece).casefold()
@@ -221,7 +229,32 @@ def normalize_with_map(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), starts, ends
 
 
-_IDENTITY_RUN = re.compile(r"[\x20-\x7e\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff\u3001\u3002\u300c-\u300f]+")
+@lru_cache(maxsize=1)
+def _one_to_one_run() -> re.Pattern[str]:
+    """A run of characters that NFKC and case folding each turn into exactly one character.
+
+    Built once from Unicode's own tables (a few ms) rather than listed by
+    hand: the full-width digits, brackets and letters of Japanese text, ・, ■,
+    【】 and newlines broke a hand-listed run every few characters.
+    """
+    ranges = ((0x09, 0x0E), (0x20, 0x3000), (0x3000, 0x3100), (0x4E00, 0xA000), (0xFF00, 0xFF61), (0xFFE0, 0xFFEF))
+    codes = [
+        code
+        for low, high in ranges
+        for code in range(low, high)
+        if not _combines(ch := chr(code))
+        and not 0xD800 <= code < 0xE000
+        and len(norm := unicodedata.normalize("NFKC", ch).casefold()) == 1
+        and not _combines(norm)
+    ]
+    parts: list[str] = []
+    first = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code != prev + 1:
+            parts.append(re.escape(chr(first)) + ("-" + re.escape(chr(prev)) if prev > first else ""))
+            first = code
+        prev = code
+    return re.compile(f"[{''.join(parts)}]+")
 
 
 def _combines(ch: str) -> bool:
@@ -301,6 +334,8 @@ class Analyzer:
             "surface": Morpheme.surface,
         }[self.config.form]
         self._expand_a = self.config.expand_a and self.config.split_mode != "A"
+        # English word -> term: stemming is pure, and a corpus repeats a small vocabulary
+        self._word_terms: dict[str, str | None] = {}
 
     def _stemmer(self) -> _Stem:
         stem: _Stem | None = getattr(self._local, "stem", None)
@@ -328,6 +363,16 @@ class Analyzer:
     # -- words ---------------------------------------------------------------
 
     def _word_term(self, word: str) -> str | None:
+        found = self._word_terms.get(word, "")
+        if found != "":
+            return found
+        term = self._stem_word(word)
+        if len(self._word_terms) >= _WORD_CACHE_SIZE:
+            self._word_terms.clear()  # crude but bounded; refills with the words in use
+        self._word_terms[word] = term
+        return term
+
+    def _stem_word(self, word: str) -> str | None:
         w = word.replace("’", "'")
         if w.endswith("'s"):
             w = w[:-2]
@@ -335,8 +380,19 @@ class Analyzer:
             return None
         return self._stemmer()(w)
 
-    def _ja_terms(self, run: str, offset: int, terms: list[str], spans: list[tuple[int, int]] | None) -> None:
-        """Append the terms of a kana/kanji run (and their spans, when asked for)."""
+    def _ja_terms(
+        self,
+        run: str,
+        offset: int,
+        terms: list[str],
+        spans: list[tuple[int, int]] | None,
+        variants: Variants | None = None,
+    ) -> None:
+        """Append the terms of a kana/kanji run (and their spans, when asked for).
+
+        ``variants``, when given, receives each spelling that :func:`spelled_in`
+        would not find from its term alone (see :class:`kb.lexical.Bm25Index`).
+        """
         tok = self._tokenizer()
         drop = self._drop_pos_ids
         form = self._form
@@ -349,23 +405,36 @@ class Analyzer:
                 term = form(m)
                 if not term:
                     continue
-                terms.append(term.lower())
+                term = term.lower()
+                terms.append(term)
                 if spans is not None:
                     spans.append((start + m.begin(), start + m.end()))
+                if variants is not None:
+                    _note_variant(variants, term, m.surface())
                 if expand:
                     subs = m.split(SplitMode.A)
                     if len(subs) > 1:
                         for sm in subs:
                             if sm.part_of_speech_id() not in drop:
-                                terms.append(sm.normalized_form().lower())
+                                sub = sm.normalized_form().lower()
+                                terms.append(sub)
                                 if spans is not None:
                                     spans.append((start + sm.begin(), start + sm.end()))
+                                if variants is not None:
+                                    _note_variant(variants, sub, sm.surface())
 
-    def _terms(self, norm: str, spans: list[tuple[int, int]] | None) -> list[str]:
+    def _terms(
+        self,
+        norm: str,
+        spans: list[tuple[int, int]] | None,
+        variants: Variants | None = None,
+        keep: Callable[[str], object] | None = None,
+    ) -> list[str]:
         terms: list[str] = []
         for m in _RUN.finditer(norm):
             if m.lastgroup == "ja":
-                self._ja_terms(m.group(), m.start(), terms, spans)
+                if keep is None or keep(m.group()):
+                    self._ja_terms(m.group(), m.start(), terms, spans, variants)
             else:
                 term = self._word_term(m.group())
                 if term is not None:
@@ -374,10 +443,16 @@ class Analyzer:
                         spans.append(m.span())
         return terms
 
-    def analyze_normalized(self, norm: str) -> list[tuple[str, int, int]]:
-        """Terms of already-normalised text, each with its span ``[start, end)`` in ``norm``."""
+    def analyze_normalized(self, norm: str, keep: Callable[[str], object] | None = None) -> list[tuple[str, int, int]]:
+        """Terms of already-normalised text, each with its span ``[start, end)`` in ``norm``.
+
+        ``keep``, when given, is asked about each kana/kanji run: a run it
+        answers falsy for is not analysed (its terms are left out). Sudachi is
+        the cost of analysis; a caller that wants only some terms' spans skips
+        the runs that cannot hold them (see :func:`spelled_in`).
+        """
         spans: list[tuple[int, int]] = []
-        terms = self._terms(norm, spans)
+        terms = self._terms(norm, spans, keep=keep)
         return [(t, s, e) for t, (s, e) in zip(terms, spans, strict=True)]
 
     def tokenize(self, text: str) -> list[str]:
@@ -388,10 +463,13 @@ class Analyzer:
         """Terms of a query: the same analysis as indexing, duplicates removed, order kept."""
         return list(dict.fromkeys(self.tokenize(text)))
 
-    def analyze(self, text: str) -> Terms:
-        """All terms of ``text`` (normalising it once): words, bigrams, kana bigrams."""
+    def analyze(self, text: str, variants: Variants | None = None) -> Terms:
+        """All terms of ``text`` (normalising it once): words, bigrams, kana bigrams.
+
+        ``variants``, when given, collects the spellings :func:`spelled_in` would miss.
+        """
         norm = normalize(text)
-        words = self._terms(norm, None)
+        words = self._terms(norm, None, variants)
         if self.config.bigram_hiragana:
             return Terms(words, _bigrams(norm, _JA_RUN), [])
         return Terms(words, _bigrams(norm, _CONTENT_RUN), _kana_bigrams(norm))
@@ -420,6 +498,29 @@ class Analyzer:
                 spans.append((starts[pos], ends[pos + len(term) - 1]))
                 pos = norm.find(term, pos + 1)
         return merge_spans(spans)
+
+
+def spelled_in(term: str, text: str) -> bool:
+    """Whether ``text`` holds a trace of ``term``'s own spelling: one of its non-hiragana characters, or all of it.
+
+    A morpheme whose term (its normalised form) is ``term`` and whose surface
+    passes this test lies in a run that passes it too, so a caller looking
+    for ``term`` may skip the runs that fail, unless the term has spellings
+    that share nothing with it (こども for 子供, 一 for 1): :func:`_note_variant`
+    collects those while indexing.
+    """
+    strong = spelling_marks(term)
+    return any(c in text for c in strong) if strong else term in text
+
+
+def spelling_marks(term: str) -> str:
+    """``term``'s characters other than hiragana (kanji, katakana, letters, digits); empty if it is all hiragana."""
+    return _HIRAGANA.sub("", term)
+
+
+def _note_variant(variants: Variants, term: str, surface: str) -> None:
+    if term != surface and not spelled_in(term, surface):
+        variants.setdefault(term, set()).add(surface)
 
 
 def _identity(word: str) -> str:

@@ -47,7 +47,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kb.analysis import Analyzer, AnalyzerConfig, Terms, detect_language, has_japanese, merge_spans, normalize_with_map
+from kb.analysis import (
+    Analyzer,
+    AnalyzerConfig,
+    Terms,
+    Variants,
+    detect_language,
+    has_japanese,
+    merge_spans,
+    normalize_with_map,
+    spelling_marks,
+)
 from kb.lexical.glossary import Glossary, default_glossary
 
 from ._field import F64, Field, Grow
@@ -137,10 +147,14 @@ class Bm25Index:
         self._row_of: dict[int, int] = {}
         self._dead = 0
         self._dead_rows: npt.NDArray[np.int64] | None = None
-        # Hit texts analysed for explain(): the same chunks come back as a user pages, filters or
-        # refines a query, and analysing one (Sudachi) is the largest cost of rendering its hit
-        # (~0.5 ms per 600-character chunk, ~5 ms per page of ten). lru_cache is thread-safe.
+        # Spellings of indexed terms that share nothing with the term (see explain()); None when
+        # unknown (an index saved before they were kept): explain() then analyses every run.
+        self._variants: Variants | None = {}
+        # Hit texts analysed for explain(), per query's words: the same chunks come back as a user
+        # pages or filters, and analysing one (Sudachi) is the largest cost of rendering its hit.
+        # lru_cache is thread-safe.
         self._analysed = functools.lru_cache(maxsize=1024)(self._analyse_text)
+        self._run_filter = functools.lru_cache(maxsize=256)(self._make_run_filter)
 
     # -- writes ----------------------------------------------------------------
 
@@ -153,13 +167,14 @@ class Bm25Index:
             latest.pop(int(chunk_id), None)
             latest[int(chunk_id)] = text
         self._tombstone(latest.keys())
+        self._run_filter.cache_clear()  # the texts may bring new spellings of a term
         words: list[list[str]] = []
         grams: list[list[str]] = []
         kana: list[list[str]] = []
         glosses: list[list[str]] = []
         japanese: list[bool] = []
         for text in latest.values():
-            terms = self.analyzer.analyze(text)
+            terms = self.analyzer.analyze(text, self._variants)
             words.append(terms.words)
             grams.append(terms.grams if self.bigram_weight > 0 else [])
             kana.append(terms.kana_grams if self.fallback else [])
@@ -408,21 +423,27 @@ class Bm25Index:
         return self.explain(self.analyzer.analyze(query), text)[0]
 
     def explain(self, query: Terms, text: str) -> tuple[list[str], list[tuple[int, int]]]:
-        """Matched query terms (as :meth:`explain_terms`) and their spans in ``text``, analysing it once.
+        """Matched query terms (as :meth:`explain_terms`) and their spans in ``text``.
 
         ``query`` is ``self.analyzer.analyze(query_text)``, computed once per
         search rather than per hit. Bigrams are found as substrings of the
         normalised text: a bigram of two kanji/katakana occurs there exactly
         when it is one of the text's bigrams. Spans are original offsets, merged.
+
+        Words need Sudachi, the largest cost of rendering a hit (~0.5 ms per
+        600-character chunk, most of a page's rendering at 100k chunks), so only
+        the kana/kanji runs that can hold a query word are analysed: those
+        with a trace of its spelling (:func:`kb.analysis.spelled_in`) or one
+        of its other spellings seen while indexing (こども for 子供). That
+        skips most runs of a chunk and finds exactly what analysing all of
+        them would.
         """
         if not text:
             return [], []
-        norm, starts, ends, analysed = self._analysed(text)
-        wanted = set(query.words)
+        norm, starts, ends, analysed = self._analysed(text, frozenset(query.words))
         word_spans: dict[str, list[tuple[int, int]]] = {}
         for term, start, end in analysed:
-            if term in wanted:
-                word_spans.setdefault(term, []).append((start, end))
+            word_spans.setdefault(term, []).append((start, end))
         words = [w for w in dict.fromkeys(query.words) if w in word_spans]
         grams: list[str] = []
         if self.bigram_weight > 0:
@@ -437,11 +458,37 @@ class Bm25Index:
                 pos = norm.find(gram, pos + 1)
         return words + grams, merge_spans(spans)
 
-    def _analyse_text(self, text: str) -> tuple[str, array[int], array[int], tuple[tuple[str, int, int], ...]]:
-        """``text`` normalised, its offset maps (compact), and its terms with original-offset spans."""
+    def _analyse_text(
+        self, text: str, words: frozenset[str]
+    ) -> tuple[str, array[int], array[int], tuple[tuple[str, int, int], ...]]:
+        """``text`` normalised, its offset maps (compact), and its terms among ``words`` with original-offset spans."""
         norm, starts, ends = normalize_with_map(text)
-        terms = tuple((term, starts[s], ends[e - 1]) for term, s, e in self.analyzer.analyze_normalized(norm) if e > s)
+        keep = self._run_filter(words)
+        terms = tuple(
+            (term, starts[s], ends[e - 1])
+            for term, s, e in self.analyzer.analyze_normalized(norm, keep)
+            if e > s and term in words
+        )
         return norm, array("i", starts), array("i", ends), terms
+
+    def _make_run_filter(self, words: frozenset[str]) -> Callable[[str], object] | None:
+        """A test passed by every kana/kanji run that may hold one of ``words``; None: analyse every run."""
+        if self._variants is None:
+            return None
+        chars: set[str] = set()
+        strings: set[str] = set()
+        for word in words:
+            strong = spelling_marks(word)
+            if strong:
+                chars.update(strong)
+            else:
+                strings.add(word)
+            strings.update(self._variants.get(word, ()))
+        alternatives = [f"[{''.join(map(re.escape, sorted(chars)))}]"] if chars else []
+        alternatives += [re.escape(s) for s in sorted(strings, key=len, reverse=True)]
+        if not alternatives:
+            return lambda run: False
+        return re.compile("|".join(alternatives)).search
 
     # -- persistence -------------------------------------------------------------
 
@@ -481,6 +528,9 @@ class Bm25Index:
                 arrays[f"{name}_lengths"] = fld.lengths.view()
                 with open(tmp / f"{name}.vocab.json", "w", encoding="utf-8") as fh:
                     json.dump(fld.terms, fh, ensure_ascii=False)
+            if self._variants is not None:
+                with open(tmp / "variants.json", "w", encoding="utf-8") as fh:
+                    json.dump({t: sorted(v) for t, v in self._variants.items()}, fh, ensure_ascii=False)
             np.savez(tmp / "arrays.npz", **arrays)  # type: ignore[arg-type]
             with open(tmp / "meta.json", "w", encoding="utf-8") as fh:
                 json.dump(meta, fh, ensure_ascii=False, indent=1)
@@ -541,6 +591,12 @@ class Bm25Index:
                     field.terms = json.load(fh)
                 field.vocab = {t: i for i, t in enumerate(field.terms)}
             index._ja.replace(z["ja"])
+        variants = directory / "variants.json"
+        if variants.exists():
+            with open(variants, encoding="utf-8") as fh:
+                index._variants = {t: set(v) for t, v in json.load(fh).items()}
+        else:  # saved before variants were kept: explain() analyses every run
+            index._variants = None
         index._row_ids.replace(row_ids)
         index._alive.replace(np.ones(len(row_ids), dtype=np.bool_))
         index._row_of = {int(i): r for r, i in enumerate(row_ids.tolist())}

@@ -33,6 +33,25 @@ def test_normalize_with_map_points_back_to_the_original() -> None:
     assert text[starts[g] : ends[g]] == "ｶﾞ"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "【お知らせ】（１）申込み・届出は〒６６０－８５０１まで。\n■ＦＡＱ：Ｑ＆Ａ～",
+        "ｶﾞｲﾄﾞ ﬁle Straße İstanbul ㄱㅏ e\u0301 ①② ㍻ ﾊﾟﾊﾟ",
+        "“quoted” — it’s ※ 々 ═",
+    ],
+)
+def test_normalize_with_map_agrees_with_normalize(text: str) -> None:
+    norm, starts, ends = normalize_with_map(text)
+    assert len(starts) == len(ends) == len(norm)
+    assert all(0 <= a < b <= len(text) for a, b in zip(starts, ends, strict=True))
+    if "ㄱㅏ" not in text:  # Hangul jamo compose across characters: the documented exception
+        assert norm == normalize(text)
+    if "６６０" in text:  # full-width digits normalise one for one, and map back position for position
+        at = norm.index("660-8501")
+        assert text[starts[at] : ends[at + 7]] == "６６０－８５０１"
+
+
 def test_full_width_and_half_width_tokenize_alike() -> None:
     assert tokenize("ＡＢＣ１２３") == tokenize("abc123") == ["abc123"]
     assert tokenize("ｶﾞｲﾄﾞﾗｲﾝ") == tokenize("ガイドライン")

@@ -225,15 +225,76 @@ def test_explain_agrees_with_explain_terms_and_match_spans(query: str, text: str
     assert spans == match_spans(text, terms)
 
 
-def test_a_hit_text_is_analysed_once_for_explanations(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Paging or filtering brings the same hits back: their analysis is reused, the answer unchanged."""
+def test_a_hit_text_is_analysed_once_per_query_for_explanations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paging or filtering brings the same hits back for the same query: their analysis is reused."""
     index = Bm25Index()
+    text = "ベンダー選定が遅延した。Vendor selection slipped."
+    index.add([(1, text)])
     calls: list[str] = []
     analyse = index.analyzer.analyze_normalized
-    monkeypatch.setattr(index.analyzer, "analyze_normalized", lambda norm: calls.append(norm) or analyse(norm))
-    text = "ベンダー選定が遅延した。Vendor selection slipped."
-    first = index.explain(index.analyzer.analyze("ベンダー 遅延"), text)
-    second = index.explain(index.analyzer.analyze("vendor 選定"), text)
-    assert len(calls) == 1
-    assert first[0] == ["ベンダー", "遅延"] and second[0] == ["vendor", "選定"]
-    assert second[1] == match_spans(text, second[0])
+    monkeypatch.setattr(
+        index.analyzer, "analyze_normalized", lambda norm, keep=None: calls.append(norm) or analyse(norm, keep)
+    )
+    query = index.analyzer.analyze("ベンダー 遅延")
+    first = index.explain(query, text)
+    again = index.explain(query, text)
+    other = index.explain(index.analyzer.analyze("vendor 選定"), text)
+    assert len(calls) == 2
+    assert first == again and first[0] == ["ベンダー", "遅延"] and other[0] == ["vendor", "選定"]
+    assert other[1] == match_spans(text, other[0])
+
+
+def _runs_analysed(index: Bm25Index, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    runs: list[str] = []
+    analyse = index.analyzer._ja_terms
+    monkeypatch.setattr(index.analyzer, "_ja_terms", lambda run, *a: runs.append(run) or analyse(run, *a))
+    return runs
+
+
+def test_explain_analyses_only_the_runs_that_can_hold_a_query_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sudachi is the cost of a hit's highlights: runs without a trace of any query word are skipped."""
+    text = "本日は晴天なり、会議室の予約について、ベンダー選定が遅れた、以上です。"
+    index = Bm25Index()
+    index.add([(1, text)])
+    query = index.analyzer.analyze("ベンダー選定の遅延")
+    runs = _runs_analysed(index, monkeypatch)
+    terms, spans = index.explain(query, text)
+    assert runs == ["ベンダー選定が遅れた"]
+    assert terms[:2] == ["ベンダー", "選定"]
+    assert [text[a:b] for a, b in spans] == ["ベンダー選定"]
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "marked"),
+    [
+        ("子供の医療費", "ご案内します。こどもへの助成、医療費", ["こども", "医療費"]),
+        ("子供", "こどものための窓口", ["こども"]),
+        ("1", "一年かかる", ["一"]),
+    ],
+)
+def test_explain_finds_spellings_that_share_nothing_with_the_query_word(
+    query: str, text: str, marked: list[str]
+) -> None:
+    """こども is 子供 to the index: its highlight must not depend on sharing a character with the query."""
+    index = Bm25Index()
+    index.add([(1, text)])
+    terms, spans = index.explain(index.analyzer.analyze(query), text)
+    full = Bm25Index()
+    full._variants = None  # as an index saved before variants were kept: every run analysed
+    assert (terms, spans) == full.explain(full.analyzer.analyze(query), text)
+    assert [text[a:b] for a, b in spans] == marked
+
+
+def test_spellings_are_kept_across_save_and_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "お知らせ。こどもの窓口"
+    index = Bm25Index()
+    index.add([(1, text)])
+    index.save(tmp_path / "lex")
+    loaded = Bm25Index.load(tmp_path / "lex")
+    query = loaded.analyzer.analyze("子供")
+    runs = _runs_analysed(loaded, monkeypatch)
+    terms, spans = loaded.explain(query, text)
+    assert runs == ["こどもの窓口"] and [text[a:b] for a, b in spans] == ["こども"]
+    (tmp_path / "lex" / "variants.json").unlink()  # saved by an older version: exact, only slower
+    older = Bm25Index.load(tmp_path / "lex")
+    assert older.explain(older.analyzer.analyze("子供"), text) == (terms, spans)

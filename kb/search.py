@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from kb.fusion import RRF_K, relative_score_fusion, rrf
 from kb.indexer import DocInfo, Indexer
+from kb.lexical.index import RowMask
 from kb.models import Chunk
 from kb.snippets import Segment, snippet
 from kb.store import TITLE_CHUNK_KINDS
@@ -240,6 +241,7 @@ class Searcher:
         self.fusion = fusion
         self.min_dense_score = min_dense_score
         self._allowed_cache: OrderedDict[tuple[Filters, int, int], npt.NDArray[np.int64]] = OrderedDict()
+        self._rows_cache: OrderedDict[tuple[Filters, int, int], tuple[npt.NDArray[np.int64], RowMask]] = OrderedDict()
         # called with every result (the web app records its leg timings as metrics)
         self.on_search: Callable[[SearchResult], None] | None = None
         self._restricted: tuple[int, int, bool] = (0, -1, False)  # indexer id, version, any restricted
@@ -273,6 +275,22 @@ class Searcher:
             while len(self._allowed_cache) > 64:
                 self._allowed_cache.popitem(last=False)
         return cached
+
+    def _allowed_rows(self, filters: Filters, allowed: npt.NDArray[np.int64]) -> RowMask:
+        """The lexical index's rows of ``allowed``, cached like the ids; call it holding the indexer's lock.
+
+        The mask describes the rows as they are (a write adds rows, a
+        compaction moves them), so it is made and keyed under the lock, where
+        the index cannot change. A few ms at 100k chunks, once per filter.
+        """
+        key = (filters, id(self.indexer), self.indexer.version)
+        cached = self._rows_cache.get(key)
+        if cached is None or cached[0] is not allowed:
+            cached = (allowed, self.indexer.lexical.rows_of(allowed))
+            self._rows_cache[key] = cached
+            while len(self._rows_cache) > 16:
+                self._rows_cache.popitem(last=False)
+        return cached[1]
 
     def search(
         self, query: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0, mode: Mode = "hybrid"
@@ -331,8 +349,7 @@ class Searcher:
         with indexer.lock:
             if mode != "dense":
                 clock = time.perf_counter()
-                allowed_set = set(allowed.tolist()) if allowed is not None else None
-                keep = allowed_set.__contains__ if allowed_set is not None else None
+                keep = self._allowed_rows(filters, allowed) if allowed is not None else None
                 lexical = _Leg.of(indexer.lexical.search(query, depth, allowed=keep), indexer.chunk_doc)
                 if self.translated_weight > 0:
                     found = indexer.lexical.search_translated(query, depth, allowed=keep)

@@ -68,6 +68,9 @@ _KANA_ONLY = re.compile("[\u3041-\u30ff]")
 # Words of JMdict glosses that say nothing about the meaning (after stemming):
 # "to do something to someone", "(usu.) …", "one's …".
 GLOSS_NOISE = frozenset({"someth", "someon", "one", "oneself", "etc", "usu", "esp", "e.g", "eg", "e", "g", "i"})
+RowMask = npt.NDArray[np.bool_]
+"""Per row of the index: admitted by a filter (see :meth:`Bm25Index.rows_of`)."""
+Allowed = Callable[[int], bool] | RowMask | None
 COMPACT_DEAD_SHARE = 0.2
 """Compact once this share of stored rows are tombstones."""
 
@@ -327,11 +330,31 @@ class Bm25Index:
         ja = self._ja.view()
         return ~ja if detect_language(query) == "ja" else ja
 
-    def search(self, query: str, k: int, allowed: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
+    def rows_of(self, chunk_ids: npt.NDArray[np.int64]) -> RowMask:
+        """The rows holding ``chunk_ids`` (ids not indexed are ignored), as a mask to pass as ``allowed``.
+
+        A mask filters with one vector operation before ranking, where a
+        callable is asked row by row while ranking (~600 rows per leg for a
+        filter that admits a sixth of the chunks: a few ms at 100k chunks). It
+        describes the rows as they are now: valid until the next write.
+        """
+        return np.isin(self._row_ids.view(), chunk_ids)
+
+    def _admit(self, scores: F64, allowed: Allowed) -> Callable[[int], bool] | None:
+        """Zero the scores of the rows a mask excludes; return the callable filter left to apply, if any."""
+        if allowed is None or callable(allowed):
+            return allowed
+        if allowed.shape != scores.shape:
+            raise ValueError("a row mask from before the last write")
+        scores[~allowed] = 0.0
+        return None
+
+    def search(self, query: str, k: int, allowed: Allowed = None) -> list[tuple[int, float]]:
         """The ``k`` best ``(id, score)`` among the chunks in ``query``'s language, best first.
 
-        Ties: earlier row first. ``allowed`` filters by id; it is called
-        lazily, best candidate first, only until ``k`` are accepted. When
+        Ties: earlier row first. ``allowed`` filters: a callable by id, called
+        lazily, best candidate first, only until ``k`` are accepted; or a row
+        mask from :meth:`rows_of`. When
         fewer than ``k`` chunks match the words and kanji/katakana bigrams,
         chunks sharing a hiragana bigram with the query follow, scored below
         every primary hit. With ``translate`` off every chunk is scored.
@@ -343,17 +366,19 @@ class Bm25Index:
         scores = self._scores(self._primary(terms))
         if other is not None:
             scores[other] = 0.0
-        out = self._take(scores, k, allowed)
+        keep = self._admit(scores, allowed)
+        out = self._take(scores, k, keep)
         if len(out) < k and self.fallback and terms.kana_grams:
             extra = self._scores(((self._kana, terms.kana_grams, 1.0, self.prune_df_grams),))
             if other is not None:
                 extra[other] = 0.0
             extra[scores > 0] = 0.0  # primary hits were offered already
+            self._admit(extra, allowed)
             top = float(extra.max()) if len(extra) else 0.0
             if top > 0:
                 if out:  # rank below the primary hits
                     extra *= 0.5 * out[-1][1] / top
-                out += self._take(extra, k - len(out), allowed)
+                out += self._take(extra, k - len(out), keep)
         return out
 
     def translation(self, query: str) -> list[list[str]]:
@@ -395,13 +420,12 @@ class Bm25Index:
         scores[~self._other_language(query)] = 0.0
         return scores
 
-    def search_translated(
-        self, query: str, k: int, allowed: Callable[[int], bool] | None = None
-    ) -> list[tuple[int, float]]:
+    def search_translated(self, query: str, k: int, allowed: Allowed = None) -> list[tuple[int, float]]:
         """The ``k`` best ``(id, score)`` among the chunks in the other language (see :meth:`translated_scores`)."""
         if k <= 0 or not self._row_of or not self.translate:
             return []
-        return self._take(self.translated_scores(query), k, allowed)
+        scores = self.translated_scores(query)
+        return self._take(scores, k, self._admit(scores, allowed))
 
     def _take(self, scores: F64, k: int, allowed: Callable[[int], bool] | None) -> list[tuple[int, float]]:
         out: list[tuple[int, float]] = []

@@ -6,6 +6,7 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kb.analysis import match_spans
@@ -110,6 +111,24 @@ def test_allowed_filter_with_many_rejections() -> None:
     hits = ix.search("予算 管理", 5, allowed=lambda i: i % 100 == 3)
     assert ids(hits) and all(i % 100 == 3 for i in ids(hits))
     assert len(hits) == 5
+
+
+def test_a_row_mask_filters_as_the_same_ids_do() -> None:
+    ix = Bm25Index()
+    ix.add([(i, f"予算 {'管理 ' * (i % 7)} vendor {i}") for i in range(500)])
+    ix.remove([103])  # a dead row is never admitted
+    wanted = np.array([i for i in range(500) if i % 100 == 3] + [9999], dtype=np.int64)  # 9999: not indexed
+    mask = ix.rows_of(wanted)
+    for query in ("予算 管理", "vendor", "よさん"):
+        for k in (2, 5, 50):
+            assert ix.search(query, k, allowed=mask) == ix.search(query, k, allowed=set(wanted.tolist()).__contains__)
+    assert ids(ix.search_translated("vendor", 10, allowed=mask)) == ids(
+        ix.search_translated("vendor", 10, allowed=set(wanted.tolist()).__contains__)
+    )
+    assert 103 not in ids(ix.search("予算 管理", 10, allowed=mask))
+    ix.add([(600, "予算 管理")])
+    with pytest.raises(ValueError, match="before the last write"):
+        ix.search("予算", 5, allowed=mask)
 
 
 def test_explain_terms(index: Bm25Index) -> None:

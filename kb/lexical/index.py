@@ -508,11 +508,10 @@ class Bm25Index:
             else:
                 strings.add(word)
             strings.update(self._variants.get(word, ()))
-        alternatives = [f"[{''.join(map(re.escape, sorted(chars)))}]"] if chars else []
-        alternatives += [re.escape(s) for s in sorted(strings, key=len, reverse=True)]
-        if not alternatives:
-            return lambda run: False
-        return re.compile("|".join(alternatives)).search
+        marks = frozenset(chars)
+        spellings = tuple(strings)
+        # set and substring tests run in C; a compiled regex of the same cost ~0.8 ms per query to build
+        return lambda run: not marks.isdisjoint(run) or any(s in run for s in spellings)
 
     # -- persistence -------------------------------------------------------------
 

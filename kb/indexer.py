@@ -102,7 +102,7 @@ class Indexer:
         self.seq = 0  # watermark: every change up to here is applied, and none can still appear below it
         self.version = 0  # bumped by every apply: what caches of search results key on
         self._applied_above: set[int] = set()  # seqs applied beyond the watermark (a gap lies below them)
-        self._gaps: dict[int, int] = {}  # missing seq → PostgreSQL xmax when first seen missing
+        self._gaps: dict[int, int] = {}  # missing seq → transaction id bound when first seen missing
         self.docs: dict[str, DocInfo] = {}
         self.chunk_doc: dict[int, str] = {}
         self.vectors = FaissIndex(embedder.dim, ann_threshold=ann_threshold, nprobe=nprobe)
@@ -195,7 +195,7 @@ class Indexer:
         running transaction. So the watermark (``seq``) only moves over a
         number once it is applied or can no longer appear: a missing number is
         given up when every transaction that could hold it has ended (the
-        snapshot's xmin passed the xmax seen when it was first missed: that
+        snapshot's xmin passed the id bound taken when it was first missed: that
         transaction rolled back). Changes beyond a gap are applied at once and
         remembered, so nothing waits for a slow writer. SQLite runs one write
         transaction at a time, so its numbers commit in order.

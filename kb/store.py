@@ -369,22 +369,28 @@ class SqlStore:
         return problems
 
     def transaction_horizon(self) -> tuple[int, int] | None:
-        """(xmin, xmax) of a fresh PostgreSQL snapshot; None on SQLite, whose writers commit one at a time.
+        """(xmin, bound) on PostgreSQL; None on SQLite, whose writers commit one at a time.
 
-        Every transaction with an id below xmin has ended; every one that had
-        started when the snapshot was taken has an id below xmax. The indexer
-        uses them to tell a change number still in flight from one rolled back.
+        Every transaction with an id below ``xmin`` has ended. ``bound`` is a
+        transaction id newer than every id assigned before this call (a fresh id,
+        given to this short transaction and rolled back), so a transaction that
+        took a change number before the call has an id below it: writers insert
+        their document row, which assigns their id, before their change row. The
+        indexer uses the two to tell a change number still in flight from one
+        rolled back.
+
+        Not the snapshot's xmax: that is one past the newest *completed*
+        transaction, and a transaction still running can have an id at or above
+        it, which once let the indexer give up a change number its writer was
+        about to commit (tests/kb/test_change_log.py, rarely).
         """
         if self.engine.dialect.name != "postgresql":
             return None
         with self.engine.connect() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint "
-                    "FROM pg_current_snapshot() AS s"
-                )
-            ).one()
-            return int(row[0]), int(row[1])
+            xmin = conn.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).scalar_one()
+            bound = conn.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
+            conn.rollback()
+            return int(xmin), int(bound)
 
     # -- search analytics --------------------------------------------------
 

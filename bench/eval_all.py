@@ -4,7 +4,11 @@
 
 Every folder of the eval dir is a set, the cross-language ones (``*_xl``: a
 Japanese query for an English lesson, an English query for a Japanese FAQ)
-included. Each set's corpus is indexed once; lexical, dense and hybrid run on the same
+included. A set whose queries have groups (``mixed_jaen``: one store of English
+lessons and Japanese FAQs, queries grouped by language pair) also gets nDCG@10
+per group; every set gets the share of queries answered (at least one
+confident hit), which on an out-of-scope set (``oos_nasa``: no judgements)
+should be low. Each set's corpus is indexed once; lexical, dense and hybrid run on the same
 index. nDCG@10 uses gain 2^grade − 1 (see ``kb.evaluation``). Under each set,
 hybrid's per-query gain over each single mode, with a 95% paired-bootstrap
 interval: an interval that spans 0 is no measurable difference. With
@@ -39,7 +43,10 @@ def main() -> None:
     if args.cache is not None:
         embedder = CachedEmbedder(embedder, args.cache)
     rows = []
-    print(f"{'set':24} {'mode':8} {'nDCG@10':>8} {'R@10':>7} {'MRR@10':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7}")
+    print(
+        f"{'set':24} {'mode':8} {'nDCG@10':>8} {'R@10':>7} {'MRR@10':>7} {'answered':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'queries':>7}"
+    )
     for name in names:
         started = time.perf_counter()
         reports = evaluate(args.eval_dir / name, settings, embedder, ["lexical", "dense", "hybrid"])
@@ -48,9 +55,12 @@ def main() -> None:
             rows.append(row)
             print(
                 f"{name:24} {report.mode:8} {report.ndcg:8.4f} {report.recall:7.4f} {report.mrr:7.4f} "
-                f"{report.p50_ms:7.1f} {report.p99_ms:7.1f} {report.queries:7d}",
+                f"{report.answered:8.3f} {report.p50_ms:7.1f} {report.p99_ms:7.1f} {report.queries:7d}",
                 flush=True,
             )
+            if report.groups:
+                groups = "  ".join(f"{g} {v:.4f}" for g, v in report.groups.items())
+                print(f"{'':24} {report.mode:8} by group: {groups}", flush=True)
         by_mode = {r.mode: r.per_query for r in reports}
         gaps = []
         for single in ("lexical", "dense"):

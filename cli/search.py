@@ -54,6 +54,7 @@ def hit_json(hit: Hit, *, explain: bool) -> dict[str, object]:
         "status": hit.document.status,
         "date": hit.document.date,
         "score": round(hit.score, 6),
+        "strength": round(hit.explanation.strength, 4),
         "heading": hit.heading,
         "snippet": "".join(s.text for s in hit.snippet),
         "highlights": [s.text for s in hit.snippet if s.match],
@@ -65,11 +66,12 @@ def hit_json(hit: Hit, *, explain: bool) -> dict[str, object]:
 
 def _print_result(result: SearchResult, *, explain: bool) -> None:
     if not result.hits:
-        out.print(
-            f"no results for {result.query!r}" + (" with these filters" if result.filters.active else ""),
-            highlight=False,
-            markup=False,
-        )
+        where = " with these filters" if result.filters.active else ""
+        if result.weak:
+            message = f"no confident match for {result.query!r}{where} ({result.weak} weak matches: --weak lists them)"
+        else:
+            message = f"no results for {result.query!r}{where}"
+        out.print(message, highlight=False, markup=False)
         return
     out.print(f"{result.total} documents, {result.took_ms:.0f} ms", highlight=False)
     for n, hit in enumerate(result.hits, start=1):
@@ -106,10 +108,11 @@ def search(
     limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
     mode: ModeOption = "hybrid",
     explain: Annotated[bool, typer.Option("--explain", help="Show why each result ranked where it did.")] = False,
+    weak: Annotated[bool, typer.Option("--weak", help="Also list matches below the confidence line.")] = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Search lessons, FAQs, templates and procedures (hybrid lexical + semantic)."""
+    """Search lessons, FAQs, templates and procedures (hybrid lexical + semantic); confident matches only."""
     filters = Filters.of(
         kinds=kind,
         projects=project,
@@ -122,13 +125,14 @@ def search(
     )
     with kb_for(data_dir) as kb:
         index_with_progress(kb, quiet=as_json)
-        result = kb.searcher.search(query, filters=filters, limit=limit, mode=_mode(mode))
+        result = kb.searcher.search(query, filters=filters, limit=limit, mode=_mode(mode), weak=weak)
     if as_json:
         print_json(
             {
                 "query": result.query,
                 "mode": result.mode,
                 "total": result.total,
+                "weak": result.weak,
                 "took_ms": round(result.took_ms, 2),
                 "hits": [hit_json(h, explain=explain) for h in result.hits],
             }

@@ -107,7 +107,9 @@ def make_brief(
     for label, text, weight in queries:
         if not text.strip():
             continue
-        result = searcher.search(text, filters=filters, limit=DEPTH)
+        # a part (a sentence, a field) is a query and must reach the confidence line; the whole description
+        # is many queries at once, whose words no one document covers, so its matches are ranked, not gated
+        result = searcher.search(text, filters=filters, limit=DEPTH, weak=label == "whole")
         for rank, hit in enumerate(result.hits, start=1):
             doc_id = hit.document.id
             item = best.get(doc_id)

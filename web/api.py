@@ -52,8 +52,15 @@ def search(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     mode: Literal["hybrid", "lexical", "dense"] = "hybrid",
     explain: bool = False,
+    weak: Annotated[
+        bool, Query(description="Also list matches below the confidence line (a query with none confident has total 0)")
+    ] = False,
 ) -> SearchResponse:
-    """Hybrid search with filters (repeat a parameter for several values), paging and explanations."""
+    """Hybrid search with filters (repeat a parameter for several values), paging and explanations.
+
+    Only confident matches count: a query none of whose matches reaches the confidence line answers
+    ``total`` 0 and no hits, with ``weak`` telling how many weak matches ``weak=true`` would list.
+    """
     filters = Filters.of(
         kinds=kind,
         projects=project,
@@ -65,7 +72,9 @@ def search(
         date_to=date_to,
     )
     vocabulary = request.app.state.vocabulary
-    result = services.search(kb, q, filters, who=who, limit=limit, offset=offset, mode=mode, vocabulary=vocabulary)
+    result = services.search(
+        kb, q, filters, who=who, limit=limit, offset=offset, mode=mode, vocabulary=vocabulary, weak=weak
+    )
     return SearchResponse.of(result, offset=offset, limit=limit, explain=explain)
 
 

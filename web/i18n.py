@@ -59,6 +59,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "clear_filters": {"ja": "絞り込みをすべて解除", "en": "Clear all filters"},
     "why": {"ja": "この結果の理由", "en": "Why this result"},
+    "no_confident_match": {
+        "ja": "「{q}」に確かに一致する文書は見つかりませんでした。",
+        "en": "No confident match for “{q}”.",
+    },
+    "no_confident_hint": {
+        "ja": "言い換えるか、語を減らしてみてください。関連の薄い候補なら表示できます:",
+        "en": "Try other words or fewer of them. Loosely related documents can still be shown:",
+    },
+    "show_weak": {"ja": "関連の薄い候補 {n} 件を表示", "en": "show {n} weak matches"},
+    "weak_listed": {
+        "ja": "関連の薄い候補も表示しています。確かな一致ではないものを含みます。",
+        "en": "Weak matches are listed too: some of these are not confident matches.",
+    },
     "lexical": {"ja": "キーワード", "en": "Keyword"},
     "dense": {"ja": "意味", "en": "Meaning"},
     "rank": {"ja": "順位", "en": "rank"},

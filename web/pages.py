@@ -81,6 +81,7 @@ def search_page(
     status: Many = [],  # noqa: B006
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     explain: bool = False,
+    weak: bool = False,
 ) -> HTMLResponse:
     """Search with facets, snippets and paging; the landing page when there is no query."""
     values = {"kind": kind, "project": project, "phase": phase, "tag": tag, "language": language, "status": status}
@@ -97,6 +98,7 @@ def search_page(
             offset=(page - 1) * PAGE_SIZE,
             mode="hybrid",
             vocabulary=request.app.state.vocabulary,
+            weak=weak,
         )
 
         def toggle(facet: str, value: str) -> str:
@@ -107,7 +109,7 @@ def search_page(
             return "/" + _query_string([("q", q), *current])
 
         def page_url(number: int) -> str:
-            return "/" + _query_string([("q", q), *params, ("page", str(number))])
+            return "/" + _query_string([("q", q), *params, *([("weak", "1")] if weak else []), ("page", str(number))])
 
         context.update(
             result=result,
@@ -116,6 +118,8 @@ def search_page(
             selected=set(params),
             pages=(result.total + PAGE_SIZE - 1) // PAGE_SIZE,
             clear_url="/" + _query_string([("q", q)]),
+            weak_url="/" + _query_string([("q", q), *params, ("weak", "1")]),
+            weak=weak,
         )
     else:
         counts = kb.store.counts()

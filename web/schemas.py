@@ -75,6 +75,7 @@ class ExplanationPublic(BaseModel):
     dense_score: float | None
     fused_score: float
     matched_terms: list[str]
+    strength: float
 
 
 class HitPublic(BaseModel):
@@ -88,6 +89,7 @@ class HitPublic(BaseModel):
     status: str
     date: str | None
     score: float
+    strength: float = Field(description="Match strength: 1.0 is the confidence line, below it a match is weak")
     heading: str
     snippet: list[Segment]
     explanation: ExplanationPublic | None = None
@@ -106,6 +108,7 @@ class HitPublic(BaseModel):
             status=d.status,
             date=d.date,
             score=hit.score,
+            strength=round(hit.explanation.strength, 4),
             heading=hit.heading,
             snippet=[Segment(text=s.text, match=s.match) for s in hit.snippet],
             explanation=ExplanationPublic(**vars(hit.explanation)) if explain else None,
@@ -120,7 +123,8 @@ class FacetValue(BaseModel):
 class SearchResponse(BaseModel):
     query: str
     mode: str
-    total: int
+    total: int = Field(description="Confident matches (every match with weak=true)")
+    weak: int = Field(description="Matches below the confidence line that total leaves out")
     offset: int
     limit: int
     took_ms: float
@@ -133,6 +137,7 @@ class SearchResponse(BaseModel):
             query=result.query,
             mode=result.mode,
             total=result.total,
+            weak=result.weak,
             offset=offset,
             limit=limit,
             took_ms=round(result.took_ms, 2),

@@ -59,6 +59,7 @@ def search(
     mode: Mode,
     record: bool = True,
     vocabulary: Vocabulary | None = None,
+    weak: bool = False,
 ) -> SearchResult:
     """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO.
 
@@ -70,13 +71,14 @@ def search(
         present = {d.phase for d in list(kb.indexer.docs.values()) if d.phase}
         filters = replace(filters, phases=vocabulary.variants("phase", filters.phases, present) or filters.phases)
     filters = replace(filters, visible_to=who.visible_to)
-    result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode)
+    result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode, weak=weak)
     if vocabulary is not None:
         result.facets["phase"] = vocabulary.merge_counts("phase", result.facets.get("phase", []))
         result.filters = replace(result.filters, phases=asked.phases)
     # current versions first: a superseded or archived standard sinks below the current hits of its page
     result.hits.sort(key=lambda h: h.document.status in (Status.superseded, Status.archived))
-    if record and query.strip() and offset == 0:
+    # a search asking for the weak matches of a query already counted is the same search, looked at again
+    if record and query.strip() and offset == 0 and not weak:
         active = {
             k: (list(v) if isinstance(v, tuple) else str(v))
             for k, v in asdict(filters).items()

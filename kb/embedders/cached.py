@@ -31,6 +31,7 @@ class CachedEmbedder:
         self._db.execute("create table if not exists v (key text primary key, vec blob)")
         self._lock = threading.Lock()
         self.relevance_floor = float(getattr(inner, "relevance_floor", 0.0))
+        self.confident_cosine: float | None = getattr(inner, "confident_cosine", None)
 
     @property
     def identity(self) -> str:

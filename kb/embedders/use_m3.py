@@ -155,6 +155,8 @@ class UseM3Embedder:
     # and its Japanese lesson at 0.09 in the demo), and keyboard-mash queries reach 0.05-0.10. So
     # the floor only drops clearly unrelated matches.
     relevance_floor = 0.08
+    # cosine at which a match by meaning alone is confident; see kb.fusion (calibrated on ../shared/eval)
+    confident_cosine = 0.36
 
     def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:
         if batch_size < 1:

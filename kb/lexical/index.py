@@ -325,6 +325,46 @@ class Bm25Index:
         terms = self.analyzer.analyze(query)
         return self._scores(self._primary(terms))
 
+    def ceiling(self, query: str) -> float:
+        """The primary score of a chunk holding each query term once, at average length: Σ weight × idf.
+
+        Dividing a chunk's score by it gives how much of the query the chunk
+        matches, weighted by how rare each word is: about 1 when it holds every
+        query word, 0.2 when it shares one common word of five. Unlike dividing
+        by the best score of the ranking, it does not turn a stray match into
+        a perfect one when nothing better exists, so it compares across
+        queries and across the store's languages (see ``kb.fusion``). A query
+        word the index has never seen counts with the idf of a word in no
+        chunk: a chunk cannot match it, so it cannot match the whole query.
+        """
+        return sum(self._ceiling_parts(self._primary(self.analyzer.analyze(query))))
+
+    def translated_ceiling(self, query: str) -> float:
+        """:meth:`ceiling` for :meth:`translated_scores`: one idf per translated word (or English query word).
+
+        A Japanese word's group of glosses counts with the idf of its most
+        common known gloss (the group's document frequency is at least that),
+        or of a word in no chunk when none of its glosses is indexed.
+        """
+        n = self._row_ids.size
+        if detect_language(query) != "ja":
+            words = self.analyzer.query_terms(query)
+            return sum(self._ceiling_parts(((self._glosses, words, 1.0, 1.0),)))
+        total = 0.0
+        df = self._words.df.view()
+        for group in self.translation(query):
+            known = self._words.term_ids(group)
+            total += _idf(n, max((int(df[t]) for t in known), default=0))
+        return total
+
+    def _ceiling_parts(self, parts: Sequence[tuple[Field, list[str], float, float]]) -> Iterator[float]:
+        n = self._row_ids.size
+        for fld, terms, weight, _ in parts:
+            df = fld.df.view()
+            for term in dict.fromkeys(terms):
+                tid = fld.vocab.get(term)
+                yield weight * _idf(n, int(df[tid]) if tid is not None else 0)
+
     def _other_language(self, query: str) -> npt.NDArray[np.bool_]:
         """Rows in the other language than ``query``'s."""
         ja = self._ja.view()
@@ -628,6 +668,11 @@ class Bm25Index:
     def nbytes(self) -> int:
         """Approximate bytes held by the numpy arrays (vocabularies not counted)."""
         return sum(f.nbytes() for f in self._fields()) + self._row_ids.view().nbytes * 2
+
+
+def _idf(n: int, df: int) -> float:
+    """BM25's idf (as ``Field.contributions`` computes it), the score of one occurrence at average length."""
+    return float(np.log1p((n - df + 0.5) / (df + 0.5)))
 
 
 def _ranked(scores: F64, first: int) -> Iterator[int]:

@@ -114,8 +114,12 @@ def test_japanese_description_gets_vendor_lessons_template_and_procedure_first(
     assert "ベンダ" in first.document.title and "選定" in first.document.title
     assert first.cluster is not None and first.cluster.recurring  # the vendor problem recurs: ja and en projects
     assert {"CRM Migration", "基幹システム刷新"} <= set(first.cluster.projects)
-    assert "ベンダー評価シート" in [i.document.title for i in brief.groups["template"][:2]]
-    assert brief.groups["procedure"][0].document.title == "ベンダー選定手順書"
+    # language-fair: the vendor standards come first in whichever language, the Japanese one among them
+    assert {"ベンダー選定手順書", "Vendor selection procedure"} == {
+        i.document.title for i in brief.groups["procedure"][:2]
+    }
+    templates = [i.document.title for i in brief.groups["template"][:4]]
+    assert "ベンダー評価シート" in templates or "Vendor evaluation template" in templates, templates
     assert "ベンダー" in first.reason
 
 

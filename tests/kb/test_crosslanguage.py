@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from kb.engine import KnowledgeBase
-from kb.fusion import relative_score_fusion
 from kb.lexical import Bm25Index
 from kb.lexical.glossary import ATTRIBUTION, JmdictGlossary, default_glossary
 from kb.models import DocumentDraft, Kind
@@ -141,15 +140,6 @@ def test_one_kana_words_are_not_looked_up() -> None:
 
 
 # -- fusion --------------------------------------------------------------------------
-
-
-def test_the_translated_leg_is_normalised_on_its_own_and_weighted() -> None:
-    fused = dict(
-        relative_score_fusion(
-            [("ja1", 12.0), ("ja2", 6.0)], [], 0.0, translated=[("en1", 3.0), ("en2", 1.5)], translated_weight=0.3
-        )
-    )
-    assert fused == pytest.approx({"ja1": 1.0, "ja2": 0.5, "en1": 0.3, "en2": 0.15})
 
 
 def test_hybrid_search_ranks_same_language_first_and_finds_the_other_language(knowledge_base: KnowledgeBase) -> None:

@@ -1,10 +1,18 @@
-"""Reciprocal rank fusion, checked against hand-computed values."""
+"""Reciprocal rank fusion and calibrated fusion, checked against hand-computed values."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.fusion import first_ranks, relative_score_fusion, rrf
+from kb.fusion import (
+    CONFIDENT_COVERAGE,
+    DENSE_WEIGHT,
+    TRANSLATED_WEIGHT,
+    LegScores,
+    calibrated_fusion,
+    first_ranks,
+    rrf,
+)
 
 
 def test_first_ranks_ignores_duplicates() -> None:
@@ -31,16 +39,28 @@ def test_rrf_needs_one_weight_per_ranking() -> None:
         rrf([["a"]], weights=[1.0, 2.0])
 
 
-def test_relative_score_fusion_by_hand() -> None:
-    fused = dict(relative_score_fusion([("a", 10.0), ("b", 5.0)], [("b", 0.9), ("c", 0.5), ("d", 0.1)]))
-    assert fused["a"] == pytest.approx(1.0)
-    assert fused["b"] == pytest.approx(0.5 + 1.0)
-    assert fused["c"] == pytest.approx(0.5)
-    assert fused["d"] == pytest.approx(0.0)
+def test_calibrated_fusion_by_hand() -> None:
+    scores = {
+        "a": LegScores(lexical=0.9),  # most query words, same language
+        "b": LegScores(translated=1.0, dense=1.0),  # every word across languages and a close meaning
+        "c": LegScores(lexical=0.2, dense=0.5),  # a stray word and a loose meaning
+    }
+    assert dict(calibrated_fusion(scores)) == pytest.approx(
+        {"a": 0.9, "b": TRANSLATED_WEIGHT + DENSE_WEIGHT, "c": 0.2 + 0.5 * DENSE_WEIGHT}
+    )
+    assert [key for key, _ in calibrated_fusion(scores)] == ["b", "a", "c"]
 
 
-def test_relative_score_fusion_keeps_a_confident_lexical_hit_on_top() -> None:
-    # BM25 is sure of "a"; the dense leg barely separates its candidates.
-    fused = relative_score_fusion([("a", 30.0), ("b", 3.0)], [("b", 0.52), ("a", 0.51), ("c", 0.50)], 1.0)
-    assert fused[0][0] == "a"
-    assert relative_score_fusion([], [("x", 0.3)])[0] == ("x", 1.0)
+def test_a_stray_same_language_word_does_not_outrank_a_strong_cross_language_match() -> None:
+    """The mixed-store failure: a weak same-language match used to be normalised to 1.0 and win."""
+    stray = LegScores(lexical=0.15, dense=0.3)
+    strong_other_language = LegScores(translated=0.8, dense=1.1)
+    assert strong_other_language.fused > stray.fused
+    assert strong_other_language.strength >= 1.0 > stray.strength
+
+
+def test_strength_by_hand() -> None:
+    assert LegScores(lexical=CONFIDENT_COVERAGE).strength == pytest.approx(1.0)  # half the words: confident
+    assert LegScores(lexical=0.2, translated=0.3, dense=0.4).strength == pytest.approx(0.9)  # weak
+    assert LegScores(translated=0.3, dense=0.75).strength == pytest.approx(1.05)
+    assert LegScores().strength == 0.0

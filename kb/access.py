@@ -136,9 +136,18 @@ class GuardedStore:
     """A ``Store`` that writes on behalf of ``principal``: the ingest pipeline runs over it for uploads.
 
     Reads pass through. ``replace_source`` admits every draft (see ``admit``),
-    refuses to replace documents the principal may not edit (uploading a file
-    of the same name as someone else's), and records the principal as the
-    creator of what it adds.
+    refuses to replace documents the principal may see but not edit (uploading
+    a file of the same name as someone else's visible one), and records the
+    principal as the creator of what it adds.
+
+    A name already taken by documents the principal may not see is never
+    answered with a refusal, nor with "updated" or "unchanged": each would tell
+    an outsider that a restricted file of that name exists (and "unchanged",
+    that its bytes are these). The upload goes to the principal's own source
+    instead (``own_source``), exactly as if the name were free, and
+    ``source_hash`` answers for that source; nothing of the hidden file is
+    read, replaced or reported. The principal's later uploads of the name keep
+    going to their own source, so they update their file, not the hidden one.
     """
 
     def __init__(self, store: Store, principal: Principal) -> None:
@@ -148,7 +157,11 @@ class GuardedStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
+    def source_hash(self, path: str) -> str | None:
+        return self._store.source_hash(self._source(path))
+
     def replace_source(self, path: str, content_hash: str, drafts: Sequence[DocumentDraft]) -> WriteResult:
+        path = self._source(path)
         for doc in self._store.documents_of_source(path):
             if not self.principal.can_edit(doc):
                 raise Forbidden(
@@ -156,3 +169,27 @@ class GuardedStore:
                 )
         admitted = [admit(self.principal, d) for d in drafts]
         return self._store.replace_source(path, content_hash, admitted, by=self.principal.login or None)
+
+    def _source(self, path: str) -> str:
+        """``path``, or the principal's own source for it when ``path`` holds only documents hidden from them."""
+        own = own_source(path, self.principal.login)
+        if own == path or self._store.source_hash(own) is not None:
+            return own
+        docs = self._store.documents_of_source(path)
+        seen = [d for d in docs if self.principal.can_see(d.groups)]
+        # documents the principal sees decide (an edit, or the refusal they can understand); only when every
+        # document of the name is hidden does the upload go elsewhere, as it would were the name free
+        return own if docs and not seen else path
+
+
+def own_source(path: str, login: str) -> str:
+    """The source key of ``login``'s upload named as ``path`` (``upload:<name>`` → ``upload:~<login>/<name>``).
+
+    Upload names never hold a ``/`` (``ingest.uploads.safe_filename``), so no
+    plain upload key equals one of these, and the file name stays the last part.
+    A path that is not an upload's, or a caller with no login, keeps ``path``.
+    """
+    prefix, colon, name = path.partition(":")
+    if prefix != "upload" or not colon or not login or "/" in name:
+        return path
+    return f"upload:~{login}/{name}"

@@ -19,10 +19,14 @@ the README for the figures. Average linkage was chosen over single linkage
 (chains unrelated lessons through one bridging lesson) and complete linkage
 (splits a group as soon as one member is worded far from another).
 
-Clusters are computed over every lesson (restricted ones included) and
-shown per caller: ``view`` keeps only the members the caller may see, and
-labels, counts, projects and dates come from those members alone, so a
-cluster never reveals a lesson its reader may not see.
+Clusters are computed per view, over only the lessons that view may see
+(``visible_to``, as ``Principal.visible_to`` gives it: None for PMO admins,
+else the caller's groups). Computing over every lesson and hiding members
+afterwards is not enough: a restricted near-duplicate still pulls public
+lessons into or out of a cluster, and shifts the centring and the TF-IDF
+weights, so an outsider's clusters would change when one is added. ``view``
+then keeps only the members the caller may see (defence in depth), and
+labels, counts, projects and dates come from those members alone.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -39,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kb.indexer import DocInfo, Indexer
+from kb.search import Filters
 
 DENSE_WEIGHT = 0.5
 THRESHOLD = 0.35
@@ -46,6 +52,9 @@ CENTRE = True
 # The similarity matrix is n² doubles: 8,000 lessons take 512 MB. Beyond that only the newest lessons are
 # clustered (a recurring problem is one that is still happening).
 MAX_LESSONS = 8000
+# Group views kept besides the two everyone shares (all lessons, unrestricted lessons): one per distinct set of
+# groups recently asked for, each a full clustering of its own lessons.
+MAX_VIEWS = 16
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +153,22 @@ def cluster(sim: Matrix, threshold: float = THRESHOLD) -> list[list[int]]:
     return sorted(out, key=lambda g: (-len(g), g[0]))
 
 
-def lesson_points(indexer: Indexer) -> tuple[list[str], Matrix, list[list[str]]]:
-    """Every indexed lesson (archived ones left out): ids, mean chunk vectors, analyzer terms (see ``languages``)."""
+ViewKey = tuple[str, ...] | None  # Principal.visible_to: None sees every lesson
+
+
+def _lessons(indexer: Indexer, visible_to: ViewKey) -> list[DocInfo]:
+    """The lessons a view clusters, by id; the caller holds ``indexer.lock``."""
+    sees = Filters(visible_to=visible_to)
+    lessons = [d for d in indexer.docs.values() if d.kind == "lesson" and d.status != "archived" and sees.accepts(d)]
+    if len(lessons) > MAX_LESSONS:
+        lessons = sorted(lessons, key=lambda d: d.date or "", reverse=True)[:MAX_LESSONS]
+    return sorted(lessons, key=lambda d: d.id)
+
+
+def lesson_points(indexer: Indexer, visible_to: ViewKey = None) -> tuple[list[str], Matrix, list[list[str]]]:
+    """Every indexed lesson ``visible_to`` may see (archived ones left out): ids, mean chunk vectors, analyzer terms."""
     with indexer.lock:
-        lessons = [d for d in indexer.docs.values() if d.kind == "lesson" and d.status != "archived"]
-        if len(lessons) > MAX_LESSONS:
-            lessons = sorted(lessons, key=lambda d: d.date or "", reverse=True)[:MAX_LESSONS]
-        lessons.sort(key=lambda d: d.id)
+        lessons = _lessons(indexer, visible_to)
         chunk_ids = [c for d in lessons for c in d.chunk_ids]
         stored = indexer.vectors.stored(np.array(chunk_ids, dtype=np.int64)) if chunk_ids else None
     texts: dict[str, list[str]] = {}
@@ -180,11 +198,17 @@ def languages(indexer: Indexer, ids: Sequence[str]) -> list[str]:
     return [docs[i].language if i in docs else "" for i in ids]
 
 
-def compute(indexer: Indexer, *, dense_weight: float = DENSE_WEIGHT, threshold: float = THRESHOLD) -> Clustering:
-    """Cluster every lesson the indexes hold now."""
+def compute(
+    indexer: Indexer,
+    *,
+    visible_to: ViewKey = None,
+    dense_weight: float = DENSE_WEIGHT,
+    threshold: float = THRESHOLD,
+) -> Clustering:
+    """Cluster the lessons the indexes hold now that ``visible_to`` may see (None: every lesson)."""
     started = time.perf_counter()
     seq = indexer.seq
-    ids, vectors, terms = lesson_points(indexer)
+    ids, vectors, terms = lesson_points(indexer, visible_to)
     sim = similarity(vectors, terms, dense_weight, languages(indexer, ids))
     groups = cluster(sim, threshold) if len(ids) >= 2 else []
     took = (time.perf_counter() - started) * 1000
@@ -233,31 +257,63 @@ def _trend(dates: Sequence[str], today: dt.date) -> str:
 
 
 class ClusterCache:
-    """The latest clustering, recomputed off the request path when the indexes move on.
+    """The latest clustering of each view, recomputed off the request path when the indexes move on.
 
-    ``current`` never blocks: it returns the last result (None before the
-    first). ``refresh`` computes when the indexes changed since; a running app
-    calls it from a background thread (``start``), the CLI and tests directly.
+    ``current(visible_to)`` never blocks: it returns the view's last result
+    (None before its first) and wakes the background thread (``start``) when
+    the view is new or the indexes moved on. ``refresh`` computes every view
+    kept whose result is out of date; the CLI and tests call it directly.
+    The two views everyone shares (every lesson; unrestricted lessons only)
+    are always kept, group views for the ``MAX_VIEWS`` most recently asked.
+    Views that see the same lessons (no restricted lesson, say) share one
+    computation.
     """
 
     def __init__(self, indexer_of: Callable[[], Indexer], *, interval: float = 2.0) -> None:
         self._indexer_of = indexer_of
         self.interval = interval
-        self._current: Clustering | None = None
-        self._lock = threading.Lock()
+        self._views: OrderedDict[ViewKey, Clustering | None] = OrderedDict(((None, None), ((), None)))
+        self._views_lock = threading.Lock()  # held only to read or write _views: never while computing
+        self._lock = threading.Lock()  # one computation at a time
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def current(self) -> Clustering | None:
-        return self._current
+    def current(self, visible_to: ViewKey = None) -> Clustering | None:
+        with self._views_lock:
+            if visible_to not in self._views:
+                self._views[visible_to] = None
+                while len(self._views) > MAX_VIEWS + 2:
+                    oldest = next(k for k in self._views if k not in (None, ()))
+                    del self._views[oldest]
+            self._views.move_to_end(visible_to)
+            found = self._views[visible_to]
+        if found is None or found.seq != self._indexer_of().seq:
+            self._wake.set()
+        return found
 
-    def refresh(self) -> Clustering:
+    def refresh(self, visible_to: ViewKey = None) -> Clustering:
+        """Bring every kept view up to date (and ``visible_to``'s, kept from now on); returns ``visible_to``'s."""
+        self.current(visible_to)
         with self._lock:
             indexer = self._indexer_of()
-            if self._current is None or self._current.seq != indexer.seq:
-                self._current = compute(indexer)
-            return self._current
+            with self._views_lock:
+                views = list(self._views.items())
+            done: dict[tuple[str, ...], Clustering] = {}  # lesson ids → their clustering, shared by equal views
+            out: Clustering | None = None
+            for key, found in views:
+                if found is None or found.seq != indexer.seq:
+                    with indexer.lock:
+                        lessons = tuple(d.id for d in _lessons(indexer, key))
+                    found = done.get(lessons) or compute(indexer, visible_to=key)
+                    done[lessons] = found
+                    with self._views_lock:
+                        if key in self._views:
+                            self._views[key] = found
+                if key == visible_to:
+                    out = found
+            # evicted meanwhile by more new views than MAX_VIEWS: computed for this caller all the same
+            return out if out is not None else compute(indexer, visible_to=visible_to)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="kb-clusters", daemon=True)
@@ -265,14 +321,15 @@ class ClusterCache:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 self.refresh()
             except Exception:  # a failed run must not kill the thread; the next one retries
                 log.exception("clustering lessons failed")
-            if self._stop.wait(self.interval):
-                return
+            self._wake.wait(self.interval)
+            self._wake.clear()

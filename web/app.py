@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -24,6 +24,7 @@ from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
 from kb.vocabulary import Vocabulary
 from web import account, accounts_api, api, briefs, dashboard, ops, pages, standards
+from web.deps import csrf_guard
 from web.errors import error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         summary="Lessons learned, FAQs, templates and procedures, searchable in Japanese and English.",
         version="0.1.0",
         lifespan=lifespan,
+        # every route, pages and API alike: state-changing requests a cookie authenticates must come from our pages
+        dependencies=[Depends(csrf_guard)],
     )
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(files("templates")))

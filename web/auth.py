@@ -71,6 +71,13 @@ def is_https(request: Request) -> bool:
     return proto == "https" and _trusted(settings, peer_address(request))
 
 
+def via_trusted_proxy(request: Request) -> bool:
+    """Whether the trusted proxy's user header (``KB_TRUSTED_USER_HEADER``) authenticates this request."""
+    settings: Settings = request.app.state.settings
+    header = settings.trusted_user_header
+    return bool(header and request.headers.get(header, "").strip()) and _trusted(settings, peer_address(request))
+
+
 def _trusted(settings: Settings, address: str | None) -> bool:
     if not settings.trusted_proxies or not address:
         return False

@@ -5,6 +5,26 @@ route declares the role it needs with ``requires(Role.…)``; the check itself
 is ``kb.access.require`` on the caller ``web.auth`` resolved, so pages, API
 and CLI share one rule. The route's rule is kept on the dependency
 (``required_role``) so the authorisation matrix test can read it back.
+
+CSRF, the one rule (OWASP's cheat sheet: origin verification with standard
+headers, backed by a token): ``csrf_guard`` is a dependency of the whole app,
+so it runs for every route and a new route cannot forget it. A POST, PUT,
+PATCH or DELETE that a browser's ambient credentials authenticate (the
+session cookie, or the trusted proxy's user header) and that carries no
+``Authorization`` header is refused with 403 unless
+
+1. its ``Origin`` names this app's own host (``Origin: null`` does not); or,
+   without an ``Origin``,
+2. its ``Referer`` does; or, with neither,
+3. it carries this browser's CSRF token (the ``kb_csrf`` cookie's value, which
+   every page's forms hold) in an ``X-CSRF-Token`` header or a ``csrf`` form
+   field.
+
+A bearer token is exempt: a browser never attaches one by itself, so a forged
+cross-site request cannot carry it. A request with no credentials is left
+alone: it is anonymous and gets 401 on any write. Page forms (the login
+form included, which has no credentials to forge with) also check their
+token on every post (``CsrfDep``), whatever the headers say.
 """
 
 from __future__ import annotations
@@ -13,6 +33,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
@@ -21,7 +42,7 @@ from kb.access import Principal, require
 from kb.engine import KnowledgeBase
 from kb.errors import Forbidden
 from kb.models import Role
-from web.auth import is_https, principal_of
+from web.auth import SESSION_COOKIE, is_https, principal_of, via_trusted_proxy
 from web.i18n import pick_language
 
 __all__ = ["Forbidden", "Role"]
@@ -77,9 +98,58 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
 
 def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
     """Reject a form post whose token does not match the cookie (a cross-site forgery)."""
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not csrf or not hmac.compare_digest(cookie, csrf):
+    if not _token_matches(request, csrf):
         raise Forbidden("the form expired or came from another site: reload the page and try again")
 
 
 CsrfDep = Depends(check_csrf)
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "x-csrf-token"
+
+
+async def csrf_guard(request: Request) -> None:
+    """Refuse a state-changing request that a cookie authenticates and another site may have sent (see above)."""
+    if request.method not in UNSAFE_METHODS or "authorization" in request.headers:
+        return
+    if not (request.cookies.get(SESSION_COOKIE) or via_trusted_proxy(request)):
+        return
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin is not None:
+        if _same_host(origin, request.headers.get("host", "")):
+            return
+        raise Forbidden("this request came from another site; it was refused (cross-site request forgery)")
+    token = request.headers.get(CSRF_HEADER, "")
+    if not token and _is_form(request):
+        field = (await request.form()).get("csrf")
+        token = field if isinstance(field, str) else ""
+    if not _token_matches(request, token):
+        raise Forbidden("this request says neither where it came from nor carries the CSRF token; it was refused")
+
+
+def _token_matches(request: Request, token: str) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie and token) and hmac.compare_digest(cookie.encode(), token.encode())
+
+
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _same_host(url: str, host: str) -> bool:
+    """Whether ``url`` (an Origin or a Referer) names ``host`` (the Host header: host[:port]).
+
+    The scheme is not compared: behind a TLS proxy that is not in
+    ``KB_TRUSTED_PROXIES`` the app cannot tell HTTPS from HTTP, and a page on
+    the other scheme of our own host name is not a cross-site attacker's.
+    """
+    netloc = urlsplit(url).netloc.lower()
+    host = host.lower()
+    return bool(netloc) and _without_default_port(netloc) == _without_default_port(host)
+
+
+def _without_default_port(netloc: str) -> str:
+    for port in (":80", ":443"):
+        if netloc.endswith(port):
+            return netloc[: -len(port)]
+    return netloc

@@ -229,8 +229,9 @@ def related(kb: KnowledgeBase, doc: Document, who: Principal, limit: int = 5) ->
 
 
 def recurring(request: Request, kb: KnowledgeBase, who: Principal) -> list[clusters.ProblemCluster]:
-    """The recurring-problem clusters as ``who`` sees them (the latest computed; empty before the first run)."""
-    found = request.app.state.clusters.current
+    """The recurring-problem clusters as ``who`` sees them: computed over what ``who`` may see (the latest run;
+    empty before the first run of their view)."""
+    found = request.app.state.clusters.current(who.visible_to)
     if found is None:
         return []
     with kb.indexer.lock:

@@ -72,7 +72,7 @@ def test_cache_recomputes_only_when_the_indexes_moved(knowledge_base: KnowledgeB
         knowledge_base.store.replace_source(f"/{n}.md", "1", [DocumentDraft(kind=Kind.lesson, title=title, body=title)])
     knowledge_base.catch_up(save=False)
     cache = clusters.ClusterCache(lambda: knowledge_base.indexer)
-    assert cache.current is None
+    assert cache.current() is None
     first = cache.refresh()
     assert cache.refresh() is first and first.seq == knowledge_base.indexer.seq
     knowledge_base.store.replace_source("/3.md", "1", [DocumentDraft(kind=Kind.lesson, title="New", body="x")])

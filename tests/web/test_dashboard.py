@@ -92,7 +92,7 @@ def test_every_figure_matches_the_store(client: TestClient) -> None:
     chart = re.search(r'id="chart-coverage".*?</svg>', html, re.S)
     assert chart and [int(v) for v in re.findall(r'data-value="(\d+)"', chart.group(0))] == [by_kind[k] for k in kinds]
     # recurring problems: the clusters seen in two or more projects
-    problems = [c for c in client.app.state.clusters.current.groups]  # type: ignore[attr-defined]
+    problems = [c for c in client.app.state.clusters.current(None).groups]  # type: ignore[attr-defined]
     recurring = _csv(client, "recurring")[1:]
     assert 0 < len(recurring) <= len(problems)
     for label, n, projects, *_ in recurring:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from kb.models import Role
@@ -25,3 +27,61 @@ def test_lesson_page_says_where_else_it_happened_and_hides_restricted_twins(empt
     html = client.get(f"/documents/{ids[0]}", headers={**bearer(reader), "accept-language": "en"}).text
     assert "This happened in 2 projects (2 lessons)" in html
     assert "Payroll" not in html
+
+
+PUBLIC = [
+    ("ERP renewal", "Vendor shortlist slipped", TEXT),
+    (
+        "CRM migration",
+        "Vendor shortlist took long",
+        "The vendor shortlist took ten weeks: scoring criteria argued after demos.",
+    ),
+    (
+        "HR portal",
+        "Vendor scoring late",
+        "Scoring criteria for the vendor were agreed only after the demos; the shortlist slipped.",
+    ),
+    ("Web", "Cloud bill", "Tag every resource so the cloud bill can be split."),
+    ("Data", "Cloud costs", "Untagged cloud resources made the bill impossible to split."),
+]
+# Two restricted near-duplicates of the first lesson: clustered over every lesson, they pull it and its closest
+# twin away from the third, so an outsider's "3 projects (3 lessons)" became "2 projects (2 lessons)".
+SECRET = [
+    ("Ledger", "Vendor shortlist slipped", f"{TEXT} Shortlist shortlist."),
+    ("Treasury", "Vendor shortlist slipped", f"{TEXT[:-1]}, again."),
+]
+BRIEF = {"description": "We will select a vendor. Agree the scoring criteria before the demos."}
+
+
+def _outsider_sees(client: TestClient, token: str, ids: list[str]) -> tuple[list[str], dict[str, object]]:
+    """The recurring-problem line of each public lesson's page, and the kickoff brief's items, as ``token`` sees them."""
+    client.app.state.clusters.refresh(("hr",))  # type: ignore[attr-defined]  # the outsider's view, now
+    lines = []
+    for doc_id in ids:
+        html = client.get(f"/documents/{doc_id}", headers={**bearer(token), "accept-language": "en"}).text
+        found = re.search(r'<p class="recurring".*?</p>', html, re.S)
+        lines.append(found.group(0) if found else "")
+    brief = client.post("/api/brief", json=BRIEF, headers=bearer(token)).json()
+    return lines, brief["groups"]
+
+
+def test_restricted_near_duplicates_change_nothing_an_outsider_sees(empty_client: TestClient) -> None:
+    client = empty_client
+    ids = []
+    for project, title, body in PUBLIC:
+        doc = {"kind": "lesson", "title": title, "body": body, "project": project}
+        ids.append(client.post("/api/documents", json=doc).json()["id"])
+    outsider = add_user(client, "tanaka", Role.contributor, groups=["hr"])
+    member = add_user(client, "suzuki", Role.reader, groups=["finance"])
+    before = _outsider_sees(client, outsider, ids)
+    assert "This happened in 3 projects (3 lessons)" in before[0][0]
+    secret = []
+    for project, title, body in SECRET:
+        doc = {"kind": "lesson", "title": title, "body": body, "project": project, "groups": ["finance"]}
+        secret.append(client.post("/api/documents", json=doc).json()["id"])
+    assert _outsider_sees(client, outsider, ids) == before
+    # a member of the group sees the restricted twins in their own view of the problem
+    client.app.state.clusters.refresh(("finance",))  # type: ignore[attr-defined]
+    html = client.get(f"/documents/{ids[0]}", headers={**bearer(member), "accept-language": "en"}).text
+    line = re.search(r'<p class="recurring".*?</p>', html, re.S)
+    assert line and all(f"/documents/{s}" in line.group(0) for s in secret) and "Ledger" in line.group(0)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -316,7 +317,7 @@ async def upload_submit(
         hint = Kind(kind) if kind else None
     except ValueError as exc:
         raise InvalidInput(f"unknown kind {kind!r}") from exc
-    reports = services.upload(request, kb, contents, hint, who)
+    reports = await run_in_threadpool(services.upload, request, kb, contents, hint, who)  # off the event loop
     return render(request, "upload.html", lang, reports=reports, kinds=list(Kind))
 
 

@@ -122,6 +122,14 @@ class Settings(NativeThreadSettings):
             "0 for other models unless set."
         ),
     )
+    search_log_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "How often searches queued for the PMO's analytics are written to the database (seconds). "
+            "A clean shutdown writes them all; a crash loses at most the searches of this interval."
+        ),
+    )
     follow_seconds: float = Field(
         default=2.0,
         gt=0,

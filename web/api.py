@@ -153,5 +153,7 @@ def feedback(kb: KbDep, who: ContributorDep, body: FeedbackIn) -> Response:
 def stats(kb: KbDep) -> StatsPublic:
     """Documents per kind, index state, and what people search for (and do not find)."""
     return StatsPublic(
-        documents=kb.store.counts(), index=kb.indexer.stats(), searches=SearchReportPublic.of(kb.store.search_report())
+        documents=kb.store.counts(),
+        index=kb.indexer.stats(),
+        searches=SearchReportPublic.of(services.search_report(kb)),
     )

@@ -345,7 +345,7 @@ def load_demo(request: Request, kb: KbDep, who: AdminDep) -> Response:
 @router.get("/insights", response_class=HTMLResponse, dependencies=[Depends(requires(Role.pmo_admin))])
 def insights_page(request: Request, kb: KbDep, lang: LangDep) -> HTMLResponse:
     """What people search for and do not find, feedback on results, and content past its review date."""
-    report = kb.store.search_report()
+    report = services.search_report(kb)
     titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _, _ in report.feedback])}
     today = dt.date.today()
     stale = [

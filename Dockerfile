@@ -3,6 +3,9 @@
 FROM python:3.11-slim
 WORKDIR /app
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1 KB_DATA_DIR=/data
+# One BLAS/OpenMP thread per pool for every Python process of the image (`kb` also sets these from
+# KB_NATIVE_THREADS before numpy loads): concurrent requests use the cores, more threads oversubscribe them.
+ENV KB_NATIVE_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 COPY pyproject.toml README.md ./

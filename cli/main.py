@@ -7,9 +7,15 @@ errors into a one-line message and exit code 1.
 
 from __future__ import annotations
 
-import typer
+from kb.threads import pin_native_threads
 
-from cli import accounts, documents, ops, search, workflows
+# Before anything below imports numpy or FAISS: their thread pools size themselves when they load,
+# and FastAPI's worker threads would not see a limit set afterwards (kb/threads.py).
+pin_native_threads()
+
+import typer  # noqa: E402
+
+from cli import accounts, documents, ops, search, workflows  # noqa: E402
 
 app = typer.Typer(
     help="PMO knowledge base: lessons learned, FAQs, templates and procedures.",

@@ -201,10 +201,14 @@ def serve(
     """Serve the web UI and JSON API for a data dir (an empty one offers to load the demo)."""
     import uvicorn
 
+    from kb.threads import pin_native_threads
     from web.app import create_app
     from web.logs import log_config
 
     settings = settings_for(data_dir)
+    # Already done by the entry point; again here because serve is the path that must not miss it (an
+    # embedding of the CLI that imported numpy first gets at least BLAS and this thread pinned).
+    pin_native_threads(settings.native_threads)
     err.print(f"serving {settings.data_dir.resolve()} on http://{host}:{port}", highlight=False)
     with store_for(data_dir) as store:
         if not Accounts(store.engine, AuditLog(store.engine)).count() and settings.anonymous_role == "none":

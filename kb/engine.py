@@ -16,6 +16,7 @@ from kb.config import Settings
 from kb.embedders.base import Embedder, make_embedder
 from kb.indexer import Indexer, rebuild
 from kb.search import Searcher
+from kb.search_log import SearchLog
 from kb.store import SqlStore, open_store
 
 
@@ -70,6 +71,11 @@ class KnowledgeBase:
         return AuditLog(self.store.engine)
 
     @cached_property
+    def search_log(self) -> SearchLog:
+        """Searches queued for the analytics, written every KB_SEARCH_LOG_SECONDS and on ``close``."""
+        return SearchLog(self.store, interval=self.settings.search_log_seconds)
+
+    @cached_property
     def accounts(self) -> Accounts:
         return Accounts(self.store.engine, self.audit)
 
@@ -95,4 +101,6 @@ class KnowledgeBase:
         self.store.prune_vectors(self.embedder.identity, fresh.text_hashes)
 
     def close(self) -> None:
+        if "search_log" in self.__dict__:  # created by the first search; nothing to write otherwise
+            self.search_log.close()
         self.store.close()

@@ -99,6 +99,7 @@ class Store(Protocol):
     def check(self) -> list[str]: ...
     def export_records(self) -> Iterator[dict[str, Any]]: ...
     def record_search(self, query: str, filters: dict[str, Any], results: int) -> None: ...
+    def record_searches(self, events: Sequence[SearchEvent]) -> None: ...
     def record_feedback(self, query: str, document_id: str, helpful: bool) -> None: ...
     def search_report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport: ...
     def import_records(self, records: Iterable[dict[str, Any]]) -> WriteResult: ...
@@ -395,9 +396,22 @@ class SqlStore:
     # -- search analytics --------------------------------------------------
 
     def record_search(self, query: str, filters: dict[str, Any], results: int) -> None:
-        """Log one search (queries are kept as typed, trimmed; at most 500 characters)."""
+        """Log one search now (queries are kept as typed, trimmed; at most 500 characters).
+
+        The web app does not call this on the request path: it queues searches in
+        ``kb.search_log.SearchLog``, which writes them with ``record_searches``.
+        """
+        self.record_searches([SearchEvent(query=query, filters=filters, results=results)])
+
+    def record_searches(self, events: Sequence[SearchEvent]) -> None:
+        """Log searches in one transaction, each with the time it ran (``at``, set when it was made)."""
+        if not events:
+            return
+        rows = [
+            {"query": e.query.strip()[:500], "filters": e.filters, "results": e.results, "at": e.at} for e in events
+        ]
         with write_session(self.engine) as session:
-            session.add(SearchEvent(query=query.strip()[:500], filters=filters, results=results))
+            session.execute(insert(SearchEvent), rows)
             session.commit()
 
     def record_feedback(self, query: str, document_id: str, helpful: bool) -> None:

@@ -8,13 +8,21 @@ reads 200 MB per query: memory bandwidth, not arithmetic), IVF with
 ``nlist=4·√n`` and ``nprobe=32`` about 3 ms. ``bench/search_scale.py``
 measures IVF's recall@10 against exact search on real embeddings: 0.971 with
 nprobe 32 at 100k chunks, hence the default of 64.
+
+An IVF's lists are fixed when it is trained. Grown from 50k to 1M vectors, 894
+lists hold ~1,100 vectors each and a query's 64 lists scan 7 % of the index;
+so once the index holds ``retrain_factor`` (4) times the vectors it was trained
+for, it is re-trained for its new size in a background thread, aside, and
+swapped in (``bench/ann_scale.py`` measures both at 1M).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 from kb.embedders.base import Vectors
 
 Ids = npt.NDArray[np.int64]
+log = logging.getLogger(__name__)
 
 NO_MAP: int = faiss.DirectMap.NoMap  # type: ignore[attr-defined]
 HASHTABLE: int = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]
@@ -49,18 +58,73 @@ class VectorIndex(Protocol):
     def save(self, path: Path) -> None: ...
 
 
+def nlist_for(n: int) -> int:
+    """IVF lists for ``n`` vectors: 4·√n (FAISS's guidance is 4–16·√n; fewer lists keep training cheap)."""
+    return max(1, int(4 * math.sqrt(n)))
+
+
+def train_ivf(ids: Ids, vectors: Vectors, *, nprobe: int) -> Any:
+    """An IVF holding ``vectors`` under ``ids``, trained on them (at most 64 per list, FAISS's sampling rule)."""
+    dim = vectors.shape[1]
+    nlist = nlist_for(len(ids))
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    ivf.train(vectors[rng.choice(len(vectors), size=min(len(vectors), nlist * 64), replace=False)])
+    ivf.set_direct_map_type(HASHTABLE)  # for scores(): read vectors back by id
+    ivf.add_with_ids(vectors, ids)
+    ivf.nprobe = nprobe
+    return ivf
+
+
+class _Retraining:
+    """An IVF being re-trained aside, and the writes made to the live index meanwhile, to replay on the new one."""
+
+    def __init__(self) -> None:
+        self.journal: list[tuple[Ids, Vectors | None]] = []  # (ids, vectors) added or (ids, None) removed, in order
+        self.built: Any = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.thread: threading.Thread | None = None
+
+
 class FaissIndex:
     """``VectorIndex`` on FAISS: flat (exact) until ``ann_threshold`` vectors, then IVF.
 
     ``nprobe`` is how many of the IVF lists a query visits; more is slower and
-    closer to exact.
+    closer to exact. Once the IVF holds more than ``retrain_factor`` times the
+    vectors its lists were trained for, an ``add`` starts re-training it for
+    its current size on a background thread; searches and writes keep using
+    the live index (writes are also journalled), and the first call after the
+    build replays the journal onto the new index and swaps it in. Like every
+    other method, that swap runs on the caller's thread, under the caller's
+    lock (the indexer's): the build thread never touches the live index.
     """
 
-    def __init__(self, dim: int, *, ann_threshold: int = 50_000, nprobe: int = 64, index: Any = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        *,
+        ann_threshold: int = 50_000,
+        nprobe: int = 64,
+        index: Any = None,
+        retrain_factor: float = 4.0,
+    ) -> None:
         self.dim = dim
         self.ann_threshold = ann_threshold
         self.nprobe = nprobe
+        self.retrain_factor = retrain_factor
         self._index: Any = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._retraining: _Retraining | None = None
+
+    @property
+    def trained_for(self) -> int:
+        """Vectors the IVF's lists were sized for (from their number: nlist = 4·√n); 0 while exact."""
+        return int((self._index.nlist / 4) ** 2) if self.approximate else 0
+
+    @property
+    def retraining(self) -> bool:
+        """A re-trained IVF is being built, or built and waiting for the next call to swap it in."""
+        return self._retraining is not None
 
     @property
     def approximate(self) -> bool:
@@ -76,12 +140,20 @@ class FaissIndex:
             raise ValueError(f"expected {len(ids)} vectors of dim {self.dim}, got shape {vectors.shape}")
         ids = np.asarray(ids, dtype=np.int64)
         self.remove(ids)  # re-adding an id replaces it
-        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._index.add_with_ids(vectors, ids)
+        if self._retraining is not None:
+            self._retraining.journal.append((ids.copy(), vectors.copy()))
         if not self.approximate and len(self) >= self.ann_threshold:
             self._to_ivf()
+        elif self.approximate and self._retraining is None and len(self) > self.retrain_factor * self.trained_for:
+            self._start_retraining()
 
     def remove(self, ids: Iterable[int]) -> None:
+        self._adopt_retrained()
         array = np.fromiter(ids, dtype=np.int64)
+        if self._retraining is not None and len(array):
+            self._retraining.journal.append((array.copy(), None))
         if len(array) and len(self):
             # the IVF's id hashtable removes only by an explicit id array; the flat map scans
             # every stored id, for which a hashed batch is the cheap membership test
@@ -98,6 +170,7 @@ class FaissIndex:
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return np.zeros(0, dtype=np.float32)
+        self._adopt_retrained()
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         try:
             stored = self._index.reconstruct_batch(ids)
@@ -124,6 +197,7 @@ class FaissIndex:
 
     def search(self, query: Vectors, k: int, allowed: Ids | None = None) -> list[tuple[int, float]]:
         """The ``k`` nearest ids with their inner products, best first, optionally only among ``allowed``."""
+        self._adopt_retrained()
         if len(self) == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
@@ -172,19 +246,52 @@ class FaissIndex:
         return ids, np.asarray(vectors, dtype=np.float32)
 
     def _to_ivf(self) -> None:
-        """Rebuild as IVF, trained on the vectors held now (at most 64 per list, FAISS's sampling rule)."""
+        """Rebuild as IVF, trained on the vectors held now (in the adding thread: at the threshold it is quick)."""
         ids, vectors = self.vectors()
-        nlist = max(1, int(4 * math.sqrt(len(ids))))
-        quantizer = faiss.IndexFlatIP(self.dim)
-        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        rng = np.random.default_rng(0)
-        sample = vectors[rng.choice(len(vectors), size=min(len(vectors), nlist * 64), replace=False)]
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # training is real parallel work
-        ivf.train(sample)
-        ivf.set_direct_map_type(HASHTABLE)  # for scores(): read vectors back by id
-        ivf.add_with_ids(vectors, ids)
-        ivf.nprobe = self.nprobe
-        self._index = ivf
+        self._index = train_ivf(ids, vectors, nprobe=self.nprobe)
+
+    def _start_retraining(self) -> None:
+        """Copy the vectors now, then train and fill an IVF for them on a background thread."""
+        ids, vectors = self.vectors()
+        job = _Retraining()
+
+        def build() -> None:
+            # the thread's OpenMP pool is the process's (one thread by default): searches keep the other core
+            try:
+                job.built = train_ivf(ids, vectors, nprobe=self.nprobe)
+            except BaseException as exc:  # reported by the next call on the caller's thread
+                job.error = exc
+            finally:
+                job.done.set()
+
+        job.thread = threading.Thread(target=build, name="kb-ivf-retrain", daemon=True)
+        self._retraining = job
+        job.thread.start()
+
+    def _adopt_retrained(self) -> None:
+        """Swap in a finished re-trained IVF, after replaying onto it the writes made during its build."""
+        job = self._retraining
+        if job is None or not job.done.is_set():
+            return
+        self._retraining = None
+        if job.error is not None:  # searching goes on with the old lists; no retry until the next start
+            log.error("re-training the vector index failed; keeping the old index", exc_info=job.error)
+            self.retrain_factor = math.inf
+            return
+        fresh = job.built
+        for ids, vectors in job.journal:
+            fresh.remove_ids(faiss.IDSelectorArray(ids))
+            if vectors is not None:
+                fresh.add_with_ids(vectors, ids)
+        self._index = fresh
+
+    def wait_retrained(self) -> None:
+        """Block until a running re-training is built and swapped in (benchmarks, tests, saving a final state)."""
+        job = self._retraining
+        if job is not None:
+            job.done.wait()
+            self._adopt_retrained()
 
     def exact_copy(self) -> FaissIndex:
         """A flat index with the same vectors (for measuring the IVF's recall)."""

@@ -30,6 +30,7 @@ ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
 
 def _build(request: Request, kb: KbDep, who: Principal) -> dashboard.Dashboard:
     vocabulary = request.app.state.vocabulary
+    kb.search_log.flush()  # this process's queued searches count too
     return dashboard.build(kb.store, kb.audit, services.recurring(request, kb, who), vocabulary=vocabulary)
 
 

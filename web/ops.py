@@ -7,7 +7,9 @@
 - ``/metrics``: Prometheus text format, from one ``CollectorRegistry`` per app
   (no process-global state, so test apps do not share counters): request
   latency by route, search latency per leg, the index lag in change-log
-  numbers, documents written through the app and documents re-indexed.
+  numbers, documents written through the app and documents re-indexed, and
+  the thread count of every BLAS/OpenMP pool loaded, as a worker thread sees it
+  (``kb_native_threads``: 1 unless KB_NATIVE_THREADS says otherwise; see kb/threads.py).
 
 All three are public, like the login page: they reveal no content. Restrict
 ``/metrics`` at the proxy if its counts are sensitive for you.
@@ -15,8 +17,10 @@ All three are public, like the login page: they reveal no content. Restrict
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -64,6 +68,12 @@ class Metrics:
             "kb_index_seq", "Change-log number this replica's indexes reflect.", registry=self.registry
         )
         self.documents = Gauge("kb_index_documents", "Documents in this replica's indexes.", registry=self.registry)
+        self.native_threads = Gauge(
+            "kb_native_threads",
+            "Threads of each BLAS/OpenMP pool loaded, as seen from a request's worker thread (threadpoolctl).",
+            ["api", "library"],
+            registry=self.registry,
+        )
 
     def observe_search(self, result: SearchResult) -> None:
         for leg, seconds in result.timings.items():
@@ -110,4 +120,7 @@ def metrics(request: Request) -> Response:
     m.indexed_seq.set(stats["seq"])
     m.documents.set(stats["documents"])
     m.lag.set(max(0, kb.store.last_seq() - stats["seq"]))
+    # sync route: this runs on a worker thread, where an OpenMP limit set only on the main thread would not show
+    for pool in importlib.import_module("threadpoolctl").threadpool_info():  # untyped module
+        m.native_threads.labels(pool["user_api"], Path(pool["filepath"]).name).set(pool["num_threads"])
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

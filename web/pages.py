@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -320,7 +321,7 @@ async def upload_submit(
         hint = Kind(kind) if kind else None
     except ValueError as exc:
         raise InvalidInput(f"unknown kind {kind!r}") from exc
-    reports = services.upload(request, kb, contents, hint, who)
+    reports = await run_in_threadpool(services.upload, request, kb, contents, hint, who)  # off the event loop
     return render(request, "upload.html", lang, reports=reports, kinds=list(Kind))
 
 
@@ -348,7 +349,7 @@ def load_demo(request: Request, kb: KbDep, who: AdminDep) -> Response:
 @router.get("/insights", response_class=HTMLResponse, dependencies=[Depends(requires(Role.pmo_admin))])
 def insights_page(request: Request, kb: KbDep, lang: LangDep) -> HTMLResponse:
     """What people search for and do not find, feedback on results, and content past its review date."""
-    report = kb.store.search_report()
+    report = services.search_report(kb)
     titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _, _ in report.feedback])}
     today = dt.date.today()
     stale = [

@@ -26,6 +26,7 @@ from kb.language import detect_language
 from kb.models import ActionStatus, Document, DocumentDraft, Kind, LessonAction, Role, Status
 from kb.models import Brief as SavedBrief
 from kb.search import Filters, Mode, SearchResult
+from kb.store import SearchReport
 from kb.vocabulary import Vocabulary
 from web.auth import client_address
 from web.schemas import DocumentFields, RetrospectiveCreate
@@ -84,8 +85,14 @@ def search(
             for k, v in asdict(filters).items()
             if v and k != "visible_to"
         }
-        kb.store.record_search(query, active, result.total)
+        kb.search_log.record(query, active, result.total)  # queued: the request never writes
     return result
+
+
+def search_report(kb: KnowledgeBase) -> SearchReport:
+    """The search analytics, counting this process's searches still queued (they are written first)."""
+    kb.search_log.flush()
+    return kb.store.search_report()
 
 
 def get_document(kb: KnowledgeBase, doc_id: str, who: Principal) -> Document:

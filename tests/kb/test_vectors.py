@@ -116,3 +116,60 @@ def test_scores_work_on_an_ivf_saved_without_an_id_map(tmp_path: Path) -> None:
     )
     loaded.remove([5])
     assert np.isnan(loaded.scores(vectors[5], np.array([5], dtype=np.int64))[0])
+
+
+def test_a_grown_ivf_retrains_aside_and_keeps_every_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 4× the size it was trained for, the IVF re-trains on a thread; searches answer from the old
+    lists meanwhile, and the adds and removes made during the build are all in the swapped-in index."""
+    import threading
+
+    from kb import vectors as module
+
+    release, building = threading.Event(), threading.Event()
+    real = module.train_ivf
+
+    def held(*args: object, **kwargs: object) -> object:
+        if threading.current_thread().name == "kb-ivf-retrain":
+            building.set()
+            assert release.wait(timeout=60)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "train_ivf", held)
+    index = FaissIndex(DIM, ann_threshold=100, nprobe=10_000)
+    pool = unit(700)
+    ids = np.arange(1000, 1700, dtype=np.int64)
+    index.add(ids[:100], pool[:100])
+    assert index.approximate and index.trained_for == 100 and not index.retraining
+    index.add(ids[100:400], pool[100:400])  # 400 = 4× the trained size: not yet past it
+    assert not index.retraining
+    index.add(ids[400:401], pool[400:401])
+    assert building.wait(timeout=60) and index.retraining
+    old_lists = index._index.nlist
+    # during the build: searches answer (old lists), writes land in the live index and the journal
+    assert index.search(pool[7], 1)[0][0] == ids[7]
+    index.add(ids[401:700], pool[401:700])
+    index.remove([int(ids[3]), int(ids[450])])
+    index.add(ids[5:6], pool[600:601])  # a replaced vector
+    assert index.search(pool[650], 1)[0][0] == ids[650] and index._index.nlist == old_lists
+    release.set()
+    index.wait_retrained()
+    assert not index.retraining and index._index.nlist == module.nlist_for(401) > old_lists
+    got_ids, got = index.vectors()
+    expected = sorted(set(ids.tolist()) - {int(ids[3]), int(ids[450])})
+    assert sorted(got_ids.tolist()) == expected and len(index) == len(expected)
+    by_id = dict(zip(got_ids.tolist(), got, strict=True))
+    assert np.allclose(by_id[int(ids[5])], pool[600]) and np.allclose(by_id[int(ids[650])], pool[650])
+    assert index.search(pool[650], 1)[0][0] == ids[650]
+    assert index.scores(pool[0], ids[:1])[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_retrained_ivf_retrains_again_only_past_four_times_its_new_size() -> None:
+    index = FaissIndex(DIM, ann_threshold=100, nprobe=10_000)
+    pool = unit(900)
+    index.add(np.arange(100, dtype=np.int64), pool[:100])
+    index.add(np.arange(100, 500, dtype=np.int64), pool[100:500])  # 500 > 4 × 100
+    assert index.retraining
+    index.wait_retrained()
+    assert index.trained_for == pytest.approx(500, rel=0.02) and len(index) == 500
+    index.add(np.arange(500, 900, dtype=np.int64), pool[500:])  # 900 < 4 × 500
+    assert not index.retraining and index.trained_for == pytest.approx(500, rel=0.02)

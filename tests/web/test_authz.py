@@ -250,6 +250,7 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
 
 def _state(client: TestClient) -> tuple[int, ...]:
     kb = client.app.state.kb  # type: ignore[attr-defined]
+    kb.search_log.flush()  # a refused search must not even be queued
     return (
         kb.store.last_seq(),
         len(kb.accounts.users()),

@@ -1,0 +1,32 @@
+"""A search request does not write its analytics row; the app's shutdown writes every queued one."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from kb.config import Settings
+from kb.models import Role
+from kb.store import open_store
+from tests.conftest import HashingEmbedder
+from tests.web.conftest import add_user, bearer, load_demo
+from web.app import create_app
+
+
+def test_searches_are_written_off_the_request_and_on_shutdown(web_settings: Settings) -> None:
+    settings = web_settings.model_copy(update={"search_log_seconds": 3600.0})  # no flush by the clock here
+    load_demo(settings)
+    with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
+        client.headers.update(bearer(add_user(client, "admin", Role.pmo_admin)))
+        for q in ("vendor", "ベンダー選定", "no such thing zzqx"):
+            assert client.get("/api/search", params={"q": q}).status_code == 200
+        kb = client.app.state.kb  # type: ignore[attr-defined]
+        assert kb.store.search_report().searches == 0  # nothing written by the requests
+        assert kb.search_log.pending() == 3
+        assert client.get("/api/stats").json()["searches"]["searches"] == 3  # the report counts the queue
+        assert client.get("/api/search", params={"q": "after the report"}).status_code == 200
+    store = open_store(settings)  # the app has shut down: its lifespan wrote the last search
+    try:
+        report = store.search_report()
+        assert report.searches == 4 and ("after the report", 1) in report.top_queries
+    finally:
+        store.close()

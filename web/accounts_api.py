@@ -19,6 +19,7 @@ from kb.errors import Forbidden
 from kb.models import ApiToken, AuditEvent, Role, User
 from web.auth import client_address
 from web.deps import KbDep, requires
+from web.schemas import MAX_OFFSET, RowId
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
@@ -123,7 +124,7 @@ def create_token(request: Request, kb: KbDep, who: ReaderDep, body: TokenIn) -> 
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(request: Request, kb: KbDep, who: ReaderDep, token_id: int) -> Response:
+def revoke_token(request: Request, kb: KbDep, who: ReaderDep, token_id: RowId) -> Response:
     """Revoke one of your tokens (a PMO admin: anyone's)."""
     owners = {t.id: owner for t, owner in kb.accounts.tokens(None if who.is_admin else _own(who))}
     if token_id not in owners:
@@ -179,7 +180,7 @@ def audit(
     actor: str | None = None,
     action: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AuditEventPublic]:
     """Audit events, newest first."""
     return [AuditEventPublic.of(e) for e in kb.audit.events(limit=limit, offset=offset, actor=actor, action=action)]

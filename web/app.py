@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -24,10 +24,11 @@ from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
 from kb.vocabulary import Vocabulary
 from web import account, accounts_api, api, briefs, dashboard, ops, pages, standards
-from web.errors import error_response, install_error_handlers
+from web.errors import declare_errors, error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
 from web.rendering import render_markdown
+from web.storable import refuse_unstorable
 
 # Scripts and styles from our own origin only (no inline script); the API docs page needs its CDN assets,
 # so /docs gets FastAPI's defaults and this policy applies everywhere else.
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         summary="Lessons learned, FAQs, templates and procedures, searchable in Japanese and English.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable)],
     )
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(files("templates")))
@@ -123,5 +125,6 @@ def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
             "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (`kb token create`)."}
         }
         schema["security"] = [{"bearer": []}]
+        declare_errors(schema)
         app.openapi_schema = schema
     return app.openapi_schema

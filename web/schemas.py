@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from kb.models import Document, Kind, Status
 from kb.search import Hit, SearchResult
 from kb.store import SearchReport
 
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A row number")]
+"""A path parameter naming a row by its integer id: bounded by the smallest id column (PostgreSQL ``integer``)."""
+MAX_OFFSET = 1_000_000_000
+"""Upper bound of a paging offset: more than any table here holds, far inside every integer type."""
+NOT_BLANK = r"\S"
+"""A pattern (matched anywhere) that a text of only spaces fails: declared in the OpenAPI schema too."""
+
 
 class DocumentFields(BaseModel):
     """Fields a client may set on a document."""
 
     kind: Kind
-    title: str = Field(min_length=1, max_length=500)
+    title: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
     body: str = Field(default="", max_length=1_000_000)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", description="ja, en…; detected when absent")
     project: str | None = None
@@ -144,12 +152,12 @@ class SearchResponse(BaseModel):
 class LessonIn(BaseModel):
     title: str | None = Field(default=None, max_length=300)
     driving_event: str | None = None
-    lesson: str = Field(min_length=1)
+    lesson: str = Field(min_length=1, pattern=NOT_BLANK)
     recommendation: str | None = None
 
 
 class RetrospectiveCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=500)
+    title: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
     project: str | None = None
     phase: str | None = None
     doc_date: dt.date | None = None

@@ -196,3 +196,12 @@ def test_search_analytics(store: SqlStore) -> None:
     assert report.top_queries[0] == ("ベンダー 遅延", 2) or report.top_queries[0] == ("稟議 電子化", 2)
     assert report.zero_result_queries == [("稟議 電子化", 2), ("budget freeze", 1)]
     assert report.feedback == [(doc.id, 1, 2)]
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b"])
+def test_text_no_database_can_hold_is_refused_in_the_draft(text: str) -> None:
+    """NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8) are an InvalidInput naming the field, everywhere."""
+    with pytest.raises(InvalidInput, match=r"^answer: "):
+        DocumentDraft.model_validate({"kind": "faq", "title": "q", "answer": text})
+    with pytest.raises(InvalidInput, match=r"^meta\.note: "):
+        DocumentDraft.model_validate({"kind": "faq", "title": "q", "meta": {"note": text}})

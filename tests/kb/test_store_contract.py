@@ -205,3 +205,13 @@ def test_text_no_database_can_hold_is_refused_in_the_draft(text: str) -> None:
         DocumentDraft.model_validate({"kind": "faq", "title": "q", "answer": text})
     with pytest.raises(InvalidInput, match=r"^meta\.note: "):
         DocumentDraft.model_validate({"kind": "faq", "title": "q", "meta": {"note": text}})
+
+
+def test_an_update_without_a_file_keeps_the_original(store: SqlStore) -> None:
+    original = OriginalFile(filename="p.html", media_type="text/html", data=b"<p>v1</p>")
+    doc = store.create(DocumentDraft(kind=Kind.procedure, title="P", body="v1", original=original))
+    edited = store.update(doc.id, DocumentDraft(kind=Kind.procedure, title="P", body="v1, edited", version="2"))
+    assert edited.attachment_id == original.digest and store.get_attachment(original.digest).data == b"<p>v1</p>"
+    replaced = OriginalFile(filename="p.html", media_type="text/html", data=b"<p>v3</p>")
+    again = store.update(doc.id, DocumentDraft(kind=Kind.procedure, title="P", body="v3", original=replaced))
+    assert again.attachment_id == replaced.digest  # a new file replaces it

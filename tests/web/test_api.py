@@ -232,3 +232,18 @@ def test_a_filtered_search_answers_the_same_after_an_idle_save(client: TestClien
     after = client.get("/api/search", params=query)
     assert after.status_code == 200
     assert [h["id"] for h in after.json()["hits"]] == [h["id"] for h in before.json()["hits"]]
+
+
+def test_an_edit_keeps_the_original_file(client: TestClient) -> None:
+    html = b"<html><body><h1>Change procedure</h1><p>Ask the board first.</p></body></html>"
+    files = [("files", ("change.html", html, "text/html"))]
+    assert client.post("/api/upload", files=files, data={"kind": "procedure"}).json()["summary"] == {"added": 1}
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    doc = next(d for d in kb.store.documents(kind=Kind.procedure) if d.title == "Change procedure")
+    before = client.get(f"/api/documents/{doc.id}").json()
+    assert before["has_original"]
+    fields = {k: before[k] for k in ("kind", "title", "body", "language", "status")}
+    r = client.put(f"/api/documents/{doc.id}", json={**fields, "body": before["body"] + "\n\nEdited.", "version": "2"})
+    assert r.status_code == 200 and r.json()["has_original"] and r.json()["version"] == "2"
+    original = client.get(f"/api/documents/{doc.id}/original")
+    assert original.status_code == 200 and original.content == html

@@ -15,11 +15,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kb.access import Principal
+from kb.accounts import LOGIN_RE, MIN_PASSWORD
 from kb.errors import Forbidden
 from kb.models import ApiToken, AuditEvent, Role, User
 from web.auth import client_address
 from web.deps import KbDep, requires
-from web.schemas import MAX_OFFSET, RowId
+from web.schemas import MAX_OFFSET, Incoming, RowId
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
@@ -33,7 +34,7 @@ class MePublic(BaseModel):
     via: str
 
 
-class TokenIn(BaseModel):
+class TokenIn(Incoming):
     name: str = Field(min_length=1, max_length=200, description="What or who uses it")
     role_cap: Role | None = Field(default=None, description="At most this role (e.g. a read-only token)")
 
@@ -58,19 +59,23 @@ class TokenCreated(TokenPublic):
     secret: str = Field(description="The bearer secret. Shown only here, once: store it now.")
 
 
-class UserIn(BaseModel):
-    login: str = Field(min_length=1, max_length=200)
+class UserIn(Incoming):
+    login: str = Field(min_length=1, max_length=200, pattern=LOGIN_RE.pattern)
     display_name: str = ""
     role: Role = Role.reader
     groups: list[str] = Field(default_factory=list)
-    password: str | None = Field(default=None, description="Omit for accounts that log in through the proxy or tokens")
+    password: str | None = Field(
+        default=None,
+        min_length=MIN_PASSWORD,
+        description="Omit for accounts that log in through the proxy or tokens",
+    )
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Incoming):
     role: Role | None = None
     groups: list[str] | None = None
     active: bool | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD)
 
 
 class UserPublic(BaseModel):

@@ -21,7 +21,7 @@ from kb.brief import Brief, BriefRequest, to_markdown
 from web import services
 from web.deps import CsrfDep, KbDep, LangDep, Role, requires
 from web.pages import render
-from web.schemas import RowId
+from web.schemas import NOT_BLANK, Incoming, RowId
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -173,7 +173,7 @@ def saved_brief_markdown(request: Request, kb: KbDep, who: ReaderDep, brief_id: 
     return _markdown(request, brief, {i["document_id"] for i in row.items if i["read"]}, row.project)
 
 
-class BriefIn(BaseModel):
+class BriefIn(Incoming):
     description: str = Field(min_length=1, max_length=10_000, description="The new project, in Japanese or English")
     project_type: str = Field(default="", max_length=200)
     phase: str = Field(default="", max_length=200)
@@ -188,7 +188,7 @@ class BriefIn(BaseModel):
 
 
 class BriefSaveIn(BriefIn):
-    project: str = Field(min_length=1, max_length=200)
+    project: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     read: list[str] = Field(default_factory=list, description="Ids of the items already read")
 
 

@@ -72,9 +72,17 @@ def test_numbers_beyond_any_column_are_a_422(client: TestClient) -> None:
 
 
 def test_an_unsupported_method_is_a_405_with_allow(client: TestClient) -> None:
-    for url in ("/api/search", "/api/documents/x", "/"):
+    for url, allow in (("/api/search", "GET"), ("/api/documents/x", "DELETE, GET, PUT"), ("/", "GET")):
         r = client.request("TRACE", url)
-        assert r.status_code == 405 and "GET" in r.headers["allow"], url
+        assert (r.status_code, r.headers.get("allow")) == (405, allow), url  # every route of the path, not the first
+    assert client.request("OPTIONS", "/api/tokens").headers["allow"] == "GET, POST"
+
+
+def test_a_body_field_the_schema_does_not_know_or_a_number_for_a_date_is_a_422(client: TestClient) -> None:
+    r = client.post("/api/documents", json={"kind": "faq", "title": "t", "titel": "typo"})
+    assert r.status_code == 422 and r.json()["message"].startswith("titel: ")
+    r = client.post("/api/retrospectives", json={"title": "t", "doc_date": 0, "lessons": [{"lesson": "l"}]})
+    assert r.status_code == 422 and r.json()["message"].startswith("doc_date: ")
 
 
 def test_openapi_declares_the_error_answers_with_the_error_body(client: TestClient) -> None:
@@ -90,5 +98,7 @@ def test_openapi_declares_the_error_answers_with_the_error_body(client: TestClie
             if "requestBody" in op:
                 assert "413" in declared, (method, path)
             assert all(op["responses"][c]["content"] == error for c in declared if c >= "4"), (method, path)
+    assert spec["components"]["schemas"]["LessonIn"]["properties"]["lesson"]["allOf"] == [{"pattern": "^[^\\u0000]*$"}]
+    assert spec["components"]["schemas"]["DocumentCreate"]["additionalProperties"] is False
     retro = spec["paths"]["/api/retrospectives"]["post"]
     assert {"401", "403", "404", "409", "413", "422"} <= set(retro["responses"])

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from ingest.lessons import lesson_markdown
+from kb.errors import InvalidInput
 from kb.language import detect_language
 from kb.models import DocumentDraft, Kind
 from kb.store import document_id
@@ -57,7 +58,13 @@ def _title(entry: LessonEntry) -> str:
 
 
 def retrospective_drafts(entry: RetrospectiveEntry) -> tuple[str, list[DocumentDraft]]:
-    """(source, drafts): the retrospective first, then its lessons, all sharing the metadata."""
+    """(source, drafts): the retrospective first, then its lessons, all sharing the metadata.
+
+    ``InvalidInput`` names a blank lesson (``lessons.2.lesson``).
+    """
+    for number, lesson in enumerate(entry.lessons):
+        if not lesson.lesson.strip():  # its title would be its first line, and a blank lesson has none
+            raise InvalidInput("a lesson cannot be blank", place=f"lessons.{number}.lesson")
     source = f"form:{uuid.uuid4().hex}"
     text = " ".join([entry.title, *entry.went_well, *entry.went_wrong, *(e.lesson for e in entry.lessons)])
     language = entry.language or detect_language(text)

@@ -18,6 +18,8 @@ from pydantic import BaseModel, model_validator
 from sqlalchemy import JSON, Column, Dialect, LargeBinary, String, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from kb import storable
+
 
 class Kind(StrEnum):
     """The five content kinds a PMO keeps."""
@@ -171,6 +173,15 @@ class DocumentDraft(DocumentBase):
     def _attachment_from_original(self) -> DocumentDraft:
         if self.original is not None:
             self.attachment_id = self.original.digest
+        return self
+
+    @model_validator(mode="after")
+    def _storable(self) -> DocumentDraft:
+        # every way in (API, pages, files, CLI, import) builds a draft: refuse here what no database can hold.
+        # InvalidInput is not a ValueError, so pydantic lets it through as the domain error it is.
+        for name in type(self).model_fields:
+            if name != "original":
+                storable.check(getattr(self, name), name)
         return self
 
     def content_hash(self) -> str:

@@ -258,7 +258,7 @@ class Searcher:
         # confidence line; a model without one gets 1.0, so meaning alone is never confident with it
         self.confident_cosine = confident_cosine if confident_cosine is not None else 1.0
         self._allowed_cache: OrderedDict[tuple[Filters, int, int], npt.NDArray[np.int64]] = OrderedDict()
-        self._rows_cache: OrderedDict[tuple[Filters, int, int], tuple[npt.NDArray[np.int64], RowMask]] = OrderedDict()
+        self._rows_cache: OrderedDict[tuple[Filters, int], tuple[npt.NDArray[np.int64], RowMask]] = OrderedDict()
         # called with every result (the web app records its leg timings as metrics)
         self.on_search: Callable[[SearchResult], None] | None = None
         self._restricted: tuple[int, int, bool] = (0, -1, False)  # indexer id, version, any restricted
@@ -297,13 +297,18 @@ class Searcher:
         """The lexical index's rows of ``allowed``, cached like the ids; call it holding the indexer's lock.
 
         The mask describes the rows as they are (a write adds rows, a
-        compaction moves them), so it is made and keyed under the lock, where
-        the index cannot change. A few ms at 100k chunks, once per filter.
+        compaction moves them, and a save compacts without a write, so the
+        indexer's version cannot say), so it is keyed on the lexical index's
+        row layout, which every such change renews, and made under the lock,
+        where the index cannot change. The ids it was made from must be the
+        current ones too (``allowed`` is cached per indexer version). A few ms
+        at 100k chunks, once per filter.
         """
-        key = (filters, id(self.indexer), self.indexer.version)
+        lexical = self.indexer.lexical
+        key = (filters, lexical.layout)
         cached = self._rows_cache.get(key)
         if cached is None or cached[0] is not allowed:
-            cached = (allowed, self.indexer.lexical.rows_of(allowed))
+            cached = (allowed, lexical.rows_of(allowed))
             self._rows_cache[key] = cached
             while len(self._rows_cache) > 16:
                 self._rows_cache.popitem(last=False)

@@ -201,10 +201,18 @@ class SqlStore:
         return self.get(doc_id)
 
     def update(self, doc_id: str, draft: DocumentDraft) -> Document:
+        """Replace a document's fields; the original file stays unless the draft brings another.
+
+        An edit (``PUT``, a form) sets fields, it carries no file: taking its
+        empty ``attachment_id`` at its word dropped the original of every
+        edited template and procedure.
+        """
         with write_session(self.engine) as session:
             doc = session.get(Document, doc_id)
             if doc is None:
                 raise NotFound(f"no document with id {doc_id!r}")
+            if draft.original is None and draft.attachment_id is None:
+                draft = draft.model_copy(update={"attachment_id": doc.attachment_id})
             source = (doc.source_path, doc.source_key or "main") if doc.source_path else None
             self._write(session, doc_id, draft, doc, WriteResult(), source=source)
             session.commit()

@@ -15,10 +15,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kb.access import Principal
+from kb.accounts import LOGIN_RE, MIN_PASSWORD
 from kb.errors import Forbidden
 from kb.models import ApiToken, AuditEvent, Role, User
 from web.auth import client_address
 from web.deps import KbDep, requires
+from web.schemas import MAX_OFFSET, Incoming, RowId
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
@@ -32,7 +34,7 @@ class MePublic(BaseModel):
     via: str
 
 
-class TokenIn(BaseModel):
+class TokenIn(Incoming):
     name: str = Field(min_length=1, max_length=200, description="What or who uses it")
     role_cap: Role | None = Field(default=None, description="At most this role (e.g. a read-only token)")
 
@@ -57,19 +59,23 @@ class TokenCreated(TokenPublic):
     secret: str = Field(description="The bearer secret. Shown only here, once: store it now.")
 
 
-class UserIn(BaseModel):
-    login: str = Field(min_length=1, max_length=200)
+class UserIn(Incoming):
+    login: str = Field(min_length=1, max_length=200, pattern=LOGIN_RE.pattern)
     display_name: str = ""
     role: Role = Role.reader
     groups: list[str] = Field(default_factory=list)
-    password: str | None = Field(default=None, description="Omit for accounts that log in through the proxy or tokens")
+    password: str | None = Field(
+        default=None,
+        min_length=MIN_PASSWORD,
+        description="Omit for accounts that log in through the proxy or tokens",
+    )
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Incoming):
     role: Role | None = None
     groups: list[str] | None = None
     active: bool | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD)
 
 
 class UserPublic(BaseModel):
@@ -123,7 +129,7 @@ def create_token(request: Request, kb: KbDep, who: ReaderDep, body: TokenIn) -> 
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(request: Request, kb: KbDep, who: ReaderDep, token_id: int) -> Response:
+def revoke_token(request: Request, kb: KbDep, who: ReaderDep, token_id: RowId) -> Response:
     """Revoke one of your tokens (a PMO admin: anyone's)."""
     owners = {t.id: owner for t, owner in kb.accounts.tokens(None if who.is_admin else _own(who))}
     if token_id not in owners:
@@ -179,7 +185,7 @@ def audit(
     actor: str | None = None,
     action: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AuditEventPublic]:
     """Audit events, newest first."""
     return [AuditEventPublic.of(e) for e in kb.audit.events(limit=limit, offset=offset, actor=actor, action=action)]

@@ -129,7 +129,7 @@ async def upload(
     request: Request,
     kb: KbDep,
     who: ContributorDep,
-    files: Annotated[list[UploadFile], File(description="One or more files")],
+    files: Annotated[list[UploadFile], File(min_length=1, description="One or more files")],
     kind: Annotated[Kind | None, Form(description="Kind for files that do not say")] = None,
 ) -> UploadResponse:
     """Ingest several files; each gets its own result (added, updated, unchanged, failed with the reason)."""

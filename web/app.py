@@ -25,10 +25,11 @@ from kb.engine import KnowledgeBase
 from kb.vocabulary import Vocabulary
 from web import account, accounts_api, api, briefs, dashboard, ops, pages, standards
 from web.deps import csrf_guard
-from web.errors import error_response, install_error_handlers
+from web.errors import declare_errors, error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
 from web.rendering import render_markdown
+from web.storable import refuse_unstorable
 
 # Scripts and styles from our own origin only (no inline script); the API docs page needs its CDN assets,
 # so /docs gets FastAPI's defaults and this policy applies everywhere else.
@@ -66,8 +67,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         summary="Lessons learned, FAQs, templates and procedures, searchable in Japanese and English.",
         version="0.1.0",
         lifespan=lifespan,
-        # every route, pages and API alike: state-changing requests a cookie authenticates must come from our pages
-        dependencies=[Depends(csrf_guard)],
+        # every route, pages and API alike: state-changing requests a cookie authenticates must come from our
+        # pages; text the database cannot hold (NUL, lone surrogates) is refused with a 422 naming the field
+        dependencies=[Depends(csrf_guard), Depends(refuse_unstorable)],
     )
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(files("templates")))
@@ -126,5 +128,6 @@ def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
             "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (`kb token create`)."}
         }
         schema["security"] = [{"bearer": []}]
+        declare_errors(schema)
         app.openapi_schema = schema
     return app.openapi_schema

@@ -21,6 +21,7 @@ from kb.brief import Brief, BriefRequest, to_markdown
 from web import services
 from web.deps import CsrfDep, KbDep, LangDep, Role, requires
 from web.pages import render
+from web.schemas import NOT_BLANK, Incoming, RowId
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -135,7 +136,7 @@ def briefs_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep) -> H
 
 
 @pages.get("/briefs/{brief_id}", response_class=HTMLResponse)
-def saved_brief_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, brief_id: int) -> HTMLResponse:
+def saved_brief_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, brief_id: RowId) -> HTMLResponse:
     row = saved_briefs.get(kb.store, brief_id, who)
     can_edit = who.is_admin or (who.allows(Role.contributor) and row.created_by == who.label)
     return render(request, "brief_saved.html", lang, saved=row, can_edit=can_edit)
@@ -146,7 +147,7 @@ def saved_brief_update(
     request: Request,
     kb: KbDep,
     who: ContributorDep,
-    brief_id: int,
+    brief_id: RowId,
     read: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
     """Tick or untick items of a saved brief."""
@@ -156,7 +157,7 @@ def saved_brief_update(
 
 
 @pages.get("/briefs/{brief_id}/markdown")
-def saved_brief_markdown(request: Request, kb: KbDep, who: ReaderDep, brief_id: int) -> Response:
+def saved_brief_markdown(request: Request, kb: KbDep, who: ReaderDep, brief_id: RowId) -> Response:
     """A saved brief as a Markdown checklist, ticks included (recomputed from its description, as it is now)."""
     row = saved_briefs.get(kb.store, brief_id, who)
     p = row.params
@@ -172,7 +173,7 @@ def saved_brief_markdown(request: Request, kb: KbDep, who: ReaderDep, brief_id: 
     return _markdown(request, brief, {i["document_id"] for i in row.items if i["read"]}, row.project)
 
 
-class BriefIn(BaseModel):
+class BriefIn(Incoming):
     description: str = Field(min_length=1, max_length=10_000, description="The new project, in Japanese or English")
     project_type: str = Field(default="", max_length=200)
     phase: str = Field(default="", max_length=200)
@@ -187,7 +188,7 @@ class BriefIn(BaseModel):
 
 
 class BriefSaveIn(BriefIn):
-    project: str = Field(min_length=1, max_length=200)
+    project: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     read: list[str] = Field(default_factory=list, description="Ids of the items already read")
 
 

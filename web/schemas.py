@@ -4,20 +4,48 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from kb.models import Document, Kind, Status
 from kb.search import Hit, SearchResult
 from kb.store import SearchReport
+
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A row number")]
+"""A path parameter naming a row by its integer id: bounded by the smallest id column (PostgreSQL ``integer``)."""
+MAX_OFFSET = 1_000_000_000
+"""Upper bound of a paging offset: more than any table here holds, far inside every integer type."""
+NOT_BLANK = r"\S"
+"""A pattern (matched anywhere) that a text of only spaces fails: declared in the OpenAPI schema too."""
+
+
+class Incoming(BaseModel):
+    """A request body: an unknown field is refused, not dropped (a misspelt field would be lost silently).
+
+    The OpenAPI document says so (``additionalProperties: false``), so a
+    generated client, or a fuzzer, knows what a valid body is.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _iso_date(value: object) -> object:
+    """Only an ISO date string is a date in a JSON body (pydantic would read ``0`` as 1970-01-01)."""
+    if not isinstance(value, str | dt.date):
+        raise ValueError("a date is a string YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class DocumentFields(BaseModel):
     """Fields a client may set on a document."""
 
     kind: Kind
-    title: str = Field(min_length=1, max_length=500)
+    title: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
     body: str = Field(default="", max_length=1_000_000)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", description="ja, en…; detected when absent")
     project: str | None = None
@@ -29,8 +57,8 @@ class DocumentFields(BaseModel):
     owner: str | None = None
     status: Status = Status.published
     version: str | None = None
-    review_by: dt.date | None = None
-    doc_date: dt.date | None = None
+    review_by: IsoDate | None = None
+    doc_date: IsoDate | None = None
     driving_event: str | None = None
     lesson: str | None = None
     recommendation: str | None = None
@@ -41,7 +69,7 @@ class DocumentFields(BaseModel):
     supersedes: str | None = None
 
 
-class DocumentCreate(DocumentFields):
+class DocumentCreate(Incoming, DocumentFields):
     pass
 
 
@@ -146,18 +174,18 @@ class SearchResponse(BaseModel):
         )
 
 
-class LessonIn(BaseModel):
+class LessonIn(Incoming):
     title: str | None = Field(default=None, max_length=300)
     driving_event: str | None = None
-    lesson: str = Field(min_length=1)
+    lesson: str = Field(min_length=1, pattern=NOT_BLANK)
     recommendation: str | None = None
 
 
-class RetrospectiveCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=500)
+class RetrospectiveCreate(Incoming):
+    title: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
     project: str | None = None
     phase: str | None = None
-    doc_date: dt.date | None = None
+    doc_date: IsoDate | None = None
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     owner: str | None = None
     tags: list[str] = Field(default_factory=list)
@@ -172,7 +200,7 @@ class RetrospectiveCreated(BaseModel):
     lessons: list[DocumentPublic]
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(Incoming):
     query: str = Field(max_length=500)
     document_id: str
     helpful: bool

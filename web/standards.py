@@ -23,7 +23,7 @@ from kb.models import ActionStatus, Kind, Status
 from web import services
 from web.deps import CsrfDep, KbDep, LangDep, Role, requires
 from web.pages import render
-from web.schemas import DocumentPublic
+from web.schemas import DocumentPublic, Incoming
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -99,12 +99,12 @@ def reviews_page(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep
     )
 
 
-class MoveIn(BaseModel):
+class MoveIn(Incoming):
     action: Action
     comment: str = Field(default="", max_length=5000)
 
 
-class LessonActionIn(BaseModel):
+class LessonActionIn(Incoming):
     status: ActionStatus
     target_id: str | None = None
     reason: str = Field(default="", max_length=5000)

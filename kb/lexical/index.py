@@ -33,6 +33,7 @@ slower (p50 3.8 ms vs 0.5 ms at 100k chunks, words only).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import re
@@ -40,7 +41,7 @@ import shutil
 import uuid
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,23 @@ _KANA_ONLY = re.compile("[\u3041-\u30ff]")
 # Words of JMdict glosses that say nothing about the meaning (after stemming):
 # "to do something to someone", "(usu.) …", "one's …".
 GLOSS_NOISE = frozenset({"someth", "someon", "one", "oneself", "etc", "usu", "esp", "e.g", "eg", "e", "g", "i"})
-RowMask = npt.NDArray[np.bool_]
-"""Per row of the index: admitted by a filter (see :meth:`Bm25Index.rows_of`)."""
+_LAYOUTS = itertools.count(1)
+"""Process-wide numbers for row layouts: no two layouts of any two indexes share one."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowMask:
+    """Per row of the index: admitted by a filter (see :meth:`Bm25Index.rows_of`).
+
+    ``layout`` is the index's :attr:`Bm25Index.layout` when the mask was made:
+    a mask only fits the rows it was made for, and a mask of the same length
+    after a compaction and an add would silently admit other chunks.
+    """
+
+    rows: npt.NDArray[np.bool_]
+    layout: int
+
+
 Allowed = Callable[[int], bool] | RowMask | None
 COMPACT_DEAD_SHARE = 0.2
 """Compact once this share of stored rows are tombstones."""
@@ -150,6 +166,9 @@ class Bm25Index:
         self._row_of: dict[int, int] = {}
         self._dead = 0
         self._dead_rows: npt.NDArray[np.int64] | None = None
+        # Renewed by every change that adds or moves rows (add, compact, load; a remove only marks
+        # rows dead): what a row mask, and a cache of masks, must match.
+        self.layout = next(_LAYOUTS)
         # Spellings of indexed terms that share nothing with the term (see explain()); None when
         # unknown (an index saved before they were kept): explain() then analyses every run.
         self._variants: Variants | None = {}
@@ -194,6 +213,7 @@ class Bm25Index:
         self._alive.extend(np.ones(len(latest), dtype=np.bool_))
         for offset, chunk_id in enumerate(latest):
             self._row_of[chunk_id] = first + offset
+        self.layout = next(_LAYOUTS)
         self._maybe_compact()
 
     @property
@@ -258,6 +278,7 @@ class Bm25Index:
         self._row_of = {int(i): r for r, i in enumerate(ids.tolist())}
         self._dead = 0
         self._dead_rows = None
+        self.layout = next(_LAYOUTS)
 
     # -- reads -----------------------------------------------------------------
 
@@ -376,17 +397,19 @@ class Bm25Index:
         A mask filters with one vector operation before ranking, where a
         callable is asked row by row while ranking (~600 rows per leg for a
         filter that admits a sixth of the chunks: a few ms at 100k chunks). It
-        describes the rows as they are now: valid until the next write.
+        describes the rows as they are now: valid until rows are added or
+        moved (a compaction, which ``save`` also runs), i.e. while
+        :attr:`layout` is unchanged; a search with a stale mask raises.
         """
-        return np.isin(self._row_ids.view(), chunk_ids)
+        return RowMask(np.isin(self._row_ids.view(), chunk_ids), self.layout)
 
     def _admit(self, scores: F64, allowed: Allowed) -> Callable[[int], bool] | None:
         """Zero the scores of the rows a mask excludes; return the callable filter left to apply, if any."""
         if allowed is None or callable(allowed):
             return allowed
-        if allowed.shape != scores.shape:
+        if allowed.layout != self.layout or allowed.rows.shape != scores.shape:
             raise ValueError("a row mask from before the last write")
-        scores[~allowed] = 0.0
+        scores[~allowed.rows] = 0.0
         return None
 
     def search(self, query: str, k: int, allowed: Allowed = None) -> list[tuple[int, float]]:
@@ -663,6 +686,7 @@ class Bm25Index:
         index._row_ids.replace(row_ids)
         index._alive.replace(np.ones(len(row_ids), dtype=np.bool_))
         index._row_of = {int(i): r for r, i in enumerate(row_ids.tolist())}
+        index.layout = next(_LAYOUTS)
         return index
 
     def nbytes(self) -> int:

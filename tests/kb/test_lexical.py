@@ -131,6 +131,19 @@ def test_a_row_mask_filters_as_the_same_ids_do() -> None:
         ix.search("予算", 5, allowed=mask)
 
 
+def test_a_row_mask_does_not_outlive_a_compaction_even_at_the_same_length() -> None:
+    """Compaction moves rows: a mask of the old layout would admit other chunks, even when the row count is back."""
+    ix = Bm25Index()
+    ix.add([(i, f"予算 vendor {i}") for i in range(10)])
+    ix.remove([0])
+    mask = ix.rows_of(np.array([1], dtype=np.int64))
+    ix.compact()
+    ix.add([(10, "予算 vendor 10")])  # 10 rows again, every one moved up by one
+    with pytest.raises(ValueError, match="before the last write"):
+        ix.search("予算", 5, allowed=mask)
+    assert ids(ix.search("予算", 5, allowed=ix.rows_of(np.array([1], dtype=np.int64)))) == [1]
+
+
 def test_explain_terms(index: Bm25Index) -> None:
     assert index.explain_terms("ベンダ選定の基準", DOCS[0][1]) == ["ベンダー", "選定", "基準"]
     assert index.explain_terms("vendors", DOCS[2][1]) == ["vendor"]

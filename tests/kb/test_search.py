@@ -195,3 +195,20 @@ def test_a_documents_dense_score_blends_its_lead_chunk_with_its_best_passage(kb:
     assert blended >= 1, "the fixture should hold a lesson or FAQ of several chunks"
     scores = [legs.dense.best[d][1] for d in legs.dense.order]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_filtered_search_survives_a_save_that_compacts_without_a_write(kb: KnowledgeBase) -> None:
+    """The follower's idle save compacts dead lexical rows without a write: cached row masks must not outlive it."""
+    fields = {"kind": Kind.faq, "title": "一時的な質問", "body": "すぐ消す", "language": "ja"}
+    kb.store.replace_source("/tmp.md", "h", [DocumentDraft.model_validate(fields)])
+    kb.catch_up(save=False)
+    kb.store.remove_source("/tmp.md")
+    kb.catch_up(save=False)
+    assert kb.indexer.lexical._dead, "the removal should leave dead rows for the save to compact"
+    lessons = Filters(kinds=("lesson",))
+    before = [h.document.id for h in kb.searcher.search("vendor", filters=lessons).hits]
+    version = kb.indexer.version
+    kb.indexer.save()
+    assert kb.indexer.version == version and not kb.indexer.lexical._dead
+    after = [h.document.id for h in kb.searcher.search("vendor", filters=lessons).hits]
+    assert after == before and document_id("/l2.md", "main") in after

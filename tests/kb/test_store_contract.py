@@ -196,3 +196,22 @@ def test_search_analytics(store: SqlStore) -> None:
     assert report.top_queries[0] == ("ベンダー 遅延", 2) or report.top_queries[0] == ("稟議 電子化", 2)
     assert report.zero_result_queries == [("稟議 電子化", 2), ("budget freeze", 1)]
     assert report.feedback == [(doc.id, 1, 2)]
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b"])
+def test_text_no_database_can_hold_is_refused_in_the_draft(text: str) -> None:
+    """NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8) are an InvalidInput naming the field, everywhere."""
+    with pytest.raises(InvalidInput, match=r"^answer: "):
+        DocumentDraft.model_validate({"kind": "faq", "title": "q", "answer": text})
+    with pytest.raises(InvalidInput, match=r"^meta\.note: "):
+        DocumentDraft.model_validate({"kind": "faq", "title": "q", "meta": {"note": text}})
+
+
+def test_an_update_without_a_file_keeps_the_original(store: SqlStore) -> None:
+    original = OriginalFile(filename="p.html", media_type="text/html", data=b"<p>v1</p>")
+    doc = store.create(DocumentDraft(kind=Kind.procedure, title="P", body="v1", original=original))
+    edited = store.update(doc.id, DocumentDraft(kind=Kind.procedure, title="P", body="v1, edited", version="2"))
+    assert edited.attachment_id == original.digest and store.get_attachment(original.digest).data == b"<p>v1</p>"
+    replaced = OriginalFile(filename="p.html", media_type="text/html", data=b"<p>v3</p>")
+    again = store.update(doc.id, DocumentDraft(kind=Kind.procedure, title="P", body="v3", original=replaced))
+    assert again.attachment_id == replaced.digest  # a new file replaces it

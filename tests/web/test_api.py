@@ -219,3 +219,31 @@ def test_an_oversized_request_is_refused_before_it_is_read(settings: Settings) -
         r = client.post("/api/upload", files=[("files", ("big.md", b"x" * 5000, "text/markdown"))])
         assert r.status_code == 413 and "KB_MAX_REQUEST_BYTES" in r.json()["message"]
         assert client.get("/api/search", params={"q": "x"}).status_code == 200
+
+
+def test_a_filtered_search_answers_the_same_after_an_idle_save(client: TestClient) -> None:
+    """The follower's periodic save compacts the rows a delete left; a filtered search must not fail after it."""
+    doc = client.post("/api/documents", json={"kind": "faq", "title": "Short-lived", "body": "gone soon"}).json()
+    assert client.delete(f"/api/documents/{doc['id']}").status_code == 204
+    query = {"q": "vendor", "kind": "lesson"}
+    before = client.get("/api/search", params=query)
+    assert before.status_code == 200 and before.json()["hits"]
+    client.app.state.kb.indexer.save()  # type: ignore[attr-defined]  # what the follower does when idle
+    after = client.get("/api/search", params=query)
+    assert after.status_code == 200
+    assert [h["id"] for h in after.json()["hits"]] == [h["id"] for h in before.json()["hits"]]
+
+
+def test_an_edit_keeps_the_original_file(client: TestClient) -> None:
+    html = b"<html><body><h1>Change procedure</h1><p>Ask the board first.</p></body></html>"
+    files = [("files", ("change.html", html, "text/html"))]
+    assert client.post("/api/upload", files=files, data={"kind": "procedure"}).json()["summary"] == {"added": 1}
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    doc = next(d for d in kb.store.documents(kind=Kind.procedure) if d.title == "Change procedure")
+    before = client.get(f"/api/documents/{doc.id}").json()
+    assert before["has_original"]
+    fields = {k: before[k] for k in ("kind", "title", "body", "language", "status")}
+    r = client.put(f"/api/documents/{doc.id}", json={**fields, "body": before["body"] + "\n\nEdited.", "version": "2"})
+    assert r.status_code == 200 and r.json()["has_original"] and r.json()["version"] == "2"
+    original = client.get(f"/api/documents/{doc.id}/original")
+    assert original.status_code == 200 and original.content == html

@@ -51,13 +51,15 @@ def test_a_strong_match_in_the_other_language_outranks_a_stray_same_language_wor
     strength = {h.document.id: h.explanation.strength for h in hits}
     assert strength[english] >= 1.0 > strength[stray]
     confident = knowledge_base.searcher.search("打ち上げ前の試験不足")
-    assert [h.document.id for h in confident.hits][0] == english
+    assert confident.hits[0].document.id == english
 
 
 def test_nonsense_finds_nothing_confident_and_says_how_many_weak_matches_there_are(
     knowledge_base: KnowledgeBase,
 ) -> None:
-    _add(knowledge_base, "/a.md", "Vendor selection delays", "Late evaluation criteria delayed the vendor choice.", "en")
+    _add(
+        knowledge_base, "/a.md", "Vendor selection delays", "Late evaluation criteria delayed the vendor choice.", "en"
+    )
     _add(knowledge_base, "/b.md", "Earned value management", "Track cost and schedule variance every week.", "en")
     knowledge_base.catch_up()
     mash = knowledge_base.searcher.search("xqzvbnm qwpoeiru")

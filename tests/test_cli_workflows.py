@@ -64,8 +64,12 @@ def test_brief_from_stdin_as_json_and_markdown(tmp_path: Path) -> None:
     code, out, _ = kb("brief", "-", "--phase", "企画", "--json", "--data-dir", data, stdin=text)
     assert code == 0, out
     groups = json.loads(out)
-    assert groups["procedure"][0]["title"] == "ベンダー選定手順書"
-    assert "ベンダ" in groups["lesson"][0]["title"] and groups["lesson"][0]["recurring_projects"]
+    # language-fair: both vendor selection procedures lead, in whichever order their scores put them
+    assert {p["title"] for p in groups["procedure"][:2]} == {"ベンダー選定手順書", "Vendor selection procedure"}
+    lesson = groups["lesson"][0]
+    assert ("ベンダ" in lesson["title"] or "vendor selection" in lesson["title"].lower()) and lesson[
+        "recurring_projects"
+    ]
     code, out, _ = kb("brief", "-", "--markdown", "--data-dir", data, stdin=text)
     assert code == 0 and out.startswith("# ") and "- [ ] [ベンダー選定手順書]" in out
     code, _, err = kb("brief", "-", "--data-dir", data, stdin="  ")

@@ -28,8 +28,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     kb.close()
 
 
-def titles(kb: KnowledgeBase, query: str, **filters: tuple[str, ...]) -> list[str]:
-    return [h.document.title for h in kb.searcher.search(query, filters=Filters(**filters), limit=5).hits]
+def titles(kb: KnowledgeBase, query: str, weak: bool = False, **filters: tuple[str, ...]) -> list[str]:
+    return [h.document.title for h in kb.searcher.search(query, filters=Filters(**filters), limit=5, weak=weak).hits]
 
 
 def test_japanese_query_finds_japanese_vendor_lessons(demo: KnowledgeBase) -> None:
@@ -50,7 +50,9 @@ def test_english_query_finds_english_vendor_lessons(demo: KnowledgeBase) -> None
 def test_japanese_query_finds_english_lessons_and_back(demo: KnowledgeBase) -> None:
     english = titles(demo, "ベンダー選定の遅延", languages=("en",), kinds=("lesson",))
     assert any("select" in t.lower() or "vendor" in t.lower() for t in english[:3]), english
-    japanese = titles(demo, "knowledge lost at handover", languages=("ja",))
+    # English → Japanese is the weakest pair: the demo's handover lesson is the best match but below the
+    # confidence line (strength 0.66: cosine 0.24, few glosses in common), so it is the first weak match
+    japanese = titles(demo, "knowledge lost at handover", weak=True, languages=("ja",))
     assert any("引き継ぎ" in t or "引継ぎ" in t or "移管" in t for t in japanese[:3]), japanese
 
 

@@ -158,7 +158,9 @@ def test_search_in_japanese_and_open_a_result(server: str, page: object) -> None
     page.fill("input[name=q]", "ベンダー選定 遅延")  # type: ignore[attr-defined]
     page.press("input[name=q]", "Enter")  # type: ignore[attr-defined]
     page.wait_for_selector(".hit")  # type: ignore[attr-defined]
-    assert "ベンダ" in page.inner_text(".hit-title >> nth=0")  # type: ignore[attr-defined]
+    # language-fair: the best vendor selection lesson comes first, in whichever language it was written
+    first = page.inner_text(".hit-title >> nth=0").lower()  # type: ignore[attr-defined]
+    assert "ベンダ" in first or "vendor selection" in first
     assert page.locator("mark").count() > 0  # type: ignore[attr-defined]
     page.click("details.why >> nth=0")  # type: ignore[attr-defined]
     shot(page, "search-ja")
@@ -263,8 +265,9 @@ def test_make_a_kickoff_brief_tick_items_save_it_and_export_it(server: str, anon
     page.click("#make-brief")  # type: ignore[attr-defined]
     page.wait_for_selector("#brief-result")  # type: ignore[attr-defined]
     first_lesson = page.inner_text("#brief-lesson .brief-title >> nth=0")  # type: ignore[attr-defined]
-    assert "ベンダ" in first_lesson and "選定" in first_lesson
-    assert page.inner_text("#brief-procedure .brief-title >> nth=0") == "ベンダー選定手順書"  # type: ignore[attr-defined]
+    assert ("ベンダ" in first_lesson and "選定" in first_lesson) or "vendor selection" in first_lesson.lower()
+    procedures = page.locator("#brief-procedure .brief-title").all_inner_texts()[:2]  # type: ignore[attr-defined]
+    assert set(procedures) == {"ベンダー選定手順書", "Vendor selection procedure"}
     assert page.locator(".recurring-badge").count() > 0  # type: ignore[attr-defined]
     shot(page, "brief-ja")
     page.check("#brief-lesson input[name=read] >> nth=0")  # type: ignore[attr-defined]
@@ -272,7 +275,7 @@ def test_make_a_kickoff_brief_tick_items_save_it_and_export_it(server: str, anon
     with page.expect_download() as download:  # type: ignore[attr-defined]
         page.click("#brief-markdown")  # type: ignore[attr-defined]
     markdown = Path(download.value.path()).read_text(encoding="utf-8")
-    assert markdown.count("- [x]") == 2 and "ベンダー選定手順書" in markdown
+    assert markdown.count("- [x]") == 2 and f"[x] [{procedures[0]}]" in markdown
     page.fill("#brief-project", "販売管理システム刷新")  # type: ignore[attr-defined]
     page.click("#save-brief")  # type: ignore[attr-defined]
     page.wait_for_selector("#read-count")  # type: ignore[attr-defined]

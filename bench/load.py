@@ -53,9 +53,13 @@ def cluster_module() -> ModuleType:
     return module
 
 
-def queries(eval_dir: Path) -> list[str]:
+QUERY_SETS = {"both": ("ja_localgovfaq", "en_stackfaq"), "ja": ("ja_localgovfaq",), "en": ("en_stackfaq",)}
+
+
+def queries(eval_dir: Path, lang: str = "both") -> list[str]:
+    """Real user questions (Japanese citizen questions, English StackFAQ rephrasings), shuffled."""
     found: list[str] = []
-    for name in ("ja_localgovfaq", "en_stackfaq"):
+    for name in QUERY_SETS[lang]:
         with (eval_dir / name / "queries.jsonl").open(encoding="utf-8") as f:
             found += [json.loads(line)["text"] for line in f]
     random.Random(3).shuffle(found)
@@ -150,8 +154,9 @@ def main() -> None:
     parser.add_argument("--replicas", default="1,2")
     parser.add_argument("--port", type=int, default=24100)
     parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser.add_argument("--lang", choices=sorted(QUERY_SETS), default="both", help="which queries: ja, en or both")
     args = parser.parse_args()
-    texts = queries(args.eval_dir)
+    texts = queries(args.eval_dir, args.lang)
     counts = [int(c) for c in args.clients.split(",")]
     if args.url:
         print(f"{args.url}/api/search for {args.seconds:.0f} s per row, no writer")

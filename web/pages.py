@@ -98,7 +98,6 @@ def search_page(
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
             mode="hybrid",
-            vocabulary=request.app.state.vocabulary,
             weak=weak,
         )
 

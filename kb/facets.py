@@ -134,6 +134,13 @@ class FacetFolding:
             return {name: FOLDED + key for name, key in project_keys(values).items()}
         return {v: self.key(facet, v) for v in set(values)}
 
+    def same(self, facet: str, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` are one value of ``facet`` (kind, language, status: written alike)."""
+        if facet not in ("project", "phase", "tags"):
+            return a == b
+        keys = self.keys(facet, (a, b))
+        return keys[a] == keys[b]
+
     def counts(self, docs: Sequence[DocInfo], facets: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
         """Counts per facet value over ``docs`` (tags once per document), projects, phases and tags merged."""
         out: dict[str, list[tuple[str, int]]] = {}

@@ -24,6 +24,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from kb.vocabulary import Vocabulary, fold
@@ -44,8 +46,9 @@ _GENERIC = re.compile(r"(?:\s+(?:programs?|programmes?|projects?)|\s*プロジ�
 _THE = re.compile(r"^the\s+", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65_536)  # a store's project names repeat in every search's facets
 def _project_parts(name: str) -> tuple[str, str | None]:
-    """The name without "the", a generic last word and a trailing acronym in brackets; and that acronym."""
+    """The name without "the", a generic last word and a trailing acronym in brackets; and that acronym; folded."""
     text = unicodedata.normalize("NFKC", name).strip()
     text = _THE.sub("", text) or text
     acronym: str | None = None
@@ -54,7 +57,7 @@ def _project_parts(name: str) -> tuple[str, str | None]:
         found = _ACRONYM.search(text)
         if found and found.start() > 0 and any(c.isupper() for c in found[1]):
             acronym, text = found[1], text[: found.start()]
-    return text, acronym
+    return fold(text), fold(acronym) if acronym is not None else None
 
 
 def fold_project(name: str) -> str:
@@ -64,7 +67,7 @@ def fold_project(name: str) -> str:
     share a key; "DSN" alone has its own (``project_keys`` joins it to the
     name it abbreviates when the store writes that name with it).
     """
-    return fold(_project_parts(name)[0])
+    return _project_parts(name)[0]
 
 
 def project_keys(names: Iterable[str]) -> dict[str, str]:
@@ -77,9 +80,9 @@ def project_keys(names: Iterable[str]) -> dict[str, str]:
     names = set(names)
     expands: dict[str, set[str]] = {}
     for name in names:
-        text, acronym = _project_parts(name)
+        key, acronym = _project_parts(name)
         if acronym is not None:
-            expands.setdefault(fold(acronym), set()).add(fold(text))
+            expands.setdefault(acronym, set()).add(key)
     keys: dict[str, str] = {}
     for name in names:
         key = fold_project(name)
@@ -100,13 +103,16 @@ def merged_counts(values_per_doc: Iterable[Sequence[str]], key_of: Mapping[str, 
     key is shown as itself (the page labels it per language), a folded key
     (``FOLDED``-marked) by ``most_written`` of the spellings under it.
     """
-    docs: Counter[str] = Counter()
+    per_doc = [values for values in values_per_doc if values]
+    written = Counter(chain.from_iterable(per_doc))
+    return _shown(written, Counter(chain.from_iterable({key_of[v] for v in values} for values in per_doc)), key_of)
+
+
+def _shown(written: Counter[str], docs: Counter[str], key_of: Mapping[str, str]) -> list[tuple[str, int]]:
+    """(shown value, documents) per key, from the spellings' counts and the documents per key."""
     spellings: dict[str, Counter[str]] = {}
-    for values in values_per_doc:
-        keys = {key_of[v] for v in values}
-        docs.update(keys)
-        for v in values:
-            spellings.setdefault(key_of[v], Counter())[v] += 1
+    for value, n in written.items():
+        spellings.setdefault(key_of[value], Counter())[value] = n
     shown = [(most_written(spellings[k]) if k.startswith(FOLDED) else k, n) for k, n in docs.items()]
     return sorted(shown, key=lambda item: (-item[1], item[0]))
 
@@ -145,13 +151,18 @@ class FacetFolding:
         """Counts per facet value over ``docs`` (tags once per document), projects, phases and tags merged."""
         out: dict[str, list[tuple[str, int]]] = {}
         for facet in facets:
-            per_doc = [_values(d, facet) for d in docs]
-            if facet in ("project", "phase", "tags"):
-                key_of = self.keys(facet, (v for values in per_doc for v in values))
-                out[facet] = merged_counts(per_doc, key_of)
+            if facet == "tags":
+                out[facet] = merged_counts([d.tags for d in docs], self.keys(facet, {t for d in docs for t in d.tags}))
+                continue
+            written: Counter[str] = Counter(str(v) for d in docs if (v := getattr(d, facet)))
+            if facet in ("project", "phase"):
+                key_of = self.keys(facet, written)
+                per_key: Counter[str] = Counter()
+                for value, n in written.items():  # one value per document: its documents are its count
+                    per_key[key_of[value]] += n
+                out[facet] = _shown(written, per_key, key_of)
             else:
-                plain: Counter[str] = Counter(v for values in per_doc for v in set(values))
-                out[facet] = sorted(plain.items(), key=lambda item: (-item[1], item[0]))
+                out[facet] = sorted(written.items(), key=lambda item: (-item[1], item[0]))
         return out
 
     def expand(self, filters: Filters, present: Mapping[str, Iterable[str]]) -> Filters:
@@ -169,13 +180,6 @@ class FacetFolding:
             phases=widened.get("phase", filters.phases),
             tags=widened.get("tags", filters.tags),
         )
-
-
-def _values(doc: DocInfo, facet: str) -> Sequence[str]:
-    value = getattr(doc, facet)
-    if isinstance(value, list):
-        return list(dict.fromkeys(v for v in value if v))
-    return [str(value)] if value else []
 
 
 def present_values(docs: Iterable[DocInfo]) -> dict[str, frozenset[str]]:

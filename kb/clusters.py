@@ -36,13 +36,14 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from kb.facets import most_written, project_keys
 from kb.indexer import DocInfo, Indexer
 from kb.search import Filters
 
@@ -230,7 +231,7 @@ def view(
         if len(seen) < 2:
             continue
         dates = sorted(d.date for d in seen if d.date)
-        projects = sorted({d.project for d in seen if d.project})
+        projects = distinct_projects([d.project for d in seen if d.project])
         years: dict[str, int] = {}
         for d in dates:
             years[d[:4]] = years.get(d[:4], 0) + 1
@@ -247,6 +248,20 @@ def view(
             )
         )
     return sorted(out, key=lambda c: (-len(c.projects), -c.count, c.label))
+
+
+def distinct_projects(written: Sequence[str]) -> list[str]:
+    """The projects among ``written``, one per folded name (``kb.facets``), each as most lessons spell it.
+
+    "Space Shuttle Program" and "Space shuttle program", "Deep Space Network
+    (DSN)" and "DSN" are one project: a problem they share recurs in one
+    project, not two.
+    """
+    keys = project_keys(written)
+    spellings: dict[str, Counter[str]] = {}
+    for name in written:
+        spellings.setdefault(keys[name], Counter())[name] += 1
+    return sorted(most_written(names) for names in spellings.values())
 
 
 def _trend(dates: Sequence[str], today: dt.date) -> str:

@@ -156,7 +156,7 @@ class Settings(NativeThreadSettings):
     vocabulary: Path | None = Field(
         default=None,
         description=(
-            "JSON file of phase and category synonyms that replaces or adds entries of the built-in vocabulary "
+            "JSON file of phase, category and tag synonyms that replaces or adds entries of the built-in vocabulary "
             '(`{"phase": {"test": {"ja": "テスト", "en": "Test", "synonyms": ["試験"]}}}`). '
             "Empty: the built-in table only."
         ),

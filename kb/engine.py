@@ -18,6 +18,7 @@ from kb.indexer import Indexer, rebuild
 from kb.search import Searcher
 from kb.search_log import SearchLog
 from kb.store import SqlStore, open_store
+from kb.vocabulary import Vocabulary
 
 
 def dense_floor(settings: Settings, embedder: Embedder) -> float:
@@ -36,11 +37,12 @@ def confident_cosine(settings: Settings, embedder: Embedder) -> float | None:
 
 
 def make_searcher(indexer: Indexer, settings: Settings, embedder: Embedder) -> Searcher:
-    """The searcher over ``indexer`` with the embedder's calibration (floor and confidence line)."""
+    """The searcher over ``indexer`` with the embedder's calibration and the vocabulary its facets fold by."""
     return Searcher(
         indexer,
         min_dense_score=dense_floor(settings, embedder),
         confident_cosine=confident_cosine(settings, embedder),
+        vocabulary=Vocabulary.load(settings.vocabulary),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -21,12 +21,14 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from kb.facets import FacetFolding, present_values
 from kb.fusion import RRF_K, LegScores, calibrated_fusion, rrf
 from kb.indexer import DocInfo, Indexer
 from kb.lexical.index import RowMask
 from kb.models import Chunk
 from kb.snippets import Segment, snippet
 from kb.store import TITLE_CHUNK_KINDS
+from kb.vocabulary import Vocabulary
 
 Mode = Literal["hybrid", "lexical", "dense"]
 Fusion = Literal["relative", "rrf"]
@@ -246,8 +248,12 @@ class Searcher:
         min_dense_score: float = 0.0,
         confident_cosine: float | None = None,
         translate: bool = True,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.indexer = indexer
+        # projects, phases and tags counted and filtered by key (kb.facets); the built-in vocabulary by default
+        self.folding = FacetFolding(vocabulary or Vocabulary.load(None))
+        self._present: tuple[tuple[int, int], dict[str, frozenset[str]]] = ((0, -1), {})
         self.translate = translate
         self.candidates = candidates
         self.rrf_k = rrf_k
@@ -276,6 +282,21 @@ class Searcher:
             with self.indexer.lock:
                 self._restricted = (*key, any(d.groups for d in self.indexer.docs.values()))
         return filters if self._restricted[2] else replace(filters, visible_to=None)
+
+    def widened(self, filters: Filters) -> Filters:
+        """``filters`` with each project, phase and tag widened to every spelling of it in the store.
+
+        The store's spellings are collected once per index state (a walk over
+        every document, like ``effective``), and only for a search that filters
+        on one of these facets.
+        """
+        if not (filters.projects or filters.phases or filters.tags):
+            return filters
+        key = (id(self.indexer), self.indexer.version)
+        if self._present[0] != key:
+            with self.indexer.lock:
+                self._present = (key, present_values(list(self.indexer.docs.values())))
+        return self.folding.expand(filters, self._present[1])
 
     def _allowed(self, filters: Filters) -> npt.NDArray[np.int64]:
         """Chunk ids passing ``filters``, cached per index state: a facet click repeats the same filter.
@@ -336,10 +357,11 @@ class Searcher:
         documents) list every match their leg found, each with its strength.
         """
         started = time.perf_counter()
-        filters = self.effective(filters or Filters())
+        asked = self.effective(filters or Filters())
+        filters = self.widened(asked)  # the result keeps the spellings asked for: the page marks them selected
         query = query.strip()
         if not query:
-            return SearchResult(query, mode, [], 0, 0.0, filters)
+            return SearchResult(query, mode, [], 0, 0.0, asked)
         timings: dict[str, float] = {}
         legs = self.legs(query, filters, max(self.candidates, offset + limit), mode, timings)
         scores = self._calibrated(mode, legs)
@@ -348,11 +370,11 @@ class Searcher:
         page = found[offset : offset + limit]
         docs = legs.docs
         hits = self._hits(query, page, legs, scores)
-        facets = facet_counts([docs[d] for d, _ in found if d in docs])
+        facets = self.folding.counts([docs[d] for d, _ in found if d in docs], FACETS)
         took = time.perf_counter() - started
         timings["total"] = took
         result = SearchResult(
-            query, mode, hits, len(found), took * 1000, filters, facets, timings, len(ranked) - len(found)
+            query, mode, hits, len(found), took * 1000, asked, facets, timings, len(ranked) - len(found)
         )
         if self.on_search is not None:
             self.on_search(result)
@@ -560,16 +582,3 @@ class Searcher:
             if chunk.document_id not in bodies and chunk.text != docs[chunk.document_id].title:
                 bodies[chunk.document_id] = chunk
         return bodies
-
-
-def facet_counts(docs: list[DocInfo]) -> dict[str, list[tuple[str, int]]]:
-    """Counts per facet value over ``docs``; tags count once per document."""
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for doc in docs:
-        for name in FACETS:
-            value = getattr(doc, name)
-            if isinstance(value, list):
-                counts[name].update(set(value))
-            elif value:
-                counts[name][str(value)] += 1
-    return {name: sorted(c.items(), key=lambda item: (-item[1], item[0])) for name, c in counts.items()}

@@ -37,7 +37,6 @@ Many = Annotated[list[str] | None, Query()]
 
 @router.get("/search", response_model=SearchResponse)
 def search(
-    request: Request,
     kb: KbDep,
     who: ReaderDep,
     q: Annotated[str, Query(max_length=2000, description="Query in Japanese or English")],
@@ -72,10 +71,7 @@ def search(
         date_from=date_from,
         date_to=date_to,
     )
-    vocabulary = request.app.state.vocabulary
-    result = services.search(
-        kb, q, filters, who=who, limit=limit, offset=offset, mode=mode, vocabulary=vocabulary, weak=weak
-    )
+    result = services.search(kb, q, filters, who=who, limit=limit, offset=offset, mode=mode, weak=weak)
     return SearchResponse.of(result, offset=offset, limit=limit, explain=explain)
 
 

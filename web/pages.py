@@ -98,13 +98,18 @@ def search_page(
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
             mode="hybrid",
-            vocabulary=request.app.state.vocabulary,
             weak=weak,
         )
 
+        folding = kb.searcher.folding
+
+        def chosen(facet: str, value: str) -> bool:
+            """Whether a filter asks for ``value`` in any spelling (a link may say テスト for the test facet)."""
+            return any(n == FACET_PARAM[facet] and folding.same(facet, v, value) for n, v in params)
+
         def toggle(facet: str, value: str) -> str:
             name = FACET_PARAM[facet]
-            current = [(n, v) for n, v in params if not (n == name and v == value)]
+            current = [(n, v) for n, v in params if not (n == name and folding.same(facet, v, value))]
             if len(current) == len(params):
                 current.append((name, value))
             return "/" + _query_string([("q", q), *current])
@@ -115,6 +120,7 @@ def search_page(
         context.update(
             result=result,
             toggle=toggle,
+            chosen=chosen,
             page_url=page_url,
             selected=set(params),
             pages=(result.total + PAGE_SIZE - 1) // PAGE_SIZE,

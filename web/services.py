@@ -27,7 +27,6 @@ from kb.models import ActionStatus, Document, DocumentDraft, Kind, LessonAction,
 from kb.models import Brief as SavedBrief
 from kb.search import Filters, Mode, SearchResult
 from kb.store import SearchReport
-from kb.vocabulary import Vocabulary
 from web.auth import client_address
 from web.schemas import DocumentFields, RetrospectiveCreate
 
@@ -59,23 +58,15 @@ def search(
     offset: int,
     mode: Mode,
     record: bool = True,
-    vocabulary: Vocabulary | None = None,
     weak: bool = False,
 ) -> SearchResult:
     """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO.
 
-    With a ``vocabulary``, a phase filter means every spelling of that phase (テスト, test, testing) and the
-    phase facet counts by canonical phase; the documents keep what their authors wrote.
+    The searcher counts and filters projects, phases and tags by key (``kb.facets``): ``phase=test`` finds
+    テスト and testing too, the facets merge them; the documents keep what their authors wrote.
     """
-    asked = filters
-    if vocabulary is not None and filters.phases:
-        present = {d.phase for d in list(kb.indexer.docs.values()) if d.phase}
-        filters = replace(filters, phases=vocabulary.variants("phase", filters.phases, present) or filters.phases)
     filters = replace(filters, visible_to=who.visible_to)
     result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode, weak=weak)
-    if vocabulary is not None:
-        result.facets["phase"] = vocabulary.merge_counts("phase", result.facets.get("phase", []))
-        result.filters = replace(result.filters, phases=asked.phases)
     # current versions first: a superseded or archived standard sinks below the current hits of its page
     result.hits.sort(key=lambda h: h.document.status in (Status.superseded, Status.archived))
     # a search asking for the weak matches of a query already counted is the same search, looked at again

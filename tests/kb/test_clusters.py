@@ -100,3 +100,21 @@ def test_demo_vendor_selection_lessons_of_two_projects_and_languages_cluster_tog
     assert {d.language for d in cluster.lessons} == {"ja", "en"}
     assert any("Timebox vendor selection" in d.title for d in cluster.lessons)
     assert not any("UAT" in d.title or "クラウド" in d.title for d in cluster.lessons)
+
+
+def test_one_project_spelled_two_ways_is_one_project_not_a_recurrence() -> None:
+    docs = {
+        "a": _info("a", "Deep Space Network (DSN)", "2025-01-01"),
+        "b": _info("b", "DSN", "2025-02-01"),
+        "c": _info("c", "deep space network", "2025-03-01"),
+        "d": _info("d", "Space Shuttle Program", "2025-01-01"),
+        "e": _info("e", "The Space Shuttle program", "2025-02-01"),
+        "f": _info("f", "Space Shuttle Program", "2025-03-01"),
+        "g": _info("g", "Constellation", "2025-04-01"),
+    }
+    found = clusters.Clustering((("a", "b", "c"), ("d", "e", "f", "g")), seq=1)
+    seen = clusters.view(found, docs, lambda g: True, today=dt.date(2026, 1, 1))
+    assert [(c.label, c.projects, c.recurring) for c in seen] == [
+        ("title d", ["Constellation", "Space Shuttle Program"], True),  # shown as most lessons write it
+        ("title a", ["Deep Space Network (DSN)"], False),
+    ]

@@ -24,16 +24,34 @@ def test_synonyms_in_both_languages_and_widths_fold_to_one_key() -> None:
     assert fold("Go-Live") == "golive"
 
 
-def test_filters_expand_to_the_spellings_present_and_facets_merge() -> None:
+def test_a_path_means_its_most_specific_known_part_and_nasa_phases_land_on_pmo_phases() -> None:
     v = Vocabulary.load(None)
-    present = ["テスト", "test", "build", "開発", "closing"]
-    assert v.variants("phase", ["test"], present) == ("test", "テスト")
-    assert v.variants("phase", ["テスト"], present) == ("test", "テスト")  # an old link with the written value
-    assert v.merge_counts("phase", [("テスト", 4), ("test", 3), ("build", 3), ("開発", 2), ("謎", 1)]) == [
-        ("test", 7),
-        ("build", 5),
-        ("謎", 1),
-    ]
+    nasa = {
+        "Not Applicable » Pre-Phase A": "initiation",
+        "Formulation » Phase A": "requirements",
+        "Formulation » Phase B": "design",
+        "Implementation » Phase C": "build",
+        "Implementation » Phase D": "test",
+        "Implementation » Phase E": "operations",
+        "Implementation » Phase F": "closing",
+        "Implementation": "build",
+        "Formulation": "planning",
+        "開発 > 結合テスト": "test",
+        "Implementation » 謎": "build",  # the specific part unknown: the general one
+    }
+    assert {value: v.canonical("phase", value) for value in nasa} == nasa
+    assert v.canonical("phase", "Approval") == "Approval" and v.lookup("phase", "謎 » 不明") is None
+
+
+def test_tags_in_both_languages_and_and_or_ampersand_fold_to_one_key() -> None:
+    v = Vocabulary.load(None)
+    assert {v.lookup("tag", t) for t in ("risk", "Risk", "リスク", "risks")} == {"risk"}
+    assert v.lookup("tag", "vendor management") == v.lookup("tag", "ベンダー管理") == "vendor management"
+    assert v.lookup("tag", "Risk Management / Assessment") == v.lookup("tag", "リスク管理") == "risk management"
+    assert v.lookup("tag", "risk register") != v.lookup("tag", "risk")  # related ideas stay apart
+    assert (v.label("tag", "risk", "ja"), v.label("tag", "risk", "en")) == ("リスク", "Risk")
+    assert fold("Safety and Mission Assurance") == fold("Safety & Mission Assurance") == "safetymissionassurance"
+    assert fold("Sandy band") == "sandyband"  # only the word "and"
 
 
 def test_a_file_replaces_and_adds_entries(tmp_path: Path) -> None:

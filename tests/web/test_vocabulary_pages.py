@@ -23,3 +23,14 @@ def test_phase_facet_merges_spellings_and_the_filter_finds_both(client: TestClie
     assert ">Test</a>" in en
     library = client.get("/library", headers={"accept-language": "en"}).text
     assert library.count("<h3>Vendor management</h3>") == 2  # ベンダー管理 and Vendor management: one per kind
+
+
+def test_tags_merge_across_languages_and_any_spelling_marks_the_merged_value(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "テスト test", "limit": 100}).json()
+    tags = dict((f["value"], f["count"]) for f in body["facets"]["tags"])
+    assert "テスト" not in tags and tags["testing"] >= 2  # the demo tags testing and テスト
+    hits = client.get("/api/search", params={"q": "テスト test", "tag": "テスト", "limit": 100}).json()
+    assert hits["total"] == tags["testing"] and {"testing", "テスト"} <= {t for h in hits["hits"] for t in h["tags"]}
+    html = client.get("/", params={"q": "テスト test", "tag": "テスト"}, headers={"accept-language": "ja"}).text
+    # the merged value is shown in the page's language, marked chosen, and its link drops the filter
+    assert '<li class="on"><a href="/?q=%E3%83%86%E3%82%B9%E3%83%88+test">テスト</a>' in html

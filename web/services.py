@@ -76,8 +76,6 @@ def search(
     if vocabulary is not None:
         result.facets["phase"] = vocabulary.merge_counts("phase", result.facets.get("phase", []))
         result.filters = replace(result.filters, phases=asked.phases)
-    # current versions first: a superseded or archived standard sinks below the current hits of its page
-    result.hits.sort(key=lambda h: h.document.status in (Status.superseded, Status.archived))
     # a search asking for the weak matches of a query already counted is the same search, looked at again
     if record and query.strip() and offset == 0 and not weak:
         active = {

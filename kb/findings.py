@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -89,29 +89,30 @@ def one_hit_per_finding(
     parents: Mapping[str, str],
     passages: Mapping[str, frozenset[str]],
     current: Mapping[str, str],
-    duplicate: Callable[[str, str], bool],
+    duplicates: Mapping[str, Collection[str]],
 ) -> list[Finding]:
     """``ranked`` (document, score; best first) with each finding once (see the module docstring).
 
     ``kinds`` gives each document's kind, ``parents`` each lesson's
     retrospective, ``passages`` each retrospective's lessons whose text its best
     passage holds, ``current`` each retired document's published version, and
-    ``duplicate(a, b)`` says whether two documents of the same kind are
-    near-duplicates. Scores are kept as they are: a lesson that takes its
+    ``duplicates`` each document's near-duplicates (symmetric). Scores are kept as they are: a lesson that takes its
     retrospective's place keeps its own score.
     """
     order = _current_first(list(ranked), current)
     order = _lessons_for_retrospectives(order, parents, passages)
-    kept: list[tuple[str, float]] = []
+    kept: dict[str, int] = {}  # document kept → its place among the kept
     similar: dict[str, list[str]] = {}
+    out: list[tuple[str, float]] = []
     for doc_id, score in order:
-        into = next((k for k, _ in kept if kinds.get(k) == kinds.get(doc_id) and duplicate(k, doc_id)), None)
-        if into is None:
-            kept.append((doc_id, score))
-            similar[doc_id] = []
+        twins = [k for k in duplicates.get(doc_id, ()) if k in kept and kinds.get(k) == kinds.get(doc_id)]
+        if twins:
+            similar[min(twins, key=kept.__getitem__)].append(doc_id)  # into the best-ranked one
         else:
-            similar[into].append(doc_id)
-    return [Finding(d, s, tuple(similar[d])) for d, s in kept]
+            kept[doc_id] = len(out)
+            similar[doc_id] = []
+            out.append((doc_id, score))
+    return [Finding(d, s, tuple(similar[d])) for d, s in out]
 
 
 def _current_first(order: list[tuple[str, float]], current: Mapping[str, str]) -> list[tuple[str, float]]:

@@ -551,7 +551,7 @@ class Searcher:
             parents=parents,
             passages=self._passages({d: p for d, p in parents.items() if p in kinds}, legs),
             current=self._current_versions(docs) if retired else {},
-            duplicate=self._near_duplicates(listed, docs),
+            duplicates=self._near_duplicates(listed, docs),
         )
 
     @staticmethod
@@ -590,7 +590,7 @@ class Searcher:
             self._versions = (key, current_versions(docs.values(), frozenset(str(k) for k in STANDARD_KINDS)))
         return self._versions[1]
 
-    def _near_duplicates(self, listed: list[str], docs: dict[str, DocInfo]) -> Callable[[str, str], bool]:
+    def _near_duplicates(self, listed: list[str], docs: dict[str, DocInfo]) -> dict[str, set[str]]:
         """Which listed documents are near-duplicates (``kb.findings.DuplicateLine``), from their chunk vectors.
 
         The lead chunks are compared first; only documents whose lead chunk is
@@ -598,7 +598,7 @@ class Searcher:
         """
         owned = [d for d in listed if docs[d].chunk_ids]
         if len(owned) < 2:
-            return lambda a, b: False
+            return {}
         vectors = self.indexer.vectors
         with self.indexer.lock:
             leads = vectors.stored(np.fromiter((docs[d].chunk_ids[0] for d in owned), dtype=np.int64))
@@ -606,7 +606,7 @@ class Searcher:
         np.fill_diagonal(close, False)
         candidates = [n for n in range(len(owned)) if close[n].any()]
         if not candidates:
-            return lambda a, b: False
+            return {}
         bodies = []
         with self.indexer.lock:
             for n in candidates:
@@ -616,8 +616,10 @@ class Searcher:
                 bodies.append(mean / np.linalg.norm(mean))
         pairs = near_duplicates(leads[candidates], np.asarray(bodies, dtype=np.float32), self.duplicates)
         chosen = [owned[n] for n in candidates]
-        same = {(chosen[i], chosen[j]) for i, j in zip(*np.nonzero(pairs), strict=True)}
-        return lambda a, b: (a, b) in same
+        twins: dict[str, set[str]] = {}
+        for i, j in zip(*np.nonzero(pairs), strict=True):
+            twins.setdefault(chosen[i], set()).add(chosen[j])
+        return twins
 
     def _hits(
         self, query: str, page: list[Finding], legs: Legs, scores: dict[str, LegScores], filters: Filters

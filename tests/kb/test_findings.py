@@ -27,14 +27,18 @@ def _fold(
     current: dict[str, str] | None = None,
     pairs: set[frozenset[str]] | None = None,
 ) -> list[Finding]:
-    same = pairs or set()
+    twins: dict[str, set[str]] = {}
+    for pair in pairs or set():
+        a, b = sorted(pair)
+        twins.setdefault(a, set()).add(b)
+        twins.setdefault(b, set()).add(a)
     return one_hit_per_finding(
         ranked,
         kinds=kinds or {d: "lesson" for d, _ in ranked},
         parents=parents or {},
         passages=passages or {},
         current=current or {},
-        duplicate=lambda a, b: frozenset((a, b)) in same,
+        duplicates=twins,
     )
 
 

@@ -27,6 +27,7 @@ from kb.accounts import Accounts
 from kb.audit import AuditLog
 from kb.embedders.base import make_embedder
 from kb.evaluation import evaluate
+from kb.indexer import DocInfo
 from kb.models import Kind
 from kb.search import Filters, Hit, Mode, SearchResult
 
@@ -58,10 +59,17 @@ def hit_json(hit: Hit, *, explain: bool) -> dict[str, object]:
         "heading": hit.heading,
         "snippet": "".join(s.text for s in hit.snippet),
         "highlights": [s.text for s in hit.snippet if s.match],
+        "parent": _ref(hit.parent) if hit.parent else None,
+        "similar": [_ref(d) for d in hit.similar],
     }
     if explain:
         record["explanation"] = asdict(hit.explanation)
     return record
+
+
+def _ref(doc: DocInfo) -> dict[str, str]:
+    """A document a hit names: its retrospective, or a near-duplicate folded into it."""
+    return {"id": doc.id, "kind": doc.kind, "title": doc.title}
 
 
 def _print_result(result: SearchResult, *, explain: bool) -> None:
@@ -82,6 +90,11 @@ def _print_result(result: SearchResult, *, explain: bool) -> None:
             f"[bold yellow]{escape(s.text)}[/bold yellow]" if s.match else escape(s.text) for s in hit.snippet
         )
         out.print("   " + text, highlight=False)
+        if hit.parent:
+            out.print(f"   [dim]from: {escape(hit.parent.title)}  {hit.parent.id}[/dim]", highlight=False)
+        if hit.similar:
+            listed = "; ".join(f"{escape(d.title)} {d.id}" for d in hit.similar)
+            out.print(f"   [dim]{len(hit.similar)} similar: {listed}[/dim]", highlight=False)
         if explain:
             e = hit.explanation
             out.print(

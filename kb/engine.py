@@ -14,6 +14,7 @@ from kb.accounts import Accounts
 from kb.audit import AuditLog
 from kb.config import Settings
 from kb.embedders.base import Embedder, make_embedder
+from kb.findings import IDENTICAL
 from kb.indexer import Indexer, rebuild
 from kb.search import Searcher
 from kb.search_log import SearchLog
@@ -37,12 +38,18 @@ def confident_cosine(settings: Settings, embedder: Embedder) -> float | None:
 
 
 def make_searcher(indexer: Indexer, settings: Settings, embedder: Embedder) -> Searcher:
-    """The searcher over ``indexer`` with the embedder's calibration and the vocabulary its facets fold by."""
+    """The searcher over ``indexer`` with the embedder's calibration (floor, confidence line, near-duplicates)
+    and the vocabulary its facets fold by.
+
+    An embedder without a measured ``duplicate_line`` folds only documents with
+    the same text (``kb.findings.IDENTICAL``).
+    """
     return Searcher(
         indexer,
         min_dense_score=dense_floor(settings, embedder),
         confident_cosine=confident_cosine(settings, embedder),
         vocabulary=Vocabulary.load(settings.vocabulary),
+        duplicates=getattr(embedder, "duplicate_line", IDENTICAL),
     )
 
 

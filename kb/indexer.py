@@ -31,7 +31,8 @@ from kb.models import Chunk, Document
 from kb.store import Store
 from kb.vectors import FaissIndex
 
-STATE_FORMAT = "kb-index/2"  # 2: the lexical index has a gloss field and per-chunk languages
+# 2: the lexical index has a gloss field and per-chunk languages; 3: documents carry parent_id and supersedes
+STATE_FORMAT = "kb-index/3"
 CATCH_UP_BATCH = 256  # documents per embedding batch while catching up
 
 
@@ -50,6 +51,8 @@ class DocInfo:
     date: str | None  # ISO date: written date, else creation date
     chunk_ids: list[int] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)  # restricted to these groups (see kb.access)
+    parent_id: str | None = None  # a lesson's retrospective (see kb.findings)
+    supersedes: str | None = None  # a standard's previous version, by title (see kb.lifecycle.family)
 
     @classmethod
     def of(cls, doc: Document, chunk_ids: list[int]) -> DocInfo:
@@ -66,6 +69,8 @@ class DocInfo:
             date=date.isoformat(),
             chunk_ids=chunk_ids,
             groups=list(doc.groups),
+            parent_id=doc.parent_id,
+            supersedes=doc.supersedes,
         )
 
 

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from kb.access import STANDARD_KINDS, Principal, check_edit, require, visible
 from kb.db import write_session
 from kb.errors import Conflict, Forbidden, InvalidInput
+from kb.findings import version_titles
 from kb.models import Document, DocumentBase, DocumentDraft, ReviewEvent, Role, Status
 from kb.store import SqlStore
 
@@ -165,16 +166,9 @@ def family(same_kind: Sequence[Document], doc: Document) -> list[Document]:
     """Every version of ``doc`` among ``same_kind``, newest version first (``doc`` included).
 
     Versions are linked by ``supersedes`` naming the title of the version they
-    replace; a new version may also keep the same title. The chain is followed
-    both ways until it stops growing.
+    replace, or keep the same title (``kb.findings.version_titles``).
     """
-    titles = {doc.title}
-    while True:
-        grown = titles | {d.title for d in same_kind if d.supersedes in titles}
-        grown |= {d.supersedes for d in same_kind if d.title in titles and d.supersedes}
-        if grown == titles:
-            break
-        titles = grown
+    titles = version_titles(doc.title, [(d.title, d.supersedes) for d in same_kind])
     members = [d for d in same_kind if d.title in titles]
     return sorted(members, key=lambda d: (version_key(d.version), d.updated_at), reverse=True)
 

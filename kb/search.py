@@ -21,7 +21,18 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from kb.access import STANDARD_KINDS
 from kb.facets import FacetFolding, present_values
+from kb.findings import (
+    IDENTICAL,
+    RETIRED,
+    DuplicateLine,
+    Finding,
+    current_versions,
+    near_duplicates,
+    one_hit_per_finding,
+    shares_passage,
+)
 from kb.fusion import RRF_K, LegScores, calibrated_fusion, rrf
 from kb.indexer import DocInfo, Indexer
 from kb.lexical.index import RowMask
@@ -118,6 +129,10 @@ class Filters:
             )
         )
 
+    def sees(self, doc: DocInfo) -> bool:
+        """True when the caller may see ``doc`` (the visibility filter alone)."""
+        return self.visible_to is None or not doc.groups or not set(doc.groups).isdisjoint(self.visible_to)
+
     def accepts(self, doc: DocInfo) -> bool:
         """True when ``doc`` passes every filter (tags: it has at least one of them)."""
         if self.kinds and doc.kind not in self.kinds:
@@ -132,7 +147,7 @@ class Filters:
             return False
         if self.statuses and doc.status not in self.statuses:
             return False
-        if self.visible_to is not None and doc.groups and set(doc.groups).isdisjoint(self.visible_to):
+        if not self.sees(doc):
             return False
         if self.date_from and (doc.date is None or doc.date < self.date_from.isoformat()):
             return False
@@ -161,6 +176,10 @@ class Hit:
     heading: str
     snippet: list[Segment]
     explanation: Explanation
+    parent: DocInfo | None = None
+    """The retrospective a lesson was split from (when the caller may see it): "from: …"."""
+    similar: list[DocInfo] = field(default_factory=list)
+    """Near-duplicates folded into this hit, best first (see ``kb.findings``): "2 similar"."""
 
 
 FACETS = ("kind", "project", "phase", "tags", "language", "status")
@@ -171,10 +190,10 @@ class SearchResult:
     query: str
     mode: Mode
     hits: list[Hit]
-    total: int  # confident matches (after filters); with ``weak`` every match found
+    total: int  # findings among the confident matches (after filters); with ``weak`` among every match found
     took_ms: float
     filters: Filters = field(default_factory=Filters)
-    # facet → value → documents among all results (not just this page), most frequent first
+    # facet → value → findings among all results (not just this page; a folded hit counts once), most frequent first
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     # seconds spent per leg ("lexical", "dense": query embedding and vector search)
     timings: dict[str, float] = field(default_factory=dict)
@@ -249,8 +268,10 @@ class Searcher:
         confident_cosine: float | None = None,
         translate: bool = True,
         vocabulary: Vocabulary | None = None,
+        duplicates: DuplicateLine = IDENTICAL,
     ) -> None:
         self.indexer = indexer
+        self.duplicates = duplicates
         # projects, phases and tags counted and filtered by key (kb.facets); the built-in vocabulary by default
         self.folding = FacetFolding(vocabulary or Vocabulary.load(None))
         self._present: tuple[tuple[int, int], dict[str, frozenset[str]]] = ((0, -1), {})
@@ -268,6 +289,7 @@ class Searcher:
         # called with every result (the web app records its leg timings as metrics)
         self.on_search: Callable[[SearchResult], None] | None = None
         self._restricted: tuple[int, int, bool] = (0, -1, False)  # indexer id, version, any restricted
+        self._versions: tuple[tuple[int, int], dict[str, str]] = ((0, -1), {})  # see _current_versions
 
     def effective(self, filters: Filters) -> Filters:
         """``filters`` without a visibility filter that cannot exclude anything (no restricted documents).
@@ -355,6 +377,9 @@ class Searcher:
         The line needs both kinds of evidence, so it holds in hybrid mode; the
         single-leg modes (a diagnostic, and "nearest in meaning" for related
         documents) list every match their leg found, each with its strength.
+
+        Every mode lists each finding once (``kb.findings``): ``total`` and the
+        facets count findings, a folded near-duplicate or retrospective once.
         """
         started = time.perf_counter()
         asked = self.effective(filters or Filters())
@@ -367,14 +392,15 @@ class Searcher:
         scores = self._calibrated(mode, legs)
         ranked = self._fuse(mode, legs, scores)
         found = ranked if weak or mode != "hybrid" else self._confident(ranked, scores)
-        page = found[offset : offset + limit]
+        findings = self._findings(found, legs)
+        page = findings[offset : offset + limit]
         docs = legs.docs
-        hits = self._hits(query, page, legs, scores)
-        facets = self.folding.counts([docs[d] for d, _ in found if d in docs], FACETS)
+        hits = self._hits(query, page, legs, scores, filters)
+        facets = self.folding.counts([docs[f.doc_id] for f in findings if f.doc_id in docs], FACETS)
         took = time.perf_counter() - started
         timings["total"] = took
         result = SearchResult(
-            query, mode, hits, len(found), took * 1000, asked, facets, timings, len(ranked) - len(found)
+            query, mode, hits, len(findings), took * 1000, asked, facets, timings, len(ranked) - len(found)
         )
         if self.on_search is not None:
             self.on_search(result)
@@ -528,18 +554,109 @@ class Searcher:
             return []
         return [(d, f) for d, f in ranked if scores[d].strength >= WEAK_FLOOR]
 
-    def _hits(self, query: str, page: list[tuple[str, float]], legs: Legs, scores: dict[str, LegScores]) -> list[Hit]:
+    def _findings(self, found: list[tuple[str, float]], legs: Legs) -> list[Finding]:
+        """``found`` with each finding once (``kb.findings.one_hit_per_finding``), its relations read here.
+
+        Costs nothing beyond a dictionary pass unless the list holds a lesson
+        with its retrospective (two store reads), a retired standard (a cached
+        map), or documents whose lead chunks are near-duplicates (their chunk
+        vectors read back from the vector index).
+        """
+        docs = legs.docs
+        listed = [d for d, _ in found if d in docs]
+        kinds = {d: docs[d].kind for d in listed}
+        parents = {d: p for d in listed if (p := docs[d].parent_id)}
+        retired = any(docs[d].status in RETIRED for d in listed)
+        return one_hit_per_finding(
+            found,
+            kinds=kinds,
+            parents=parents,
+            passages=self._passages({d: p for d, p in parents.items() if p in kinds}, legs),
+            current=self._current_versions(docs) if retired else {},
+            duplicates=self._near_duplicates(listed, docs),
+        )
+
+    @staticmethod
+    def _best_chunk(doc_id: str, legs: Legs) -> int:
+        """The chunk a hit shows: the lexical legs' best (the words are there to mark), else the dense leg's."""
+        found = legs.lexical.best.get(doc_id) or legs.translated.best.get(doc_id) or legs.dense.best[doc_id]
+        return found[0]
+
+    def _passages(self, parents: dict[str, str], legs: Legs) -> dict[str, frozenset[str]]:
+        """Each retrospective of ``parents`` (listed lesson → its listed retrospective) → the lessons whose text
+        its best chunk holds (``kb.findings.shares_passage``)."""
+        children: dict[str, list[str]] = {}
+        for lesson, retro in parents.items():
+            children.setdefault(retro, []).append(lesson)
+        if not children:
+            return {}
+        store = self.indexer.store
+        best = {retro: self._best_chunk(retro, legs) for retro in children}
+        passage = {c.id: c.text for c in store.chunks_by_id(list(best.values()))}
+        texts: dict[str, list[str]] = {}
+        for chunk in store.chunks([lesson for lessons in children.values() for lesson in lessons]):
+            texts.setdefault(chunk.document_id, []).append(chunk.text)
+        return {
+            retro: frozenset(
+                lesson
+                for lesson in lessons
+                if shares_passage(passage.get(best[retro], ""), "\n".join(texts.get(lesson, [])))
+            )
+            for retro, lessons in children.items()
+        }
+
+    def _current_versions(self, docs: dict[str, DocInfo]) -> dict[str, str]:
+        """``kb.findings.current_versions`` of the standards, cached per index state (a walk over every document)."""
+        key = (id(self.indexer), self.indexer.version)
+        if self._versions[0] != key:
+            self._versions = (key, current_versions(docs.values(), frozenset(str(k) for k in STANDARD_KINDS)))
+        return self._versions[1]
+
+    def _near_duplicates(self, listed: list[str], docs: dict[str, DocInfo]) -> dict[str, set[str]]:
+        """Which listed documents are near-duplicates (``kb.findings.DuplicateLine``), from their chunk vectors.
+
+        The lead chunks are compared first; only documents whose lead chunk is
+        over the line with another's have their other chunks read back.
+        """
+        owned = [d for d in listed if docs[d].chunk_ids]
+        if len(owned) < 2:
+            return {}
+        vectors = self.indexer.vectors
+        with self.indexer.lock:
+            leads = vectors.stored(np.fromiter((docs[d].chunk_ids[0] for d in owned), dtype=np.int64))
+        close = np.nan_to_num(leads @ leads.T, nan=-1.0) >= self.duplicates.lead
+        np.fill_diagonal(close, False)
+        candidates = [n for n in range(len(owned)) if close[n].any()]
+        if not candidates:
+            return {}
+        bodies = []
+        with self.indexer.lock:
+            for n in candidates:
+                ids = docs[owned[n]].chunk_ids
+                rest = ids[1:] if docs[owned[n]].kind in _TITLED and len(ids) > 1 else ids
+                mean = vectors.stored(np.asarray(rest, dtype=np.int64)).mean(axis=0)
+                bodies.append(mean / np.linalg.norm(mean))
+        pairs = near_duplicates(leads[candidates], np.asarray(bodies, dtype=np.float32), self.duplicates)
+        chosen = [owned[n] for n in candidates]
+        twins: dict[str, set[str]] = {}
+        for i, j in zip(*np.nonzero(pairs), strict=True):
+            twins.setdefault(chosen[i], set()).add(chosen[j])
+        return twins
+
+    def _hits(
+        self, query: str, page: list[Finding], legs: Legs, scores: dict[str, LegScores], filters: Filters
+    ) -> list[Hit]:
         lexical, dense, docs = legs.lexical, legs.dense, legs.docs
         query_terms = self.indexer.lexical.analyzer.analyze(query)
         translation = [t for group in self.indexer.lexical.translation(query) for t in group]
         if translation:  # a Japanese query: mark its English translations in English hits too
             query_terms = query_terms._replace(words=[*query_terms.words, *translation])
-        found = {**legs.translated.best, **lexical.best}
-        chosen = {doc_id: (found.get(doc_id) or dense.best[doc_id])[0] for doc_id, _ in page}
+        chosen = {f.doc_id: self._best_chunk(f.doc_id, legs) for f in page}
         chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
         bodies = self._title_hit_bodies(chosen, chunks, docs)
         hits: list[Hit] = []
-        for doc_id, fused_score in page:
+        for finding in page:
+            doc_id, fused_score = finding.doc_id, finding.score
             chunk = bodies.get(doc_id) or chunks.get(chosen[doc_id])
             doc = docs.get(doc_id)
             if chunk is None or doc is None:
@@ -557,8 +674,18 @@ class Searcher:
                 matched_terms=terms,
                 strength=scores[doc_id].strength,
             )
+            parent = docs.get(doc.parent_id) if doc.parent_id else None
             hits.append(
-                Hit(doc, fused_score, int(chunk.id or 0), chunk.heading, snippet(chunk.text, spans), explanation)
+                Hit(
+                    doc,
+                    fused_score,
+                    int(chunk.id or 0),
+                    chunk.heading,
+                    snippet(chunk.text, spans),
+                    explanation,
+                    parent=parent if parent is not None and filters.sees(parent) else None,
+                    similar=[docs[d] for d in finding.similar if d in docs],
+                )
             )
         return hits
 

@@ -187,8 +187,15 @@ class FaissIndex:
         return products
 
     def stored(self, ids: Ids) -> Vectors:
-        """The stored vectors of ``ids``, in order; a row of NaN for an id not stored (recurring-problem clusters)."""
+        """The stored vectors of ``ids``, in order; a row of NaN for an id not stored.
+
+        Recurring-problem clusters and near-duplicate folding (``Searcher._near_duplicates``) read them;
+        one batch read when every id is stored, as in ``scores``.
+        """
         ids = np.asarray(ids, dtype=np.int64)
+        if len(ids):
+            with contextlib.suppress(RuntimeError):  # an id without a vector: read them one by one
+                return np.asarray(self._index.reconstruct_batch(ids), dtype=np.float32)
         out = np.full((len(ids), self.dim), np.nan, dtype=np.float32)
         for n, i in enumerate(ids.tolist()):
             with contextlib.suppress(RuntimeError):

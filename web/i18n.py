@@ -59,6 +59,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "clear_filters": {"ja": "絞り込みをすべて解除", "en": "Clear all filters"},
     "why": {"ja": "この結果の理由", "en": "Why this result"},
+    "from_retrospective": {"ja": "元の振り返り:", "en": "From:"},
+    "similar_count": {"ja": "ほぼ同じ内容の文書 {n} 件", "en": "{n} similar"},
     "no_confident_match": {
         "ja": "「{q}」に確かに一致する文書は見つかりませんでした。",
         "en": "No confident match for “{q}”.",

@@ -106,6 +106,14 @@ class ExplanationPublic(BaseModel):
     strength: float
 
 
+class DocumentRef(BaseModel):
+    """A document named by a hit: its retrospective, or a near-duplicate folded into it."""
+
+    id: str
+    kind: str
+    title: str
+
+
 class HitPublic(BaseModel):
     id: str
     kind: str
@@ -121,6 +129,10 @@ class HitPublic(BaseModel):
     heading: str
     snippet: list[Segment]
     explanation: ExplanationPublic | None = None
+    parent: DocumentRef | None = Field(default=None, description="The retrospective this lesson was split from")
+    similar: list[DocumentRef] = Field(
+        default_factory=list, description="Near-duplicates folded into this hit (counted once in total and facets)"
+    )
 
     @classmethod
     def of(cls, hit: Hit, *, explain: bool) -> HitPublic:
@@ -140,6 +152,8 @@ class HitPublic(BaseModel):
             heading=hit.heading,
             snippet=[Segment(text=s.text, match=s.match) for s in hit.snippet],
             explanation=ExplanationPublic(**vars(hit.explanation)) if explain else None,
+            parent=DocumentRef(id=hit.parent.id, kind=hit.parent.kind, title=hit.parent.title) if hit.parent else None,
+            similar=[DocumentRef(id=s.id, kind=s.kind, title=s.title) for s in hit.similar],
         )
 
 
@@ -151,7 +165,7 @@ class FacetValue(BaseModel):
 class SearchResponse(BaseModel):
     query: str
     mode: str
-    total: int = Field(description="Confident matches (every match with weak=true)")
+    total: int = Field(description="Confident findings (every match with weak=true); a folded hit counts once")
     weak: int = Field(description="Matches below the confidence line that total leaves out")
     offset: int
     limit: int

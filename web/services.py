@@ -67,8 +67,6 @@ def search(
     """
     filters = replace(filters, visible_to=who.visible_to)
     result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode, weak=weak)
-    # current versions first: a superseded or archived standard sinks below the current hits of its page
-    result.hits.sort(key=lambda h: h.document.status in (Status.superseded, Status.archived))
     # a search asking for the weak matches of a query already counted is the same search, looked at again
     if record and query.strip() and offset == 0 and not weak:
         active = {

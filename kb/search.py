@@ -4,9 +4,9 @@ A request reads as a straight line: filters → allowed chunk ids → the legs
 (BM25 over the chunks in the query's language, BM25 across languages through
 the dictionary, FAISS) → chunk rankings reduced to document rankings → the
 dense leg's document scores, for the lexical hits it missed too → relative score fusion
-(RRF on request) → page → best chunk of each hit as the snippet, matched terms
-marked → per-hit explanation (each leg's rank and score, the fused score, the
-matched terms).
+(RRF on request) → page → best chunk of each hit as the snippet, the query's words marked →
+per-hit explanation (in words: the query words matched, translations, similar
+meaning; in numbers: each leg's rank and score, the fused score).
 """
 
 from __future__ import annotations
@@ -21,6 +21,17 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from kb.analysis import Written
+from kb.explain import (
+    Match,
+    Strength,
+    explain_match,
+    merged,
+    needs_every_term,
+    similar_meaning,
+    strength_word,
+    wanted_terms,
+)
 from kb.fusion import RRF_K, LegScores, calibrated_fusion, rrf
 from kb.indexer import DocInfo, Indexer
 from kb.lexical.index import RowMask
@@ -139,16 +150,30 @@ class Filters:
 
 @dataclass
 class Explanation:
-    """Why a document ranked where it did. Ranks are 1-based; ``None`` means the leg did not find it."""
+    """Why a document ranked where it did: in words for everyone, in numbers for admins.
+
+    Ranks are 1-based; ``None`` means the leg did not find it. The words
+    (``kb.explain``): the query's words the document holds as the query
+    writes them, the translations that matched across languages, and
+    whether it is close in meaning; never an index term (a stem, a bigram).
+    """
 
     lexical_rank: int | None
     lexical_score: float | None
     dense_rank: int | None
     dense_score: float | None
     fused_score: float
-    matched_terms: list[str]
     strength: float = 0.0
     """Match strength on the calibrated scale (``kb.fusion.LegScores.strength``): 1.0 is the confidence line."""
+    matched_words: list[str] = field(default_factory=list)
+    via_translation: list[tuple[str, str]] = field(default_factory=list)
+    """(query word, document word) pairs matched across languages: (要求, requirements)."""
+    similar_meaning: bool = False
+
+    @property
+    def match(self) -> Strength:
+        """The strength in a word: strong, good (confident) or weak (``kb.explain.strength_word``)."""
+        return strength_word(self.strength)
 
 
 @dataclass
@@ -508,21 +533,18 @@ class Searcher:
 
     def _hits(self, query: str, page: list[tuple[str, float]], legs: Legs, scores: dict[str, LegScores]) -> list[Hit]:
         lexical, dense, docs = legs.lexical, legs.dense, legs.docs
-        query_terms = self.indexer.lexical.analyzer.analyze(query)
-        translation = [t for group in self.indexer.lexical.translation(query) for t in group]
-        if translation:  # a Japanese query: mark its English translations in English hits too
-            query_terms = query_terms._replace(words=[*query_terms.words, *translation])
         found = {**legs.translated.best, **lexical.best}
         chosen = {doc_id: (found.get(doc_id) or dense.best[doc_id])[0] for doc_id, _ in page}
         chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
         bodies = self._title_hit_bodies(chosen, chunks, docs)
+        words = self.indexer.lexical.analyzer.written_words(query)
         hits: list[Hit] = []
         for doc_id, fused_score in page:
             chunk = bodies.get(doc_id) or chunks.get(chosen[doc_id])
             doc = docs.get(doc_id)
             if chunk is None or doc is None:
                 continue  # deleted since the indexes last caught up
-            terms, spans = self.indexer.lexical.explain(query_terms, chunk.text)
+            match = self._match(words, chunk.text, doc.title)
             # a document of the other language was found lexically through the dictionary
             leg = lexical if doc_id in lexical.best else legs.translated
             lex, den = leg.best.get(doc_id), dense.best.get(doc_id)
@@ -532,13 +554,25 @@ class Searcher:
                 dense_rank=dense.rank(doc_id),
                 dense_score=den[1] if den else None,
                 fused_score=fused_score,
-                matched_terms=terms,
                 strength=scores[doc_id].strength,
+                matched_words=match.words,
+                via_translation=match.translations,
+                similar_meaning=similar_meaning(scores[doc_id].dense),
             )
             hits.append(
-                Hit(doc, fused_score, int(chunk.id or 0), chunk.heading, snippet(chunk.text, spans), explanation)
+                Hit(doc, fused_score, int(chunk.id or 0), chunk.heading, snippet(chunk.text, match.spans), explanation)
             )
         return hits
+
+    def _match(self, words: list[Written], text: str, title: str) -> Match:
+        """What the snippet's text and the title share with the query's words (the snippet's spans marked)."""
+        lexical = self.indexer.lexical
+        wanted = wanted_terms(words, lexical.english)
+        found = []
+        for t in (text, title):
+            analysed = lexical.terms_in(t, None if needs_every_term(words, t) else wanted)
+            found.append(explain_match(words, t, analysed, lexical.english))
+        return merged(words, *found)
 
     def _title_hit_bodies(
         self, chosen: dict[str, int], chunks: dict[int | None, Chunk], docs: dict[str, DocInfo]

@@ -170,6 +170,17 @@ def _shown(
     return out
 
 
+def grouped(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Translation pairs with one query word each: (要求, [requirements, request]); runs of one word join."""
+    out: list[tuple[str, list[str]]] = []
+    for q, d in pairs:
+        if out and out[-1][0] == q:
+            out[-1][1].append(d)
+        else:
+            out.append((q, [d]))
+    return out
+
+
 def in_words(
     words: Sequence[str],
     pairs: Sequence[tuple[str, str]],
@@ -179,7 +190,7 @@ def in_words(
     """The reasons as plain-text parts ("words: data, migration", "via translation: 要求 → requirements", …)."""
     parts = [f"{labels[0]}: " + ", ".join(words)] if words else []
     if pairs:
-        parts.append(f"{labels[1]}: " + ", ".join(f"{q} → {d}" for q, d in pairs))
+        parts.append(f"{labels[1]}: " + ", ".join(f"{q} → {' / '.join(ds)}" for q, ds in grouped(pairs)))
     return [*parts, labels[2]] if similar else parts
 
 

@@ -140,4 +140,7 @@ def test_in_words() -> None:
         "via translation: 要求 → requests",
         "similar in meaning",
     ]
+    assert in_words([], [("要求", "requests"), ("要求", "request"), ("変更", "change")], False) == [
+        "via translation: 要求 → requests / request, 変更 → change"
+    ]
     assert in_words([], [], False) == []

@@ -27,9 +27,10 @@ from kb.accounts import Accounts
 from kb.audit import AuditLog
 from kb.embedders.base import make_embedder
 from kb.evaluation import evaluate
+from kb.explain import in_words
 from kb.indexer import DocInfo
 from kb.models import Kind
-from kb.search import Filters, Hit, Mode, SearchResult
+from kb.search import Explanation, Filters, Hit, Mode, SearchResult
 
 app = typer.Typer()
 
@@ -63,7 +64,7 @@ def hit_json(hit: Hit, *, explain: bool) -> dict[str, object]:
         "similar": [_ref(d) for d in hit.similar],
     }
     if explain:
-        record["explanation"] = asdict(hit.explanation)
+        record["explanation"] = {**asdict(hit.explanation), "match": hit.explanation.match}
     return record
 
 
@@ -97,13 +98,18 @@ def _print_result(result: SearchResult, *, explain: bool) -> None:
             out.print(f"   [dim]{len(hit.similar)} similar: {listed}[/dim]", highlight=False)
         if explain:
             e = hit.explanation
+            out.print("   " + escape(plain_reasons(e)), highlight=False)
             out.print(
-                f"   [dim]lexical rank {e.lexical_rank or '—'} score {e.lexical_score} · "
-                f"dense rank {e.dense_rank or '—'} score {e.dense_score} · "
-                f"fused {e.fused_score:.4f} · terms {', '.join(e.matched_terms)}[/dim]",
+                f"   [dim]strength {e.strength:.2f} · lexical rank {e.lexical_rank or '—'} score {e.lexical_score} · "
+                f"dense rank {e.dense_rank or '—'} score {e.dense_score} · fused {e.fused_score:.4f}[/dim]",
                 highlight=False,
                 markup=True,
             )
+
+
+def plain_reasons(e: Explanation) -> str:
+    """Why a hit matched, in words: its strength, the query words it holds, translations, similar meaning."""
+    return " · ".join([f"{e.match} match", *in_words(e.matched_words, e.via_translation, e.similar_meaning)])
 
 
 @app.command()

@@ -126,6 +126,19 @@ class Terms(NamedTuple):
     """Bigrams with hiragana in them: only searched when nothing else matched."""
 
 
+class Written(NamedTuple):
+    """A word of a query as its writer wrote it, with its index term: what an explanation may name."""
+
+    term: str
+    """The index term (Sudachi normalised form, English stem)."""
+    text: str
+    """The word as written (original characters): ベンダ, migration, 打ち上げ."""
+    alone: bool
+    """False for a one-character piece glued to a content neighbour (前 of 打ち上げ前): not a word on its own."""
+    whole: bool = True
+    """False when ``text`` runs past the term's own morpheme (打ち上げ for 打つ): it matches only as written."""
+
+
 @dataclass(frozen=True)
 class AnalyzerConfig:
     """Options of the analyzer; the defaults are the measured best.
@@ -462,6 +475,45 @@ class Analyzer:
     def query_terms(self, text: str) -> list[str]:
         """Terms of a query: the same analysis as indexing, duplicates removed, order kept."""
         return list(dict.fromkeys(self.tokenize(text)))
+
+    def written_words(self, text: str) -> list[Written]:
+        """The words of ``text`` (a query) as written, one per term, first occurrence first.
+
+        A Japanese verb takes the verb pieces glued after it (打ち上げ: the index
+        keeps 打つ and drops 上げ), so it reads as the writer's word. A
+        one-character morpheme next to a content morpheme (not a particle,
+        auxiliary, symbol or space) is a piece of a longer word: 前 of
+        打ち上げ前, 書 of 要件定義書; it is marked not ``alone``.
+        """
+        norm, starts, ends = normalize_with_map(text)
+        tok = self._tokenizer()
+        glue = _pos_ids(BASIC_DROP_POS)
+        out: dict[str, Written] = {}
+        for run in _RUN.finditer(norm):
+            if run.lastgroup != "ja":
+                term = self._word_term(run.group())
+                if term is not None and term not in out:
+                    out[term] = Written(term, text[starts[run.start()] : ends[run.end() - 1]], True)
+                continue
+            pieces = [
+                (run.start() + base + m.begin(), run.start() + base + m.end(), m)
+                for base, piece in _pieces(run.group())
+                for m in tok.tokenize(piece)
+            ]
+            for i, (start, end, m) in enumerate(pieces):
+                term = self._form(m).lower()
+                if m.part_of_speech_id() in self._drop_pos_ids or not term or term in out:
+                    continue
+                stop = end
+                if m.part_of_speech()[0] == "動詞":
+                    for _, after, nxt in pieces[i + 1 :]:
+                        if nxt.part_of_speech()[:2] != ("動詞", "非自立可能"):
+                            break
+                        stop = after
+                neighbours = [pieces[k][2] for k in (i - 1, i + 1) if 0 <= k < len(pieces)]
+                alone = end - start > 1 or all(n.part_of_speech_id() in glue for n in neighbours)
+                out[term] = Written(term, text[starts[start] : ends[stop - 1]], alone, stop == end)
+        return list(out.values())
 
     def analyze(self, text: str, variants: Variants | None = None) -> Terms:
         """All terms of ``text`` (normalising it once): words, bigrams, kana bigrams.

@@ -9,7 +9,7 @@ fused by reciprocal rank (as RAG-fusion does with several rewrites of one
 question): fused scores are normalised per query, so a vague sentence's top hit
 scores as high as a precise one's and cannot be compared across searches,
 while ranks can. A document several parts rank high matters more; its reason
-is the part that ranked it highest, with the terms that matched.
+is the part that ranked it highest, with its words the document holds (``kb.explain``).
 
 The list is grouped by kind (lessons to heed with their recommendation,
 templates to use, procedures to follow, FAQs to know), each kind cut at a
@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from kb.clusters import ProblemCluster
+from kb.explain import in_words
 from kb.indexer import DocInfo
 from kb.search import Filters, Searcher
 from kb.store import Store
@@ -73,10 +74,12 @@ class BriefItem:
     score: float
     reason: str  # the part of the description that found it best
     reason_field: str  # "" for a sentence, else project_type, phase, vendor, technology; "whole" for the whole
-    matched: list[str]
+    matched: list[str]  # the reason's words the document holds, as written (see kb.explain)
     recommendation: str | None = None
     cluster: ProblemCluster | None = None  # the recurring problem a lesson belongs to
     also: list[DocInfo] = field(default_factory=list)  # other lessons of that problem, folded into this item
+    via_translation: list[tuple[str, str]] = field(default_factory=list)  # (reason's word, document's word)
+    similar_meaning: bool = False  # the reason and the document are close in meaning
 
 
 @dataclass
@@ -114,7 +117,7 @@ def make_brief(
             doc_id = hit.document.id
             item = best.get(doc_id)
             if item is None:
-                item = best[doc_id] = BriefItem(hit.document, 0.0, text, label, list(hit.explanation.matched_terms))
+                item = best[doc_id] = BriefItem(hit.document, 0.0, text, label, [])
             item.score += weight / (RRF_K + rank)
             # the reason is the part that ranked it highest (a field's rank counts double: a word or two says
             # less than a sentence); between parts ranking it alike, the closer in meaning (cosines, unlike fused
@@ -124,7 +127,9 @@ def make_brief(
             if doc_id not in reason_rank or key < reason_rank[doc_id]:
                 reason_rank[doc_id] = key
                 item.reason, item.reason_field = text, label
-                item.matched = list(hit.explanation.matched_terms)
+                e = hit.explanation
+                item.matched, item.via_translation = list(e.matched_words), list(e.via_translation)
+                item.similar_meaning = e.similar_meaning
     groups = _group(list(best.values()), problems)
     lessons = groups.get("lesson", [])
     if lessons:
@@ -193,7 +198,15 @@ def to_markdown(
             if item.recommendation:
                 lines.append(f"  - {_md(_one_line(item.recommendation))}")
             lines.append(f"  - why: {_md(_one_line(item.reason))}")
+            if item.matched or item.via_translation or item.similar_meaning:
+                lines.append(f"  - {_md(_plain_reason(item))}")
     return "\n".join(lines) + "\n"
+
+
+def _plain_reason(item: BriefItem) -> str:
+    """Why the item matched its reason in words, bilingual like the rest of the export."""
+    labels = ("matched / 一致", "via translation / 訳語", "similar in meaning / 意味が近い")
+    return " · ".join(in_words(item.matched, item.via_translation, item.similar_meaning, labels))
 
 
 def _one_line(text: str, limit: int = 240) -> str:

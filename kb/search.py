@@ -4,9 +4,9 @@ A request reads as a straight line: filters → allowed chunk ids → the legs
 (BM25 over the chunks in the query's language, BM25 across languages through
 the dictionary, FAISS) → chunk rankings reduced to document rankings → the
 dense leg's document scores, for the lexical hits it missed too → relative score fusion
-(RRF on request) → page → best chunk of each hit as the snippet, matched terms
-marked → per-hit explanation (each leg's rank and score, the fused score, the
-matched terms).
+(RRF on request) → page → best chunk of each hit as the snippet, the query's words marked →
+per-hit explanation (in words: the query words matched, translations, similar
+meaning; in numbers: each leg's rank and score, the fused score).
 """
 
 from __future__ import annotations
@@ -22,6 +22,17 @@ import numpy as np
 import numpy.typing as npt
 
 from kb.access import STANDARD_KINDS
+from kb.analysis import Written
+from kb.explain import (
+    Match,
+    Strength,
+    explain_match,
+    merged,
+    needs_every_term,
+    similar_meaning,
+    strength_word,
+    wanted_terms,
+)
 from kb.facets import FacetFolding, present_values
 from kb.findings import (
     IDENTICAL,
@@ -156,16 +167,30 @@ class Filters:
 
 @dataclass
 class Explanation:
-    """Why a document ranked where it did. Ranks are 1-based; ``None`` means the leg did not find it."""
+    """Why a document ranked where it did: in words for everyone, in numbers for admins.
+
+    Ranks are 1-based; ``None`` means the leg did not find it. The words
+    (``kb.explain``): the query's words the document holds as the query
+    writes them, the translations that matched across languages, and
+    whether it is close in meaning; never an index term (a stem, a bigram).
+    """
 
     lexical_rank: int | None
     lexical_score: float | None
     dense_rank: int | None
     dense_score: float | None
     fused_score: float
-    matched_terms: list[str]
     strength: float = 0.0
     """Match strength on the calibrated scale (``kb.fusion.LegScores.strength``): 1.0 is the confidence line."""
+    matched_words: list[str] = field(default_factory=list)
+    via_translation: list[tuple[str, str]] = field(default_factory=list)
+    """(query word, document word) pairs matched across languages: (要求, requirements)."""
+    similar_meaning: bool = False
+
+    @property
+    def match(self) -> Strength:
+        """The strength in a word: strong, good (confident) or weak (``kb.explain.strength_word``)."""
+        return strength_word(self.strength)
 
 
 @dataclass
@@ -647,13 +672,10 @@ class Searcher:
         self, query: str, page: list[Finding], legs: Legs, scores: dict[str, LegScores], filters: Filters
     ) -> list[Hit]:
         lexical, dense, docs = legs.lexical, legs.dense, legs.docs
-        query_terms = self.indexer.lexical.analyzer.analyze(query)
-        translation = [t for group in self.indexer.lexical.translation(query) for t in group]
-        if translation:  # a Japanese query: mark its English translations in English hits too
-            query_terms = query_terms._replace(words=[*query_terms.words, *translation])
         chosen = {f.doc_id: self._best_chunk(f.doc_id, legs) for f in page}
         chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
         bodies = self._title_hit_bodies(chosen, chunks, docs)
+        words = self.indexer.lexical.analyzer.written_words(query)
         hits: list[Hit] = []
         for finding in page:
             doc_id, fused_score = finding.doc_id, finding.score
@@ -661,7 +683,7 @@ class Searcher:
             doc = docs.get(doc_id)
             if chunk is None or doc is None:
                 continue  # deleted since the indexes last caught up
-            terms, spans = self.indexer.lexical.explain(query_terms, chunk.text)
+            match = self._match(words, chunk.text, doc.title)
             # a document of the other language was found lexically through the dictionary
             leg = lexical if doc_id in lexical.best else legs.translated
             lex, den = leg.best.get(doc_id), dense.best.get(doc_id)
@@ -671,8 +693,10 @@ class Searcher:
                 dense_rank=dense.rank(doc_id),
                 dense_score=den[1] if den else None,
                 fused_score=fused_score,
-                matched_terms=terms,
                 strength=scores[doc_id].strength,
+                matched_words=match.words,
+                via_translation=match.translations,
+                similar_meaning=similar_meaning(scores[doc_id].dense),
             )
             parent = docs.get(doc.parent_id) if doc.parent_id else None
             hits.append(
@@ -681,13 +705,23 @@ class Searcher:
                     fused_score,
                     int(chunk.id or 0),
                     chunk.heading,
-                    snippet(chunk.text, spans),
+                    snippet(chunk.text, match.spans),
                     explanation,
                     parent=parent if parent is not None and filters.sees(parent) else None,
                     similar=[docs[d] for d in finding.similar if d in docs],
                 )
             )
         return hits
+
+    def _match(self, words: list[Written], text: str, title: str) -> Match:
+        """What the snippet's text and the title share with the query's words (the snippet's spans marked)."""
+        lexical = self.indexer.lexical
+        wanted = wanted_terms(words, lexical.english)
+        found = []
+        for t in (text, title):
+            analysed = lexical.terms_in(t, None if needs_every_term(words, t) else wanted)
+            found.append(explain_match(words, t, analysed, lexical.english))
+        return merged(words, *found)
 
     def _title_hit_bodies(
         self, chosen: dict[str, int], chunks: dict[int | None, Chunk], docs: dict[str, DocInfo]

@@ -38,10 +38,17 @@ def window(length: int, spans: list[tuple[int, int]], width: int) -> tuple[int, 
 def snippet(text: str, spans: list[tuple[int, int]], width: int = 200) -> list[Segment]:
     """Segments of the best window of ``text``, with ``spans`` (sorted, non-overlapping) marked.
 
-    An ellipsis segment marks text cut at either end.
+    An ellipsis segment marks text cut at either end. A span the window cuts
+    is taken whole (the window grows by its cut part): half a marked word
+    ("da" of "data") reads as a match of its own.
     """
     text = text.replace("\n", " ")  # one for one, so the spans still line up
     begin, end = window(len(text), spans, width)
+    for start, stop in spans:
+        if start < begin < stop:
+            begin = start
+        if start < end < stop:
+            end = stop
     segments: list[Segment] = [Segment("…")] if begin > 0 else []
     cursor = begin
     for start, stop in spans:

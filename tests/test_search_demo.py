@@ -70,7 +70,9 @@ def test_cli_search_json_and_explain(demo: KnowledgeBase) -> None:
     )
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data["hits"] and {"lexical_rank", "dense_rank", "matched_terms"} <= set(data["hits"][0]["explanation"])
+    assert data["hits"] and {"lexical_rank", "dense_rank", "matched_words", "via_translation", "match"} <= set(
+        data["hits"][0]["explanation"]
+    )
     assert data["hits"][0]["highlights"]
 
 

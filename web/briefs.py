@@ -21,7 +21,7 @@ from kb.brief import Brief, BriefRequest, to_markdown
 from web import services
 from web.deps import CsrfDep, KbDep, LangDep, Role, requires
 from web.pages import render
-from web.schemas import NOT_BLANK, Incoming, RowId
+from web.schemas import NOT_BLANK, Incoming, RowId, Translation
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -200,7 +200,9 @@ class BriefItemPublic(BaseModel):
     language: str
     reason: str
     reason_field: str
-    matched_terms: list[str]
+    matched_words: list[str] = Field(description="The reason's words the document holds, as the reason writes them")
+    via_translation: list[Translation]
+    similar_meaning: bool = Field(description="The reason and the document are close in meaning")
     recommendation: str | None
     recurring_projects: list[str]
     also: list[str] = Field(description="Ids of other lessons of the same recurring problem, folded into this item")
@@ -224,7 +226,9 @@ class BriefPublic(BaseModel):
                     language=i.document.language,
                     reason=i.reason,
                     reason_field=i.reason_field,
-                    matched_terms=i.matched,
+                    matched_words=i.matched,
+                    via_translation=[Translation(query=q, document=d) for q, d in i.via_translation],
+                    similar_meaning=i.similar_meaning,
                     recommendation=i.recommendation,
                     recurring_projects=i.cluster.projects if i.cluster and i.cluster.recurring else [],
                     also=[d.id for d in i.also],

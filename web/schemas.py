@@ -10,7 +10,7 @@ from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from kb.models import Document, Kind, Status
-from kb.search import Hit, SearchResult
+from kb.search import Explanation, Hit, SearchResult
 from kb.store import SearchReport
 
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A row number")]
@@ -96,14 +96,39 @@ class Segment(BaseModel):
     match: bool
 
 
+class Translation(BaseModel):
+    query: str = Field(description="The query's word, as the query writes it")
+    document: str = Field(description="The document's word it matched across languages, as the document writes it")
+
+
 class ExplanationPublic(BaseModel):
+    """Why a hit matched: in words first, then the engine's numbers (ranks, BM25, cosine, fused, strength)."""
+
+    matched_words: list[str] = Field(description="The query's words the document holds, as the query writes them")
+    via_translation: list[Translation]
+    similar_meaning: bool = Field(description="The document is close in meaning to the query")
+    match: str = Field(description="strong, good (confident) or weak")
     lexical_rank: int | None
     lexical_score: float | None
     dense_rank: int | None
     dense_score: float | None
     fused_score: float
-    matched_terms: list[str]
     strength: float
+
+    @classmethod
+    def of(cls, e: Explanation) -> ExplanationPublic:
+        return cls(
+            matched_words=e.matched_words,
+            via_translation=[Translation(query=q, document=d) for q, d in e.via_translation],
+            similar_meaning=e.similar_meaning,
+            match=e.match,
+            lexical_rank=e.lexical_rank,
+            lexical_score=e.lexical_score,
+            dense_rank=e.dense_rank,
+            dense_score=e.dense_score,
+            fused_score=e.fused_score,
+            strength=e.strength,
+        )
 
 
 class DocumentRef(BaseModel):
@@ -151,7 +176,7 @@ class HitPublic(BaseModel):
             strength=round(hit.explanation.strength, 4),
             heading=hit.heading,
             snippet=[Segment(text=s.text, match=s.match) for s in hit.snippet],
-            explanation=ExplanationPublic(**vars(hit.explanation)) if explain else None,
+            explanation=ExplanationPublic.of(hit.explanation) if explain else None,
             parent=DocumentRef(id=hit.parent.id, kind=hit.parent.kind, title=hit.parent.title) if hit.parent else None,
             similar=[DocumentRef(id=s.id, kind=s.kind, title=s.title) for s in hit.similar],
         )

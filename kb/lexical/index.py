@@ -55,10 +55,10 @@ from kb.analysis import (
     Variants,
     detect_language,
     has_japanese,
-    merge_spans,
     normalize_with_map,
     spelling_marks,
 )
+from kb.explain import Analysed
 from kb.lexical.glossary import Glossary, default_glossary
 
 from ._field import F64, Field, Grow
@@ -123,7 +123,7 @@ class Bm25Index:
     RAM once loaded (the hiragana fallback field is ~35% of it), 145 MiB on
     disk, save 0.3 s, load 0.4 s.
 
-    Thread safety: concurrent ``search``/``explain_terms`` calls are safe;
+    Thread safety: concurrent ``search``/``terms_in`` calls are safe;
     ``add``, ``remove``, ``compact`` and ``save`` need exclusive access (a
     readers-writer lock in the service).
     """
@@ -501,62 +501,30 @@ class Bm25Index:
                     break
         return out
 
-    def explain_terms(self, query: str, text: str) -> list[str]:
-        """Query terms found in ``text``, for "why did this match" (see :meth:`explain`).
+    def terms_in(self, text: str, words: frozenset[str] | None) -> Analysed:
+        """``text`` normalised, its offset maps, and its terms among ``words`` (all its terms when None).
 
-        Matching words first, then kanji/katakana bigrams that no matched word
-        contains; hiragana bigrams only when nothing else matched (as in search).
+        For explanations and highlights (:mod:`kb.explain`); spans are
+        original offsets. Words need Sudachi, the largest cost of rendering a
+        hit (~0.5 ms per 600-character chunk, most of a page's rendering at
+        100k chunks), so with ``words`` given only the kana/kanji runs that
+        can hold one are analysed: those with a trace of its spelling
+        (:func:`kb.analysis.spelled_in`) or one of its other spellings seen
+        while indexing (こども for 子供). That skips most runs of a chunk and
+        finds exactly what analysing all of them would. Cached per (text,
+        words): paging and filtering bring the same hits back.
         """
-        return self.explain(self.analyzer.analyze(query), text)[0]
+        return self._analysed(text, words)
 
-    def explain(self, query: Terms, text: str) -> tuple[list[str], list[tuple[int, int]]]:
-        """Matched query terms (as :meth:`explain_terms`) and their spans in ``text``.
-
-        ``query`` is ``self.analyzer.analyze(query_text)``, computed once per
-        search rather than per hit. Bigrams are found as substrings of the
-        normalised text: a bigram of two kanji/katakana occurs there exactly
-        when it is one of the text's bigrams. Spans are original offsets, merged.
-
-        Words need Sudachi, the largest cost of rendering a hit (~0.5 ms per
-        600-character chunk, most of a page's rendering at 100k chunks), so only
-        the kana/kanji runs that can hold a query word are analysed: those
-        with a trace of its spelling (:func:`kb.analysis.spelled_in`) or one
-        of its other spellings seen while indexing (こども for 子供). That
-        skips most runs of a chunk and finds exactly what analysing all of
-        them would.
-        """
-        if not text:
-            return [], []
-        norm, starts, ends, analysed = self._analysed(text, frozenset(query.words))
-        word_spans: dict[str, list[tuple[int, int]]] = {}
-        for term, start, end in analysed:
-            word_spans.setdefault(term, []).append((start, end))
-        words = [w for w in dict.fromkeys(query.words) if w in word_spans]
-        grams: list[str] = []
-        if self.bigram_weight > 0:
-            grams = [g for g in dict.fromkeys(query.grams) if g in norm and not any(g in w for w in words)]
-        if not words and not grams and self.fallback:
-            grams = [g for g in dict.fromkeys(query.kana_grams) if g in norm]
-        spans = [span for w in words for span in word_spans[w]]
-        for gram in grams:
-            pos = norm.find(gram)
-            while pos >= 0:
-                spans.append((starts[pos], ends[pos + len(gram) - 1]))
-                pos = norm.find(gram, pos + 1)
-        return words + grams, merge_spans(spans)
-
-    def _analyse_text(
-        self, text: str, words: frozenset[str]
-    ) -> tuple[str, array[int], array[int], tuple[tuple[str, int, int], ...]]:
-        """``text`` normalised, its offset maps (compact), and its terms among ``words`` with original-offset spans."""
+    def _analyse_text(self, text: str, words: frozenset[str] | None) -> Analysed:
         norm, starts, ends = normalize_with_map(text)
-        keep = self._run_filter(words)
+        keep = self._run_filter(words) if words is not None else None
         terms = tuple(
             (term, starts[s], ends[e - 1])
             for term, s, e in self.analyzer.analyze_normalized(norm, keep)
-            if e > s and term in words
+            if e > s and (words is None or term in words)
         )
-        return norm, array("i", starts), array("i", ends), terms
+        return Analysed(norm, array("i", starts), array("i", ends), terms)
 
     def _make_run_filter(self, words: frozenset[str]) -> Callable[[str], object] | None:
         """A test passed by every kana/kanji run that may hold one of ``words``; None: analyse every run."""

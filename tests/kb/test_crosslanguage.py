@@ -158,7 +158,10 @@ def test_hybrid_search_ranks_same_language_first_and_finds_the_other_language(kn
     assert order[:2] == [document_id("/ja.md", "main"), document_id("/en.md", "main")]
     english = hits[1]
     assert english.explanation.lexical_rank == 1  # first of the translated leg
-    assert {"vendor", "delay"} <= set(english.explanation.matched_terms)  # its translations are marked
+    pairs = english.explanation.via_translation  # the query's words and the document's, as each writes them
+    assert ("ベンダー", "vendor") in pairs and any(q == "遅延" and d.lower().startswith("delay") for q, d in pairs)
+    assert english.explanation.matched_words == []
+    assert {s.text.lower() for s in english.snippet if s.match} >= {"vendor"}  # its translations are marked
     lexical_only = knowledge_base.searcher.search("ベンダー選定の遅延", mode="lexical").hits
     assert [h.document.id for h in lexical_only][:2] == order[:2]
     assert np.isfinite(hits[0].score)

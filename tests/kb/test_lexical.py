@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.analysis import match_spans
+from kb.analysis import match_spans, merge_spans
 from kb.lexical import Bm25Index, _field
 
 DOCS: list[tuple[int, str]] = [
@@ -144,13 +144,12 @@ def test_a_row_mask_does_not_outlive_a_compaction_even_at_the_same_length() -> N
     assert ids(ix.search("予算", 5, allowed=ix.rows_of(np.array([1], dtype=np.int64)))) == [1]
 
 
-def test_explain_terms(index: Bm25Index) -> None:
-    assert index.explain_terms("ベンダ選定の基準", DOCS[0][1]) == ["ベンダー", "選定", "基準"]
-    assert index.explain_terms("vendors", DOCS[2][1]) == ["vendor"]
-    # a kanji bigram that no matched word covers
-    assert index.explain_terms("健康保", DOCS[4][1]) == ["健康", "康保"]
-    assert index.explain_terms("だた", DOCS[5][1]) == ["だた"]
-    assert index.explain_terms("予算", DOCS[0][1]) == []
+def test_terms_in_finds_the_wanted_terms_with_original_spans(index: Bm25Index) -> None:
+    text = DOCS[0][1]  # ベンダーの選定方法と評価基準
+    found = index.terms_in(text, frozenset({"ベンダー", "基準", "予算"}))
+    assert [(t, text[s:e]) for t, s, e in found.terms] == [("ベンダー", "ベンダー"), ("基準", "基準")]
+    every = index.terms_in(text, None)
+    assert [t for t, _, _ in every.terms] == index.analyzer.tokenize(text)
 
 
 def test_save_and_load_round_trip(index: Bm25Index, tmp_path: Path) -> None:
@@ -246,15 +245,13 @@ def test_concurrent_searches_agree_with_sequential_ones() -> None:
         ("ベンダー選定 遅延", "ベンダ選定が３か月遅延した。Vendor selection slipped."),
         ("vendor selection delays", "The vendor shortlist delayed selection by ten weeks."),
         ("テスト計画", "結合テストの計画と準備"),
-        ("だた", "だただた"),
         ("nothing", "全く関係ない文章"),
     ],
 )
-def test_explain_agrees_with_explain_terms_and_match_spans(query: str, text: str) -> None:
+def test_terms_in_agrees_with_match_spans(query: str, text: str) -> None:
     index = Bm25Index()
-    terms, spans = index.explain(index.analyzer.analyze(query), text)
-    assert terms == index.explain_terms(query, text)
-    assert spans == match_spans(text, terms)
+    found = index.terms_in(text, frozenset(index.analyzer.query_terms(query)))
+    assert merge_spans([(s, e) for _, s, e in found.terms]) == match_spans(text, [t for t, _, _ in found.terms])
 
 
 def test_a_hit_text_is_analysed_once_per_query_for_explanations(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,13 +264,12 @@ def test_a_hit_text_is_analysed_once_per_query_for_explanations(monkeypatch: pyt
     monkeypatch.setattr(
         index.analyzer, "analyze_normalized", lambda norm, keep=None: calls.append(norm) or analyse(norm, keep)
     )
-    query = index.analyzer.analyze("ベンダー 遅延")
-    first = index.explain(query, text)
-    again = index.explain(query, text)
-    other = index.explain(index.analyzer.analyze("vendor 選定"), text)
+    first = index.terms_in(text, frozenset({"ベンダー", "遅延"}))
+    again = index.terms_in(text, frozenset({"ベンダー", "遅延"}))
+    other = index.terms_in(text, frozenset({"vendor", "選定"}))
     assert len(calls) == 2
-    assert first == again and first[0] == ["ベンダー", "遅延"] and other[0] == ["vendor", "選定"]
-    assert other[1] == match_spans(text, other[0])
+    assert first == again and [t for t, _, _ in first.terms] == ["ベンダー", "遅延"]
+    assert [t for t, _, _ in other.terms] == ["選定", "vendor"]
 
 
 def _runs_analysed(index: Bm25Index, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -283,17 +279,16 @@ def _runs_analysed(index: Bm25Index, monkeypatch: pytest.MonkeyPatch) -> list[st
     return runs
 
 
-def test_explain_analyses_only_the_runs_that_can_hold_a_query_word(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_terms_in_analyses_only_the_runs_that_can_hold_a_query_word(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sudachi is the cost of a hit's highlights: runs without a trace of any query word are skipped."""
     text = "本日は晴天なり、会議室の予約について、ベンダー選定が遅れた、以上です。"
     index = Bm25Index()
     index.add([(1, text)])
-    query = index.analyzer.analyze("ベンダー選定の遅延")
+    words = frozenset(index.analyzer.query_terms("ベンダー選定の遅延"))
     runs = _runs_analysed(index, monkeypatch)
-    terms, spans = index.explain(query, text)
+    found = index.terms_in(text, words)
     assert runs == ["ベンダー選定が遅れた"]
-    assert terms[:2] == ["ベンダー", "選定"]
-    assert [text[a:b] for a, b in spans] == ["ベンダー選定"]
+    assert [text[a:b] for _, a, b in found.terms] == ["ベンダー", "選定"]
 
 
 @pytest.mark.parametrize(
@@ -304,17 +299,18 @@ def test_explain_analyses_only_the_runs_that_can_hold_a_query_word(monkeypatch: 
         ("1", "一年かかる", ["一"]),
     ],
 )
-def test_explain_finds_spellings_that_share_nothing_with_the_query_word(
+def test_terms_in_finds_spellings_that_share_nothing_with_the_query_word(
     query: str, text: str, marked: list[str]
 ) -> None:
     """こども is 子供 to the index: its highlight must not depend on sharing a character with the query."""
     index = Bm25Index()
     index.add([(1, text)])
-    terms, spans = index.explain(index.analyzer.analyze(query), text)
+    words = frozenset(index.analyzer.query_terms(query))
+    found = index.terms_in(text, words)
     full = Bm25Index()
     full._variants = None  # as an index saved before variants were kept: every run analysed
-    assert (terms, spans) == full.explain(full.analyzer.analyze(query), text)
-    assert [text[a:b] for a, b in spans] == marked
+    assert found.terms == full.terms_in(text, words).terms
+    assert [text[a:b] for a, b in merge_spans([(a, b) for _, a, b in found.terms])] == marked
 
 
 def test_spellings_are_kept_across_save_and_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,10 +319,10 @@ def test_spellings_are_kept_across_save_and_load(tmp_path: Path, monkeypatch: py
     index.add([(1, text)])
     index.save(tmp_path / "lex")
     loaded = Bm25Index.load(tmp_path / "lex")
-    query = loaded.analyzer.analyze("子供")
+    words = frozenset(loaded.analyzer.query_terms("子供"))
     runs = _runs_analysed(loaded, monkeypatch)
-    terms, spans = loaded.explain(query, text)
-    assert runs == ["こどもの窓口"] and [text[a:b] for a, b in spans] == ["こども"]
+    found = loaded.terms_in(text, words)
+    assert runs == ["こどもの窓口"] and [text[a:b] for _, a, b in found.terms] == ["こども"]
     (tmp_path / "lex" / "variants.json").unlink()  # saved by an older version: exact, only slower
     older = Bm25Index.load(tmp_path / "lex")
-    assert older.explain(older.analyzer.analyze("子供"), text) == (terms, spans)
+    assert older.terms_in(text, words).terms == found.terms

@@ -35,3 +35,11 @@ def test_no_spans_shows_the_start() -> None:
 def test_markup_in_text_stays_text() -> None:
     segments = snippet("<script>alert(1)</script>", [(8, 13)])
     assert "".join(s.text for s in segments) == "<script>alert(1)</script>"
+
+
+def test_a_match_the_window_cuts_is_shown_whole() -> None:
+    """The window's edge never leaves half a word marked ("da" of "data")."""
+    text = "x" * 95 + " data " + "y" * 100
+    segments = snippet(text, [(96, 100)], width=98)
+    assert Segment("data", True) in segments
+    assert all(s.text in ("data", "…") or not s.match for s in segments)

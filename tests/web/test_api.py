@@ -50,7 +50,10 @@ def test_search_with_filters_paging_explain_and_facets(client: TestClient) -> No
     body = r.json()
     assert r.status_code == 200 and body["total"] > 3 and len(body["hits"]) == 3
     hit = body["hits"][0]
-    assert {"lexical_rank", "dense_rank", "matched_terms"} <= set(hit["explanation"])
+    assert {"lexical_rank", "dense_rank", "strength", "matched_words", "via_translation", "similar_meaning"} <= set(
+        hit["explanation"]
+    )
+    assert "ベンダー" in hit["explanation"]["matched_words"] or hit["explanation"]["via_translation"]
     assert any(s["match"] for s in hit["snippet"])
     assert {f["value"] for f in body["facets"]["kind"]} >= {"lesson"}
     page2 = client.get("/api/search", params={"q": "ベンダー選定", "limit": 3, "offset": 3}).json()

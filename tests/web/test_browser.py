@@ -5,6 +5,7 @@ Screenshots of every page land in ``test-artifacts/`` for a human to look at.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -163,6 +164,9 @@ def test_search_in_japanese_and_open_a_result(server: str, page: object) -> None
     assert "ベンダ" in first or "vendor selection" in first
     assert page.locator("mark").count() > 0  # type: ignore[attr-defined]
     page.click("details.why >> nth=0")  # type: ignore[attr-defined]
+    reasons = page.inner_text("details.why >> nth=0 >> .reasons")  # type: ignore[attr-defined]
+    # in Japanese words: no engine text (labels, stems, scores), whatever the hit's language
+    assert "一致" in reasons and not re.search(r"(?i)\b(match|matched|translation|meaning|score|rank)\b", reasons)
     shot(page, "search-ja")
     page.click(".hit-title >> nth=0")  # type: ignore[attr-defined]
     page.wait_for_selector("article.document")  # type: ignore[attr-defined]

@@ -6,8 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.config import Settings
+from kb.models import Role
 from tests.conftest import HashingEmbedder
-from tests.web.conftest import csrf_of, load_demo
+from tests.web.conftest import add_user, bearer, csrf_of, load_demo
 from web.app import create_app
 
 PAGES = [
@@ -169,6 +170,7 @@ def test_why_this_result_shows_a_dense_score_outside_the_dense_top_k(web_setting
     settings = web_settings.model_copy(update={"min_dense_score": 1.01, "anonymous_role": "reader"})
     load_demo(settings)
     with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
+        client.headers.update(bearer(add_user(client, "admin", Role.pmo_admin)))  # the scores are for admins
         en = client.get("/", params={"q": "vendor"}, headers={"accept-language": "en"}).text
         ja = client.get("/", params={"q": "ベンダー"}, headers={"accept-language": "ja"}).text
     assert "outside its top 100 · score" in en

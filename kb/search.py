@@ -654,14 +654,16 @@ class Searcher:
         candidates = [n for n in range(len(owned)) if close[n].any()]
         if not candidates:
             return {}
-        bodies = []
-        with self.indexer.lock:
-            for n in candidates:
-                ids = docs[owned[n]].chunk_ids
-                rest = ids[1:] if docs[owned[n]].kind in _TITLED and len(ids) > 1 else ids
-                mean = vectors.stored(np.asarray(rest, dtype=np.int64)).mean(axis=0)
-                bodies.append(mean / np.linalg.norm(mean))
-        pairs = near_duplicates(leads[candidates], np.asarray(bodies, dtype=np.float32), self.duplicates)
+        rests = []
+        for n in candidates:
+            ids = docs[owned[n]].chunk_ids
+            rests.append(ids[1:] if docs[owned[n]].kind in _TITLED and len(ids) > 1 else ids)
+        sizes = np.fromiter(map(len, rests), dtype=np.int64, count=len(rests))
+        with self.indexer.lock:  # one batch read for every candidate's body (a read per document cost 4 ms)
+            stored = vectors.stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())))
+        sums = np.add.reduceat(stored, np.concatenate(([0], np.cumsum(sizes)[:-1])), axis=0)
+        bodies = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+        pairs = near_duplicates(leads[candidates], bodies.astype(np.float32), self.duplicates)
         chosen = [owned[n] for n in candidates]
         twins: dict[str, set[str]] = {}
         for i, j in zip(*np.nonzero(pairs), strict=True):

@@ -228,7 +228,8 @@ def run_queries(data: BeirSet, searcher: Searcher, id_map: dict[str, str], mode:
         result = searcher.search(text, limit=10, mode=mode)
         latencies.append(result.took_ms)
         answered.append(bool(result.hits))
-        ranked = [id_map[h.document.id] for h in result.hits]
+        # a near-duplicate folded into a hit is listed under it ("N similar"): it counts at the hit's rank
+        ranked = [id_map[d.id] for h in result.hits for d in (h.document, *h.similar) if d.id in id_map]
         grades = data.qrels.get(query_id, {})
         if query_id in data.groups:
             by_group.setdefault(data.groups[query_id], []).append(ndcg_at(ranked, grades))

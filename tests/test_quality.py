@@ -24,20 +24,22 @@ EVAL_DIR = Path(os.environ.get("KB_EVAL_DIR", Path(__file__).resolve().parents[2
 
 # set → (nDCG@10 floor, Recall@10 floor) for hybrid search with the default embedder (confident matches only)
 FLOORS = {
-    "ja_localgovfaq": (0.59, 0.68),  # measured 0.5996 / 0.6928
-    "en_covidqa_faq": (0.78, 0.95),  # measured 0.7915 / 0.9590
-    # a known-item set: 2.3% of its title queries get no confident match (their best match is weak)
-    "en_llis_title2lesson": (0.77, 0.87),  # measured 0.7803 / 0.8795
+    "ja_localgovfaq": (0.59, 0.68),  # measured 0.5999 / 0.6923
+    "en_covidqa_faq": (0.78, 0.945),  # measured 0.7915 / 0.9590
+    # known-item sets: 2.1% of the title queries get no confident match (their best match is weak)
+    "en_llis_title2lesson": (0.77, 0.87),  # measured 0.7824 / 0.8811
+    # narrative queries (what went wrong → the lesson): long queries, covered by their ten most telling words
+    "en_llis_event2lesson": (0.83, 0.90),  # measured 0.8395 / 0.9133
     # across languages: Japanese query → English lesson, English query → Japanese FAQ
-    "ja_llis_title2lesson_xl": (0.645, 0.77),  # measured 0.6571 / 0.7804
-    "en_localgovfaq_xl": (0.455, 0.58),  # measured 0.4660 / 0.5905
+    "ja_llis_title2lesson_xl": (0.645, 0.77),  # measured 0.6573 / 0.7804
+    "en_localgovfaq_xl": (0.455, 0.58),  # measured 0.4678 / 0.5930
 }
 # mixed_jaen (English lessons and Japanese FAQs in one store): nDCG@10 floor per language pair
-MIXED_FLOORS = {"en->en": 0.84, "en->ja": 0.43, "ja->en": 0.64, "ja->ja": 0.575}  # 0.8534 0.4455 0.6530 0.5859
+MIXED_FLOORS = {"en->en": 0.84, "en->ja": 0.435, "ja->en": 0.64, "ja->ja": 0.575}  # 0.8547 0.4480 0.6513 0.5866
 # oos_nasa (questions nothing in the NASA lessons answers): at most this share may get a confident hit
-OOS_ANSWERED_CEILING = 0.22  # measured 0.193
+OOS_ANSWERED_CEILING = 0.22  # measured 0.195
 # the NASA title queries over the same lessons: at least this share keeps a confident hit
-IN_SCOPE_ANSWERED_FLOOR = 0.95  # measured 0.977 (English), 0.956 (Japanese)
+IN_SCOPE_ANSWERED_FLOOR = 0.95  # measured 0.979 (English), 0.956 (Japanese)
 
 
 def _eval(name: str, tmp_path: Path) -> dict[str, Any]:

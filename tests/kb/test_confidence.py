@@ -8,6 +8,7 @@ import pytest
 
 from kb.engine import KnowledgeBase
 from kb.lexical import Bm25Index
+from kb.lexical.index import CEILING_TERMS
 from kb.models import DocumentDraft, Kind
 from kb.search import WEAK_FLOOR
 from kb.store import document_id
@@ -70,3 +71,13 @@ def test_nonsense_finds_nothing_confident_and_says_how_many_weak_matches_there_a
     found = knowledge_base.searcher.search("vendor selection delays")
     assert found.total >= 1 and found.hits[0].explanation.strength >= 1.0
     assert all(h.explanation.strength >= WEAK_FLOOR for h in found.hits)
+
+
+def test_a_long_query_is_covered_by_a_chunk_holding_its_ten_most_telling_words() -> None:
+    ix = Bm25Index(translate=False, fallback=False, bigram_weight=0.0)
+    words = [f"w{n}" for n in range(12)]
+    # chunk r holds w_r … w11, so w_n is in n + 1 chunks: w0 is the most telling word, w11 the least
+    ix.add([(row, " ".join(words[row:])) for row in range(12)])
+    idf = sorted((math.log1p((12 - (n + 1) + 0.5) / (n + 1 + 0.5)) for n in range(12)), reverse=True)
+    assert ix.ceiling(" ".join(words)) == pytest.approx(sum(idf[:CEILING_TERMS]))
+    assert ix.ceiling(" ".join(words[-5:])) == pytest.approx(sum(idf[-5:]))  # a short query: every word counts

@@ -685,7 +685,8 @@ class Searcher:
             doc = docs.get(doc_id)
             if chunk is None or doc is None:
                 continue  # deleted since the indexes last caught up
-            match = self._match(words, chunk.text, doc.title)
+            # an English word can only gloss a Japanese word of a hit the dictionary leg found
+            match = self._match(words, chunk.text, doc.title, glossed=doc_id in legs.translated.best)
             # a document of the other language was found lexically through the dictionary
             leg = lexical if doc_id in lexical.best else legs.translated
             lex, den = leg.best.get(doc_id), dense.best.get(doc_id)
@@ -715,13 +716,18 @@ class Searcher:
             )
         return hits
 
-    def _match(self, words: list[Written], text: str, title: str) -> Match:
-        """What the snippet's text and the title share with the query's words (the snippet's spans marked)."""
+    def _match(self, words: list[Written], text: str, title: str, *, glossed: bool = True) -> Match:
+        """What the snippet's text and the title share with the query's words (the snippet's spans marked).
+
+        Naming the Japanese word an English query word glosses needs every word
+        of the text analysed (the slow path); ``glossed`` False says the
+        dictionary leg did not find the hit, so no word of it glosses one.
+        """
         lexical = self.indexer.lexical
         wanted = wanted_terms(words, lexical.english)
         found = []
         for t in (text, title):
-            analysed = lexical.terms_in(t, None if needs_every_term(words, t) else wanted)
+            analysed = lexical.terms_in(t, None if glossed and needs_every_term(words, t) else wanted)
             found.append(explain_match(words, t, analysed, lexical.english))
         return merged(words, *found)
 

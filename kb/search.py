@@ -3,7 +3,7 @@
 A request reads as a straight line: filters → allowed chunk ids → the legs
 (BM25 over the chunks in the query's language, BM25 across languages through
 the dictionary, FAISS) → chunk rankings reduced to document rankings → the
-dense leg's document scores, for the lexical hits it missed too → relative score fusion
+dense leg's document scores, for the lexical hits it missed too → calibrated fusion
 (RRF on request) → page → best chunk of each hit as the snippet, the query's words marked →
 per-hit explanation (in words: the query words matched, translations, similar
 meaning; in numbers: each leg's rank and score, the fused score).
@@ -53,7 +53,7 @@ from kb.store import TITLE_CHUNK_KINDS
 from kb.vocabulary import Vocabulary
 
 Mode = Literal["hybrid", "lexical", "dense"]
-Fusion = Literal["relative", "rrf"]
+Fusion = Literal["calibrated", "rrf"]
 
 # Candidates each leg contributes before fusion. 100 covers the first pages
 # with room for documents that rank well on one leg only.
@@ -61,7 +61,7 @@ CANDIDATES = 100
 
 # Leg weights (lexical, dense) of RRF, when asked for (the default fusion is ``kb.fusion.calibrated_fusion``).
 WEIGHTS = (1.0, 0.5)
-FUSION: Fusion = "relative"
+FUSION: Fusion = "calibrated"
 # RRF's weight of the lexical leg across languages, relative to the lexical leg's 1.0.
 RRF_TRANSLATED_WEIGHT = 0.3
 WEAK_FLOOR = 0.5

@@ -45,6 +45,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for login, role in USERS.items():
         kb.accounts.add_user(login, role=role, password=PASSWORD)
     kb.close()
+    yield from serving(settings)
+
+
+def serving(settings: Settings) -> Iterator[str]:
+    """Serve the app for ``settings`` on a free local port in a thread; yield its base URL, then stop it."""
     port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)

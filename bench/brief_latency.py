@@ -26,10 +26,10 @@ import numpy as np
 
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
-from kb import clusters
-from kb.brief import BriefRequest, make_brief
 from kb.config import Settings
 from kb.engine import KnowledgeBase
+from kb.pmo import clusters
+from kb.pmo.brief import BriefRequest, make_brief
 
 sys.path.insert(0, str(Path(__file__).parent))
 from search_scale import build, eval_texts

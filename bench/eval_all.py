@@ -9,10 +9,10 @@ lessons and Japanese FAQs, queries grouped by language pair) also gets nDCG@10
 per group; every set gets the share of queries answered (at least one
 confident hit), which on an out-of-scope set (``oos_nasa``: no judgements)
 should be low. Each set's corpus is indexed once; lexical, dense and hybrid run on the same
-index. nDCG@10 uses gain 2^grade − 1 (see ``kb.evaluation``). Under each set,
+index. nDCG@10 uses gain 2^grade − 1 (see ``kb.search.evaluation``). Under each set,
 hybrid's per-query gain over each single mode, with a 95% paired-bootstrap
 interval: an interval that spans 0 is no measurable difference. With
-``--cache DIR`` every vector is kept in ``DIR`` (see ``kb.embedders.cached``),
+``--cache DIR`` every vector is kept in ``DIR`` (see ``kb.search.embedders.cached``),
 so a second run embeds nothing: latency figures then leave out embedding the query.
 """
 
@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 from kb.config import Settings
-from kb.embedders.base import make_embedder
-from kb.embedders.cached import CachedEmbedder
-from kb.evaluation import evaluate, paired_difference
+from kb.search.embedders.base import make_embedder
+from kb.search.embedders.cached import CachedEmbedder
+from kb.search.evaluation import evaluate, paired_difference
 
 
 def main() -> None:

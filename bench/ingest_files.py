@@ -22,7 +22,7 @@ from ingest.budget import FileBudget
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from kb.config import Settings
-from kb.store import open_store
+from kb.record.store import open_store
 
 JA_SENTENCES = [
     "ベンダー選定に想定以上の時間がかかり、要件定義の開始が二週間遅れた。",

@@ -37,14 +37,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kb.analysis import (
+from kb.search.analysis import (
     BASIC_DROP_POS,
     DEFAULT_DROP_POS,
     ENGLISH_STOPWORDS,
     Analyzer,
     AnalyzerConfig,
 )
-from kb.lexical import Bm25Index
+from kb.search.lexical import Bm25Index
 
 DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 ALL_SETS = ["ja_localgovfaq", "en_stackfaq", "en_covidqa_faq", "en_llis_title2lesson", "ja_jsquad_valid_test"]
@@ -348,7 +348,7 @@ def scale(es: EvalSet, n: int, with_bm25s: bool, full_analysis: bool) -> None:
         assert len(ix2) == len(ix)
         print(f"save {save_s:.2f} s ({size / 2**20:.0f} MiB on disk), load {load_s:.2f} s")
         code = (
-            "import sys, pathlib; sys.path.insert(0, sys.argv[2]); from kb.lexical import Bm25Index\n"
+            "import sys, pathlib; sys.path.insert(0, sys.argv[2]); from kb.search.lexical import Bm25Index\n"
             "def rss():\n"
             "    return int([x for x in open('/proc/self/status') if x.startswith('VmRSS')][0].split()[1]) / 1024\n"
             "base = Bm25Index(); base.add([(1, '辞書を読み込む')]); base.search('辞書', 1)\n"

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from kb.config import Settings
-from kb.embedders.base import make_embedder
 from kb.engine import KnowledgeBase
-from kb.models import DocumentDraft, Kind
-from kb.search import Filters
+from kb.record.models import DocumentDraft, Kind
+from kb.search.embedders.base import make_embedder
+from kb.search.searcher import Filters
 
 PROJECTS = ["基幹システム刷新", "CRM Migration", "Data Platform", "ECサイト", "Mobile App v2", "人事システム"]
 
@@ -138,7 +138,7 @@ def fresh_replica(data_dir: Path, embedder: str) -> float:
     """Seconds until a new process with an empty index dir, on the same store, answers a query.
 
     That is a new replica joining: it builds its indexes from the store's
-    chunks and the vectors stored there (``kb.indexer.Indexer._vectors``),
+    chunks and the vectors stored there (``kb.search.indexer.Indexer._vectors``),
     embedding nothing the store already holds.
     """
     url = f"sqlite:///{(data_dir / 'kb.sqlite3').resolve()}"
@@ -170,7 +170,7 @@ def main() -> None:
             settings = Settings(data_dir=Path(tmp), embedder=args.embedder)
             kb = KnowledgeBase.open(settings, embedder=embedder)
             chunks, stored, indexed = build(kb, docs, target)
-            print(f"\n== {chunks} chunks ({len(kb.indexer.docs)} documents), embedder {embedder.identity}")
+            print(f"\n== {chunks} chunks ({len(kb.search.indexer.docs)} documents), embedder {embedder.identity}")
             print(f"store + chunk: {stored:.1f} s; embed + index: {indexed:.1f} s = {chunks / indexed:.0f} chunks/s")
             seconds = fresh_replica(Path(tmp), args.embedder)
             print(
@@ -186,7 +186,7 @@ def main() -> None:
             print(f"hybrid + project filter: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
             recall = ann_recall(kb, queries)
             print(
-                f"vector index: {'IVF' if kb.indexer.vectors.approximate else 'exact flat'}"
+                f"vector index: {'IVF' if kb.search.indexer.vectors.approximate else 'exact flat'}"
                 + (f", recall@10 vs exact {recall:.4f}" if recall is not None else "")
             )
             started = time.perf_counter()

@@ -3,15 +3,15 @@
     python bench/tune_calibration.py dump [--sets a,b] [--cache DIR] [--out DIR]
     python bench/tune_calibration.py replay [--out DIR]
 
-``dump`` indexes each set through the product's own path (``kb.evaluation``)
+``dump`` indexes each set through the product's own path (``kb.search.evaluation``)
 and keeps, per query, every found document's legs on the calibrated scale
 (``Searcher._calibrated``: same-language and cross-language coverage, the
 calibrated cosine) with the query's group and judgements. ``replay`` then
 ranks and gates those legs for a grid of weights and lines in seconds, and
 prints nDCG@10 per set (per group on ``mixed_jaen``) and the share of queries
 answered (on ``oos_nasa``, the lower the better). This is how the constants of
-``kb.fusion`` and ``confident_cosine`` were chosen; it does not apply the
-near-duplicate folding or the other rules of ``kb.findings``, so its figures sit
+``kb.search.fusion`` and ``confident_cosine`` were chosen; it does not apply the
+near-duplicate folding or the other rules of ``kb.search.findings``, so its figures sit
 within a few thousandths of ``bench/eval_all.py``'s.
 """
 
@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from kb.config import Settings
-from kb.embedders.base import make_embedder
-from kb.embedders.cached import CachedEmbedder
 from kb.engine import make_searcher
-from kb.evaluation import index_corpus, load_beir, ndcg_at, set_kind
-from kb.indexer import Indexer
-from kb.search import CANDIDATES, WEAK_FLOOR, Filters
-from kb.store import open_store
+from kb.record.store import open_store
+from kb.search.embedders.base import make_embedder
+from kb.search.embedders.cached import CachedEmbedder
+from kb.search.evaluation import index_corpus, load_beir, ndcg_at, set_kind
+from kb.search.indexer import Indexer
+from kb.search.searcher import CANDIDATES, WEAK_FLOOR, Filters
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = (
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("command", choices=["dump", "replay"])
     parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
     parser.add_argument("--sets", default=SETS)
-    parser.add_argument("--cache", type=Path, default=None, help="keep every vector here (kb.embedders.cached)")
+    parser.add_argument("--cache", type=Path, default=None, help="keep every vector here (kb.search.embedders.cached)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "kb-tune-calibration")
     args = parser.parse_args()
     if args.command == "dump":

@@ -19,10 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.common import AsJson, DataDir, domain_errors, err, out, print_json, store_for
-from kb.accounts import Accounts
-from kb.audit import AuditLog
 from kb.errors import InvalidInput
-from kb.models import Role
+from kb.identity.accounts import Accounts
+from kb.identity.audit import AuditLog
+from kb.record.models import Role
 
 user_app = typer.Typer(help="Manage user accounts (roles: reader, contributor, pmo_admin).", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens (`Authorization: Bearer <token>`).", no_args_is_help=True)

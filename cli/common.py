@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.errors import KbError
-from kb.store import SqlStore, open_store
+from kb.record.store import SqlStore, open_store
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -35,9 +35,9 @@ from ingest.options import parse_map_args
 from ingest.pipeline import FileReport, FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
 from ingest.walk import discover
-from kb.audit import AuditLog
 from kb.errors import InvalidInput
-from kb.models import Kind
+from kb.identity.audit import AuditLog
+from kb.record.models import Kind
 
 app = typer.Typer()
 

@@ -23,10 +23,10 @@ from sqlalchemy.engine import make_url
 
 from cli.accounts import actor
 from cli.common import DataDir, domain_errors, err, kb_for, out, settings_for
-from kb.audit import AuditLog
-from kb.db import current_revision, head_revision, make_engine, migrate
 from kb.errors import Conflict, InvalidInput
-from kb.store import open_store
+from kb.identity.audit import AuditLog
+from kb.record.db import current_revision, head_revision, make_engine, migrate
+from kb.record.store import open_store
 
 app = typer.Typer()
 MANIFEST = "kb-backup.json"

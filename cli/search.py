@@ -23,14 +23,14 @@ from cli.common import (
     settings_for,
     store_for,
 )
-from kb.accounts import Accounts
-from kb.audit import AuditLog
-from kb.embedders.base import make_embedder
-from kb.evaluation import evaluate
-from kb.explain import in_words
-from kb.indexer import DocInfo
-from kb.models import Kind
-from kb.search import Explanation, Filters, Hit, Mode, SearchResult
+from kb.identity.accounts import Accounts
+from kb.identity.audit import AuditLog
+from kb.record.models import Kind
+from kb.search.embedders.base import make_embedder
+from kb.search.evaluation import evaluate
+from kb.search.explain import in_words
+from kb.search.indexer import DocInfo
+from kb.search.searcher import Explanation, Filters, Hit, Mode, SearchResult
 
 app = typer.Typer()
 

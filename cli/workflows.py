@@ -22,12 +22,12 @@ from cli.common import (
     settings_for,
     store_for,
 )
-from kb import clusters, lifecycle
-from kb.access import CLI, Principal
-from kb.audit import AuditLog
-from kb.brief import BriefRequest, make_brief, to_markdown
 from kb.errors import InvalidInput
-from kb.lifecycle import Action
+from kb.identity.access import CLI, Principal
+from kb.identity.audit import AuditLog
+from kb.pmo import clusters, lifecycle
+from kb.pmo.brief import BriefRequest, make_brief, to_markdown
+from kb.pmo.lifecycle import Action
 
 app = typer.Typer()
 

@@ -36,7 +36,7 @@ from ingest.options import IngestOptions
 from ingest.registry import Ingester
 from kb.config import Settings
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft
+from kb.record.models import DocumentDraft
 
 _MB = 1024 * 1024
 

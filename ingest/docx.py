@@ -36,7 +36,7 @@ from ingest.office import check_package
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from ingest.values import split_tags
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, OriginalFile
+from kb.record.models import DocumentDraft, OriginalFile
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _HEADING_STYLE = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.I)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from ingest.lessons import lesson_markdown
 from kb.errors import InvalidInput
-from kb.language import detect_language
-from kb.models import DocumentDraft, Kind
-from kb.store import document_id
+from kb.record.models import DocumentDraft, Kind
+from kb.record.store import document_id
+from kb.search.language import detect_language
 
 SECTION_TITLES = {
     "ja": ("うまくいったこと", "課題・うまくいかなかったこと", "教訓"),

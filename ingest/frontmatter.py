@@ -22,7 +22,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from kb.errors import InvalidInput
-from kb.models import Kind, Status
+from kb.record.models import Kind, Status
 
 # libyaml's safe loader when PyYAML was built with it: ten times faster, same result.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -42,7 +42,7 @@ from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from ingest.reading import decode_text
 from ingest.rows import read_value
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, OriginalFile
+from kb.record.models import DocumentDraft, OriginalFile
 
 # Elements that never hold content a reader wants; removed with everything inside them.
 _DROP_TAGS = (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ingest.mdtree import fold
 from kb.errors import InvalidInput
-from kb.models import Kind
+from kb.record.models import Kind
 
 FOLDER_KINDS: dict[str, Kind] = {
     "lesson": Kind.lesson,

@@ -23,9 +23,9 @@ from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from ingest.reading import decode_text
 from ingest.retrospective import split_retrospective
 from kb.errors import InvalidInput
-from kb.language import detect_language
-from kb.models import DocumentDraft, Kind, OriginalFile
-from kb.store import document_id
+from kb.record.models import DocumentDraft, Kind, OriginalFile
+from kb.record.store import document_id
+from kb.search.language import detect_language
 
 __all__ = ["FOLDER_KINDS", "MarkdownIngester", "document_drafts", "kind_from_path"]
 

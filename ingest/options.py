@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ingest.columns import FIELD_NAMES, fold_header, target_name
 from kb.errors import InvalidInput
-from kb.models import Kind
+from kb.record.models import Kind
 
 
 @dataclass(frozen=True)

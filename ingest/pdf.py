@@ -31,7 +31,7 @@ from ingest.markdown import document_drafts
 from ingest.markup import escape_text, tidy
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, OriginalFile
+from kb.record.models import DocumentDraft, OriginalFile
 
 TITLE_CHARS = 120
 _READ_ERRORS = (PdfReadError, PdfStreamError, DependencyError, ValueError, KeyError, TypeError, AttributeError)

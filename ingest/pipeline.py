@@ -25,8 +25,8 @@ from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
 from ingest.registry import Ingester, IngesterRegistry
 from ingest.walk import Found, discover, read_found, too_big
 from kb.errors import InvalidInput, KbError
-from kb.models import Kind
-from kb.store import Store
+from kb.record.models import Kind
+from kb.record.store import Store
 
 
 class FileStatus(StrEnum):

@@ -13,7 +13,7 @@ from ingest.pdf import PdfIngester
 from ingest.records import RecordsIngester
 from ingest.spreadsheet import SpreadsheetIngester
 from ingest.text import TextIngester
-from kb.models import DocumentDraft
+from kb.record.models import DocumentDraft
 
 
 class Ingester(Protocol):

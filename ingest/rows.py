@@ -33,8 +33,8 @@ from ingest.values import (
     split_tags,
 )
 from kb.errors import InvalidInput
-from kb.language import detect_language
-from kb.models import DocumentDraft, Kind
+from kb.record.models import DocumentDraft, Kind
+from kb.search.language import detect_language
 
 _PLAIN_FIELDS = ("project", "phase", "category", "owner", "version", "supersedes", "impact")
 _TEXT_FIELDS = ("title", "abstract", "driving_event", "lesson", "recommendation", "question", "answer", "body")

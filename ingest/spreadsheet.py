@@ -31,7 +31,7 @@ from ingest.reading import decode_text
 from ingest.rows import claim_id, guess_kind, row_draft
 from ingest.values import cell_text
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft
+from kb.record.models import DocumentDraft
 
 _DELIMITERS = ",\t;"
 

@@ -16,7 +16,7 @@ from ingest.markdown import document_drafts
 from ingest.markup import escape_text, tidy
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from ingest.reading import decode_text
-from kb.models import DocumentDraft
+from kb.record.models import DocumentDraft
 
 TITLE_CHARS = 120
 

@@ -15,8 +15,8 @@ from ingest.budget import FileBudget, open_parser
 from ingest.options import make_options
 from ingest.pipeline import FileReport, FileStatus, ingest_bytes
 from ingest.registry import IngesterRegistry
-from kb.models import Kind
-from kb.store import Store
+from kb.record.models import Kind
+from kb.record.store import Store
 
 
 def safe_filename(name: str) -> str:

@@ -14,7 +14,7 @@ import re
 import unicodedata
 
 from ingest.mdtree import fold
-from kb.models import Kind, Status
+from kb.record.models import Kind, Status
 
 # Cells that mean "nothing here"; treated as empty for metadata fields.
 PLACEHOLDERS = frozenset(

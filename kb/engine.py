@@ -10,16 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from kb.accounts import Accounts
-from kb.audit import AuditLog
 from kb.config import Settings
-from kb.embedders.base import Embedder, make_embedder
-from kb.findings import IDENTICAL
-from kb.indexer import Indexer, rebuild
-from kb.search import Searcher
-from kb.search_log import SearchLog
-from kb.store import SqlStore, open_store
-from kb.vocabulary import Vocabulary
+from kb.identity.accounts import Accounts
+from kb.identity.audit import AuditLog
+from kb.pmo.search_log import SearchLog
+from kb.pmo.vocabulary import Vocabulary
+from kb.record.store import SqlStore, open_store
+from kb.search.embedders.base import Embedder, make_embedder
+from kb.search.findings import IDENTICAL
+from kb.search.indexer import Indexer, rebuild
+from kb.search.searcher import Searcher
 
 
 def dense_floor(settings: Settings, embedder: Embedder) -> float:
@@ -42,7 +42,7 @@ def make_searcher(indexer: Indexer, settings: Settings, embedder: Embedder) -> S
     and the vocabulary its facets fold by.
 
     An embedder without a measured ``duplicate_line`` folds only documents with
-    the same text (``kb.findings.IDENTICAL``).
+    the same text (``kb.search.findings.IDENTICAL``).
     """
     return Searcher(
         indexer,

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.store import SqlStore, open_store
+from kb.record.store import SqlStore, open_store
 
 # Tests never reach a model hub: sentence-transformers must load from disk.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -73,7 +73,7 @@ class HashingEmbedder:
 
     identity = "test-hashing-v1"
     dim = 64
-    # Its confidence line (see kb.fusion): texts sharing a good part of their bigrams score above it. Hash
+    # Its confidence line (see kb.search.fusion): texts sharing a good part of their bigrams score above it. Hash
     # collisions in 64 dimensions put unrelated short texts around 0.1–0.3.
     confident_cosine = 0.4
 

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.indexer import rebuild
+from kb.search.indexer import rebuild
 from tests.conftest import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.slow

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kb.analysis import has_japanese
-from kb.brief import BriefRequest, make_brief
 from kb.engine import KnowledgeBase
+from kb.pmo.brief import BriefRequest, make_brief
+from kb.search.analysis import has_japanese
 from tests import test_search_demo
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from kb.config import Settings
-from kb.db import current_revision, head_revision, make_engine, migrate
-from kb.store import open_store
+from kb.record.db import current_revision, head_revision, make_engine, migrate
+from kb.record.store import open_store
 from tests.test_cli import kb
 
 

@@ -32,8 +32,8 @@ def test_the_wheel_contains_templates_static_files_migrations_and_the_demo(tmp_p
     for static in (ROOT / "templates" / "static").iterdir():
         assert f"templates/static/{static.name}" in names
     for migration in (ROOT / "kb" / "migrations" / "versions").glob("*.py"):
-        assert f"kb/migrations/versions/{migration.name}" in names
-    assert "kb/migrations/script.py.mako" in names
+        assert f"kb/record/migrations/versions/{migration.name}" in names
+    assert "kb/record/migrations/script.py.mako" in names
     demo = {str(p.relative_to(ROOT)) for p in (ROOT / "ingest" / "demo_kb").rglob("*") if p.is_file()}
     assert demo and demo <= names
 

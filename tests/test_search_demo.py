@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.search import Filters
+from kb.search.searcher import Filters
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kb.access import Principal
-from kb.accounts import LOGIN_RE, MIN_PASSWORD
 from kb.errors import Forbidden
-from kb.models import ApiToken, AuditEvent, Role, User
+from kb.identity.access import Principal
+from kb.identity.accounts import LOGIN_RE, MIN_PASSWORD
+from kb.record.models import ApiToken, AuditEvent, Role, User
 from web.auth import client_address
 from web.deps import KbDep, requires
 from web.schemas import MAX_OFFSET, Incoming, RowId

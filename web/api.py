@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from kb.access import Principal
-from kb.models import Kind
-from kb.search import Filters
+from kb.identity.access import Principal
+from kb.record.models import Kind
+from kb.search.searcher import Filters
 from web import services
 from web.deps import KbDep, Role, requires
 from web.downloads import original_response

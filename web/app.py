@@ -18,11 +18,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from kb.clusters import ClusterCache
 from kb.config import Settings
-from kb.embedders.base import Embedder
 from kb.engine import KnowledgeBase
-from kb.vocabulary import Vocabulary
+from kb.pmo.clusters import ClusterCache
+from kb.pmo.vocabulary import Vocabulary
+from kb.search.embedders.base import Embedder
 from web import account, accounts_api, api, briefs, dashboard, ops, pages, standards
 from web.deps import csrf_guard
 from web.errors import declare_errors, error_response, install_error_handlers

@@ -19,12 +19,12 @@ from functools import lru_cache
 
 from fastapi import Request
 
-from kb.access import ANONYMOUS, Principal
-from kb.accounts import principal_of as user_principal
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.errors import Conflict, NotFound, Unauthorized
-from kb.models import Role
+from kb.identity.access import ANONYMOUS, Principal
+from kb.identity.accounts import principal_of as user_principal
+from kb.record.models import Role
 
 SESSION_COOKIE = "kb_session"
 

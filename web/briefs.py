@@ -15,9 +15,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from kb import saved_briefs
-from kb.access import Principal
-from kb.brief import Brief, BriefRequest, to_markdown
+from kb.identity.access import Principal
+from kb.pmo import saved_briefs
+from kb.pmo.brief import Brief, BriefRequest, to_markdown
 from web import services
 from web.deps import CsrfDep, KbDep, LangDep, Role, requires
 from web.pages import render

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from kb import dashboard
-from kb.access import Principal
 from kb.errors import NotFound
-from kb.models import Kind
+from kb.identity.access import Principal
+from kb.pmo import dashboard
+from kb.record.models import Kind
 from web import services
 from web.charts import bar_chart
 from web.deps import CsrfDep, KbDep, LangDep, Role, requires

@@ -2,7 +2,7 @@
 
 ``StoreDep``-style ``Annotated`` aliases keep route signatures short. Every
 route declares the role it needs with ``requires(Role.…)``; the check itself
-is ``kb.access.require`` on the caller ``web.auth`` resolved, so pages, API
+is ``kb.identity.access.require`` on the caller ``web.auth`` resolved, so pages, API
 and CLI share one rule. The route's rule is kept on the dependency
 (``required_role``) so the authorisation matrix test can read it back.
 
@@ -38,10 +38,10 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
 
-from kb.access import Principal, require
 from kb.engine import KnowledgeBase
 from kb.errors import Forbidden
-from kb.models import Role
+from kb.identity.access import Principal, require
+from kb.record.models import Role
 from web.auth import SESSION_COOKIE, is_https, principal_of, via_trusted_proxy
 from web.i18n import pick_language
 

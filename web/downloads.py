@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from kb.engine import KnowledgeBase
 from kb.errors import NotFound
-from kb.models import Document
+from kb.record.models import Document
 
 
 def original_response(doc: Document, kb: KnowledgeBase) -> Response:

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from kb.engine import KnowledgeBase
-from kb.search import SearchResult
+from kb.search.searcher import SearchResult
 
 router = APIRouter(include_in_schema=False)
 

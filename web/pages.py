@@ -19,11 +19,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from kb import actions, lifecycle
-from kb.access import ANONYMOUS, Principal
 from kb.errors import InvalidInput, KbError
-from kb.models import Kind, Status
-from kb.search import Filters
+from kb.identity.access import ANONYMOUS, Principal
+from kb.pmo import actions, lifecycle
+from kb.record.models import Kind, Status
+from kb.search.searcher import Filters
 from web import services
 from web.auth import principal_of
 from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, csrf_token, requires, set_csrf_cookie

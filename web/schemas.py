@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from kb.models import Document, Kind, Status
-from kb.search import Explanation, Hit, SearchResult
-from kb.store import SearchReport
+from kb.record.models import Document, Kind, Status
+from kb.record.store import SearchReport
+from kb.search.searcher import Explanation, Hit, SearchResult
 
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A row number")]
 """A path parameter naming a row by its integer id: bounded by the smallest id column (PostgreSQL ``integer``)."""

@@ -1,7 +1,7 @@
 """What the API and the pages both do, written once: search with logging, writes that index at once.
 
 Every function takes the caller (``Principal``): reads see only what it may
-see (``kb.access``), writes are admitted or refused by the same rules, and
+see (``kb.identity.access``), writes are admitted or refused by the same rules, and
 each write lands in the audit log with the caller and their address.
 """
 
@@ -19,14 +19,14 @@ from ingest.forms import LessonEntry, RetrospectiveEntry, retrospective_drafts
 from ingest.pipeline import FileReport, FileStatus, ingest_paths
 from ingest.registry import default_registry
 from ingest.uploads import ingest_upload
-from kb import actions, brief, clusters, lifecycle, saved_briefs
-from kb.access import GuardedStore, Principal, admit, check_edit, require, visible
 from kb.engine import KnowledgeBase
-from kb.language import detect_language
-from kb.models import ActionStatus, Document, DocumentDraft, Kind, LessonAction, Role, Status
-from kb.models import Brief as SavedBrief
-from kb.search import Filters, Mode, SearchResult
-from kb.store import SearchReport
+from kb.identity.access import GuardedStore, Principal, admit, check_edit, require, visible
+from kb.pmo import actions, brief, clusters, lifecycle, saved_briefs
+from kb.record.models import ActionStatus, Document, DocumentDraft, Kind, LessonAction, Role, Status
+from kb.record.models import Brief as SavedBrief
+from kb.record.store import SearchReport
+from kb.search.language import detect_language
+from kb.search.searcher import Filters, Mode, SearchResult
 from web.auth import client_address
 from web.schemas import DocumentFields, RetrospectiveCreate
 
@@ -62,7 +62,7 @@ def search(
 ) -> SearchResult:
     """Run a search as ``who`` sees the store, and log it (query, filters, result count) for the PMO.
 
-    The searcher counts and filters projects, phases and tags by key (``kb.facets``): ``phase=test`` finds
+    The searcher counts and filters projects, phases and tags by key (``kb.search.facets``): ``phase=test`` finds
     テスト and testing too, the facets merge them; the documents keep what their authors wrote.
     """
     filters = replace(filters, visible_to=who.visible_to)
@@ -264,7 +264,7 @@ def save_brief(
 def move_standard(
     request: Request, kb: KnowledgeBase, doc_id: str, action: lifecycle.Action, who: Principal, comment: str = ""
 ) -> Document:
-    """One lifecycle move (``kb.lifecycle``), audited, with the versions it superseded; searchable at once."""
+    """One lifecycle move (``kb.pmo.lifecycle``), audited, with the versions it superseded; searchable at once."""
     moved = lifecycle.move(kb.store, doc_id, action, by=who, comment=comment, review_days=kb.settings.review_days)
     doc = moved.document
     audit(request, kb, who, action.value, doc.id, kind=doc.kind, title=doc.title, status=doc.status, comment=comment)

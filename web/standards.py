@@ -1,6 +1,6 @@
 """Routes for the standards lifecycle and the lesson loop: moves, diffs, reviews, action status.
 
-The moves themselves are ``kb.lifecycle`` and ``kb.actions``; these routes
+The moves themselves are ``kb.pmo.lifecycle`` and ``kb.pmo.actions``; these routes
 parse the form or JSON, call ``web.services`` (which audits and re-indexes)
 and answer with a redirect back to the document or JSON.
 """
@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from kb import lifecycle
-from kb.access import Principal
-from kb.diff import diff_lines
 from kb.errors import InvalidInput
-from kb.lifecycle import Action
-from kb.models import ActionStatus, Kind, Status
+from kb.identity.access import Principal
+from kb.pmo import lifecycle
+from kb.pmo.diff import diff_lines
+from kb.pmo.lifecycle import Action
+from kb.record.models import ActionStatus, Kind, Status
 from web import services
 from web.deps import CsrfDep, KbDep, LangDep, Role, requires
 from web.pages import render

@@ -3,7 +3,7 @@
 One dependency on the whole app (``create_app``), so no route, present or
 future, can forget it: path and query parameters, form fields (and uploaded
 file names) and every string of a JSON body are checked with
-``kb.storable`` before a route runs, and the first bad one is a 422 naming it
+``kb.record.storable`` before a route runs, and the first bad one is a 422 naming it
 (``lessons.0.lesson: contains a NUL character…``), on SQLite and PostgreSQL
 alike. A search query or a login with a NUL would otherwise reach PostgreSQL
 as a query parameter and fail there. Documents get the same check again
@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from kb import storable
+from kb.record import storable
 
 
 async def refuse_unstorable(request: Request) -> AsyncIterator[None]:

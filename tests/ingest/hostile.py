@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ingest.markdown import MarkdownIngester
 from ingest.options import IngestOptions
-from kb.models import DocumentDraft
+from kb.record.models import DocumentDraft
 from tests.ingest.samples import write_pdf
 
 

@@ -15,7 +15,7 @@ import pytest
 from ingest.pipeline import FileReport, FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
 from kb.engine import KnowledgeBase
-from kb.store import SqlStore
+from kb.record.store import SqlStore
 from tests.ingest.samples import docx_file, encrypt_office, encrypt_pdf, pdf, xlsx
 
 LIMIT = 200_000

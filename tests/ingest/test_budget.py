@@ -14,7 +14,7 @@ from ingest.pipeline import FileStatus, ingest_paths
 from ingest.registry import IngesterRegistry
 from kb.config import Settings
 from kb.errors import InvalidInput
-from kb.store import SqlStore
+from kb.record.store import SqlStore
 from tests.ingest.hostile import StubbornIngester, alias_bomb
 
 LESSON = "---\nkind: lesson\ntitle: {title}\nlang: en\n---\n\n## Lesson\n\n{text}\n"

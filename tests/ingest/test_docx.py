@@ -9,7 +9,7 @@ import pytest
 from ingest.docx import DOCX_MEDIA_TYPE, DocxIngester
 from ingest.options import IngestOptions
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, Kind
+from kb.record.models import DocumentDraft, Kind
 from tests.ingest.samples import docx_file, encrypt_office
 
 

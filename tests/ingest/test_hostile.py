@@ -20,7 +20,7 @@ from ingest.pipeline import FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.models import Kind
+from kb.record.models import Kind
 from tests.ingest.hostile import (
     alias_bomb,
     deep_front_matter,

@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from ingest.html import HtmlIngester
 from ingest.options import IngestOptions
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, Kind, Status
+from kb.record.models import DocumentDraft, Kind, Status
 
 # The worst renderer a body could meet: raw HTML switched on.
 RENDER_WITH_HTML = MarkdownIt("commonmark", {"html": True}).enable("table")

@@ -10,7 +10,7 @@ from ingest.kinds import kind_from_words, require_kind
 from ingest.markdown import MarkdownIngester
 from ingest.text import TextIngester
 from kb.errors import InvalidInput
-from kb.models import Kind
+from kb.record.models import Kind
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 
 from ingest.markdown import MarkdownIngester
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, Kind, Status
-from kb.store import document_id
+from kb.record.models import DocumentDraft, Kind, Status
+from kb.record.store import document_id
 from tests.ingest.hostile import alias_bomb, deep_front_matter, huge_front_matter
 
 

@@ -9,7 +9,7 @@ import pytest
 from ingest.options import IngestOptions
 from ingest.pdf import PdfIngester
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, Kind
+from kb.record.models import DocumentDraft, Kind
 from tests.ingest.samples import encrypt_pdf, pdf
 
 

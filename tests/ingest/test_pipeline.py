@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ingest.pipeline import FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
-from kb.store import SqlStore
+from kb.record.store import SqlStore
 
 LESSON = "---\nkind: lesson\ntitle: {title}\nlang: en\n---\n\n## Lesson\n\n{text}\n"
 

@@ -14,8 +14,8 @@ from ingest.registry import default_registry
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, Kind
-from kb.store import SqlStore
+from kb.record.models import DocumentDraft, Kind
+from kb.record.store import SqlStore
 
 SHARED = Path(os.environ.get("KB_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
 LLIS = SHARED / "data/nasa-llis"

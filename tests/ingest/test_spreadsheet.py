@@ -10,7 +10,7 @@ import pytest
 from ingest.options import IngestOptions, make_options
 from ingest.spreadsheet import SpreadsheetIngester
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, Kind
+from kb.record.models import DocumentDraft, Kind
 from tests.ingest.samples import xlsx
 
 

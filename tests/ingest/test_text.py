@@ -12,7 +12,7 @@ from ingest.options import IngestOptions
 from ingest.reading import decode_text
 from ingest.text import TextIngester
 from kb.errors import InvalidInput
-from kb.models import DocumentDraft, Kind
+from kb.record.models import DocumentDraft, Kind
 
 
 def parse(path: str, data: bytes, kind: Kind | None = None) -> list[DocumentDraft]:

@@ -8,7 +8,7 @@ import pytest
 
 from ingest.kinds import FOLDER_KINDS
 from ingest.values import cell_text, is_placeholder, parse_date, parse_kind, parse_status, split_tags
-from kb.models import Kind, Status
+from kb.record.models import Kind, Status
 
 MAY_1 = dt.date(2024, 5, 1)
 

@@ -15,7 +15,7 @@ from ingest.pipeline import FileReport, FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
 from ingest.walk import Found, discover, read_found
 from kb.errors import InvalidInput
-from kb.store import SqlStore
+from kb.record.store import SqlStore
 
 LESSON = "---\nkind: lesson\ntitle: {title}\nlang: en\n---\n\n## Lesson\n\n{text}\n"
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from kb.access import CLI, GuardedStore, Principal, admit, check_edit
-from kb.accounts import MAX_FAILURES_PER_LOGIN, Accounts, principal_of
-from kb.audit import AuditLog
 from kb.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
-from kb.models import ApiToken, DocumentDraft, Kind, LoginSession, Role, Status
-from kb.store import SqlStore
+from kb.identity.access import CLI, GuardedStore, Principal, admit, check_edit
+from kb.identity.accounts import MAX_FAILURES_PER_LOGIN, Accounts, principal_of
+from kb.identity.audit import AuditLog
+from kb.record.models import ApiToken, DocumentDraft, Kind, LoginSession, Role, Status
+from kb.record.store import SqlStore
 
 PASSWORD = "correct horse battery"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.analysis import (
+from kb.search.analysis import (
     Analyzer,
     AnalyzerConfig,
     bigrams,

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from kb import clusters
-from kb.brief import Brief, BriefItem, BriefRequest, _group, make_brief, to_markdown
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.indexer import DocInfo
-from kb.models import DocumentDraft, Kind, Status
+from kb.pmo import clusters
+from kb.pmo.brief import Brief, BriefItem, BriefRequest, _group, make_brief, to_markdown
+from kb.record.models import DocumentDraft, Kind, Status
+from kb.search.indexer import DocInfo
 from tests.web.conftest import load_demo
 
 JA = (

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session
 
-from kb.indexer import Indexer, rebuild
-from kb.models import DocumentDraft, Kind
-from kb.store import SqlStore
+from kb.record.models import DocumentDraft, Kind
+from kb.record.store import SqlStore
+from kb.search.indexer import Indexer, rebuild
 from tests.conftest import HashingEmbedder
 
 WRITERS = 6

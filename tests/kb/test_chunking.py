@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.chunking import chunk_document, chunk_markdown, markdown_blocks, split_long
+from kb.search.chunking import chunk_document, chunk_markdown, markdown_blocks, split_long
 
 
 def test_blocks_carry_heading_paths_and_plain_text() -> None:

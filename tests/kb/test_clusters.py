@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from kb import clusters
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.indexer import DocInfo
+from kb.pmo import clusters
+from kb.search.indexer import DocInfo
 from tests.web.conftest import load_demo
 
 
@@ -66,7 +66,7 @@ def test_view_shows_only_visible_members_and_never_labels_with_a_hidden_one() ->
 
 
 def test_cache_recomputes_only_when_the_indexes_moved(knowledge_base: KnowledgeBase) -> None:
-    from kb.models import DocumentDraft, Kind
+    from kb.record.models import DocumentDraft, Kind
 
     for n, title in enumerate(["Vendor selection slipped", "Vendor selection slipped again", "Cloud bill"]):
         knowledge_base.store.replace_source(f"/{n}.md", "1", [DocumentDraft(kind=Kind.lesson, title=title, body=title)])

@@ -7,11 +7,11 @@ import math
 import pytest
 
 from kb.engine import KnowledgeBase
-from kb.lexical import Bm25Index
-from kb.lexical.index import CEILING_TERMS
-from kb.models import DocumentDraft, Kind
-from kb.search import WEAK_FLOOR
-from kb.store import document_id
+from kb.record.models import DocumentDraft, Kind
+from kb.record.store import document_id
+from kb.search.lexical import Bm25Index
+from kb.search.lexical.index import CEILING_TERMS
+from kb.search.searcher import WEAK_FLOOR
 from tests.kb.test_crosslanguage import DictGlossary
 
 

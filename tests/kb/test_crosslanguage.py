@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from kb.engine import KnowledgeBase
-from kb.lexical import Bm25Index
-from kb.lexical.glossary import ATTRIBUTION, JmdictGlossary, default_glossary
-from kb.models import DocumentDraft, Kind
-from kb.store import document_id
+from kb.record.models import DocumentDraft, Kind
+from kb.record.store import document_id
+from kb.search.lexical import Bm25Index
+from kb.search.lexical.glossary import ATTRIBUTION, JmdictGlossary, default_glossary
 
 
 class DictGlossary:

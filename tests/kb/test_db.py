@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from kb.db import make_engine, write_session
+from kb.record.db import make_engine, write_session
 
 
 def test_read_then_write_survives_a_concurrent_commit(tmp_path: Path) -> None:

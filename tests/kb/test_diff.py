@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from kb.diff import DiffLine, diff_lines
+from kb.pmo.diff import DiffLine, diff_lines
 
 
 def test_equal_texts_have_no_diff() -> None:

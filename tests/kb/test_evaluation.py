@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from kb.errors import InvalidInput
-from kb.evaluation import corpus_drafts, load_beir, mrr_at, ndcg_at, paired_difference, recall_at, set_kind
-from kb.models import Kind
+from kb.record.models import Kind
+from kb.search.evaluation import corpus_drafts, load_beir, mrr_at, ndcg_at, paired_difference, recall_at, set_kind
 
 
 def test_ndcg_uses_exponential_gain() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.analysis import Analyzer, Written, normalize_with_map
-from kb.explain import (
+from kb.search.analysis import Analyzer, Written, normalize_with_map
+from kb.search.explain import (
     Analysed,
     Match,
     explain_match,

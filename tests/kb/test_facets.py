@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from kb.engine import KnowledgeBase
-from kb.facets import FacetFolding, fold_project, merged_counts, most_written, project_keys
-from kb.indexer import DocInfo
-from kb.models import DocumentDraft, Kind
-from kb.search import FACETS, Filters
-from kb.vocabulary import Vocabulary
+from kb.pmo.vocabulary import Vocabulary
+from kb.record.models import DocumentDraft, Kind
+from kb.search.facets import FacetFolding, fold_project, merged_counts, most_written, project_keys
+from kb.search.indexer import DocInfo
+from kb.search.searcher import FACETS, Filters
 
 
 def test_fold_project_ignores_case_width_spacing_the_generic_word_and_a_trailing_acronym() -> None:

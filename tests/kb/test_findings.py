@@ -1,4 +1,4 @@
-"""One hit per finding (kb.findings): each rule on hand-made lists, relations and vectors."""
+"""One hit per finding (kb.search.findings): each rule on hand-made lists, relations and vectors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.findings import (
+from kb.search.findings import (
     IDENTICAL,
     DuplicateLine,
     Finding,

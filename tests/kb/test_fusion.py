@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.fusion import (
+from kb.search.fusion import (
     CONFIDENT_COVERAGE,
     DENSE_WEIGHT,
     TRANSLATED_WEIGHT,

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from kb.engine import KnowledgeBase
-from kb.indexer import Indexer
-from kb.models import DocumentDraft, Kind
-from kb.store import document_id
+from kb.record.models import DocumentDraft, Kind
+from kb.record.store import document_id
+from kb.search.indexer import Indexer
 from tests.conftest import HashingEmbedder
 
 

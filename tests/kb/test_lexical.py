@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.analysis import match_spans, merge_spans
-from kb.lexical import Bm25Index, _field
+from kb.search.analysis import match_spans, merge_spans
+from kb.search.lexical import Bm25Index, _field
 
 DOCS: list[tuple[int, str]] = [
     (1, "ベンダーの選定方法と評価基準"),

@@ -7,12 +7,12 @@ import itertools
 
 import pytest
 
-from kb.access import Principal
-from kb.actions import action_of, actions, adopted_into, set_action
 from kb.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kb.lifecycle import MOVES, Action, allowed_actions, family, history, move, overdue, version_key
-from kb.models import ActionStatus, DocumentDraft, Kind, Role, Status
-from kb.store import SqlStore
+from kb.identity.access import Principal
+from kb.pmo.actions import action_of, actions, adopted_into, set_action
+from kb.pmo.lifecycle import MOVES, Action, allowed_actions, family, history, move, overdue, version_key
+from kb.record.models import ActionStatus, DocumentDraft, Kind, Role, Status
+from kb.record.store import SqlStore
 
 ADMIN = Principal("boss", Role.pmo_admin, via="session")
 AUTHOR = Principal("tanaka", Role.contributor, via="session")

@@ -14,10 +14,10 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-import kb.models  # noqa: F401
+import kb.record.models  # noqa: F401
 from kb.config import Settings
-from kb.db import make_engine, migrate
-from kb.store import SqlStore, open_store
+from kb.record.db import make_engine, migrate
+from kb.record.store import SqlStore, open_store
 
 
 def test_migrated_schema_matches_models(store: SqlStore) -> None:
@@ -100,7 +100,7 @@ def test_faqs_and_lessons_stored_before_get_their_title_chunk_and_are_reindexed(
     assert sorted(c.document_id for c in store.changes_since(0)) == ["faq", "lesson"]  # the indexes re-embed them
     store.close()
     config = Config()
-    config.set_main_option("script_location", str(files("kb") / "migrations"))
+    config.set_main_option("script_location", str(files("kb.record") / "migrations"))
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0003")

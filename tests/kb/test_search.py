@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from kb.engine import KnowledgeBase
-from kb.indexer import index_text
-from kb.models import DocumentDraft, Kind, Status
-from kb.search import Filters, Searcher
-from kb.store import document_id
+from kb.record.models import DocumentDraft, Kind, Status
+from kb.record.store import document_id
+from kb.search.indexer import index_text
+from kb.search.searcher import Filters, Searcher
 
 LONG = "\n\n".join(f"## 手順{i}\n\n" + "承認の前に関係部門の合意を取る。" * 20 for i in range(4))
 

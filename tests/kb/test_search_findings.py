@@ -1,4 +1,4 @@
-"""One hit per finding, applied by the searcher (kb.findings through Searcher.search)."""
+"""One hit per finding, applied by the searcher (kb.search.findings through Searcher.search)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from kb.engine import KnowledgeBase
-from kb.models import DocumentDraft, Kind, Status
-from kb.search import Filters
-from kb.store import document_id
+from kb.record.models import DocumentDraft, Kind, Status
+from kb.record.store import document_id
+from kb.search.searcher import Filters
 
 RETRO = "/retro.md"
 RETRO_ID = document_id(RETRO, "main")

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from kb.models import SearchEvent
-from kb.search_log import SearchLog
-from kb.store import SqlStore
+from kb.pmo.search_log import SearchLog
+from kb.record.models import SearchEvent
+from kb.record.store import SqlStore
 
 
 def test_record_writes_nothing_until_a_flush(sqlite_store: SqlStore) -> None:

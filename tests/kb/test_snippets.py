@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.snippets import Segment, snippet, window
+from kb.search.snippets import Segment, snippet, window
 
 
 def test_short_text_is_shown_whole_with_matches_marked() -> None:

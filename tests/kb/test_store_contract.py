@@ -8,8 +8,8 @@ import pytest
 
 from kb.config import Settings
 from kb.errors import Conflict, InvalidInput, NotFound
-from kb.models import ChangeOp, DocumentDraft, Kind, OriginalFile, Status
-from kb.store import SqlStore, document_id, open_store
+from kb.record.models import ChangeOp, DocumentDraft, Kind, OriginalFile, Status
+from kb.record.store import SqlStore, document_id, open_store
 
 
 def lesson(key: str = "main", **kw: object) -> DocumentDraft:

@@ -2,7 +2,7 @@
 
 Reference vectors are computed here from the installed package (never stored),
 with its BLAS threads capped at 1: its default of 4 threads crawls on a 2-core
-machine (see kb/embedders/use_m3.py).
+machine (see kb/search/embedders/use_m3.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from kb.embedders.use_m3 import UseM3Embedder
-from kb.embedders.use_m3_forward import HALO, plan_blocks
+from kb.search.embedders.use_m3 import UseM3Embedder
+from kb.search.embedders.use_m3_forward import HALO, plan_blocks
 
 JA_CHUNK = (
     "プロジェクトマネジメントオフィス（PMO）は、複数のプロジェクトの進捗と課題を横断的に把握し、"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.vectors import FaissIndex
+from kb.search.vectors import FaissIndex
 
 DIM = 32
 
@@ -123,7 +123,7 @@ def test_a_grown_ivf_retrains_aside_and_keeps_every_write(monkeypatch: pytest.Mo
     lists meanwhile, and the adds and removes made during the build are all in the swapped-in index."""
     import threading
 
-    from kb import vectors as module
+    from kb.search import vectors as module
 
     release, building = threading.Event(), threading.Event()
     real = module.train_ivf

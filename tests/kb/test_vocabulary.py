@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kb.errors import InvalidInput
-from kb.vocabulary import Vocabulary, fold
+from kb.pmo.vocabulary import Vocabulary, fold
 
 
 def test_synonyms_in_both_languages_and_widths_fold_to_one_key() -> None:

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from kb.config import Settings
-from kb.models import Role
-from kb.store import open_store
+from kb.record.models import Role
+from kb.record.store import open_store
 from tests.conftest import HashingEmbedder
 from web.app import create_app
 

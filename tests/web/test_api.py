@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from kb.config import Settings
-from kb.models import DocumentDraft, Kind, OriginalFile
+from kb.record.models import DocumentDraft, Kind, OriginalFile
 from tests.conftest import HashingEmbedder
 from tests.ingest.hostile import alias_bomb
 from web.app import create_app

@@ -22,11 +22,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from kb import saved_briefs
-from kb.access import Principal
-from kb.brief import BriefRequest, make_brief
 from kb.config import Settings
-from kb.models import DocumentDraft, Kind, OriginalFile, Role
+from kb.identity.access import Principal
+from kb.pmo import saved_briefs
+from kb.pmo.brief import BriefRequest, make_brief
+from kb.record.models import DocumentDraft, Kind, OriginalFile, Role
 from tests.conftest import HashingEmbedder
 from tests.web.conftest import bearer, csrf_of
 from web.app import create_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from kb.models import Role
+from kb.record.models import Role
 from tests.web.conftest import add_user, bearer, csrf_of
 
 JA = "販売管理システムを刷新する。パッケージ製品を選ぶため、複数のベンダーから提案を受けて選定する。<script>x</script>"
@@ -54,8 +54,8 @@ def test_a_contributor_saves_a_brief_to_a_project_and_ticks_items_later(client: 
     assert client.post(f"/briefs/{brief_id}", data={"csrf": csrf, "read": [first]}).status_code == 403
     client.headers.update(bearer(pm))
     items = client.app.state.kb  # type: ignore[attr-defined]
-    from kb import saved_briefs
-    from kb.access import CLI
+    from kb.identity.access import CLI
+    from kb.pmo import saved_briefs
 
     everything = [i["document_id"] for i in saved_briefs.get(items.store, brief_id, CLI).items]
     r = client.post(f"/briefs/{brief_id}", data={"csrf": csrf, "read": everything[:3]}, follow_redirects=False)

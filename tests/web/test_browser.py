@@ -17,7 +17,7 @@ import uvicorn
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.models import Role
+from kb.record.models import Role
 from tests.web.conftest import load_demo
 from web.app import create_app
 

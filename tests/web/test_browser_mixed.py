@@ -17,7 +17,7 @@ from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.models import Role
+from kb.record.models import Role
 from tests.web.conftest import load_demo
 from tests.web.test_browser import PASSWORD, browser, log_in, serving, shot  # noqa: F401 - fixture
 

@@ -10,9 +10,9 @@ from collections import Counter
 
 from fastapi.testclient import TestClient
 
-from kb import lifecycle, saved_briefs
-from kb.access import CLI
-from kb.models import Kind
+from kb.identity.access import CLI
+from kb.pmo import lifecycle, saved_briefs
+from kb.record.models import Kind
 from tests.web.conftest import csrf_of
 
 

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.models import Role
+from kb.record.models import Role
 from tests.conftest import HashingEmbedder
 from tests.web.conftest import load_demo
 from web.app import create_app

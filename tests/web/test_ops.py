@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from kb.models import DocumentDraft, Kind
+from kb.record.models import DocumentDraft, Kind
 
 
 def test_health_and_readiness_follow_the_index_lag(client: TestClient) -> None:

@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from kb.models import Role
+from kb.record.models import Role
 from tests.web.conftest import add_user, bearer
 
 TEXT = "The vendor shortlist took ten weeks because the scoring criteria were argued after the demos."

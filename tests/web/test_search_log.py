@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from kb.config import Settings
-from kb.models import Role
-from kb.store import open_store
+from kb.record.models import Role
+from kb.record.store import open_store
 from tests.conftest import HashingEmbedder
 from tests.web.conftest import add_user, bearer, load_demo
 from web.app import create_app

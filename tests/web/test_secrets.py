@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.config import Settings
-from kb.models import Role
+from kb.record.models import Role
 from tests.conftest import HashingEmbedder
 from tests.web.conftest import add_user, bearer, csrf_of
 from web.app import create_app

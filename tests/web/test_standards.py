@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from kb.models import Role
+from kb.record.models import Role
 from tests.web.conftest import add_user, bearer, csrf_of
 
 

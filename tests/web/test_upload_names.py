@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from kb.models import Role
+from kb.record.models import Role
 from tests.web.conftest import add_user, bearer
 
 SECRET = b"---\nkind: faq\ngroups: [finance]\n---\n# Who approves the merger budget?\n\nThe CFO.\n"

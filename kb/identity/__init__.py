@@ -1,0 +1,1 @@
+"""Identity: accounts, sessions and tokens, access rules, the audit log."""

@@ -1,0 +1,308 @@
+"""Accounts: users and groups, password logins, browser sessions and API tokens.
+
+- Passwords are hashed with argon2id (``argon2-cffi``'s ``PasswordHasher``,
+  its RFC 9106 defaults): slow on purpose, so a stolen database does not give
+  the passwords away. A login for an unknown name still runs one verify, so
+  the time taken does not tell which names exist.
+- Session ids and token secrets are 256 random bits (``secrets``); only their
+  SHA-256 is stored. A fast hash is right for them (unlike passwords) because
+  they cannot be guessed, and it keeps the per-request check to one indexed
+  lookup.
+- Failed logins are rate-limited per account and per address, counted from
+  the audit log (``kb.identity.audit``), so every replica sees the same count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine
+from sqlmodel import Session, col, delete, select, update
+
+from kb.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from kb.identity.access import Principal
+from kb.identity.audit import AuditLog
+from kb.record.db import write_session
+from kb.record.models import ApiToken, Group, LoginSession, Role, User, utcnow
+
+HASHER = PasswordHasher()
+# What an unknown login is checked against, so it costs as much time as a known one.
+_DUMMY_HASH = HASHER.hash("not a password of anyone")
+
+LOGIN_RE = re.compile(r"^[\w.@+-]{1,200}$")
+MIN_PASSWORD = 10
+# Failed logins allowed in LOCKOUT before further attempts are refused (429), per account and per address.
+MAX_FAILURES_PER_LOGIN = 5
+MAX_FAILURES_PER_ADDRESS = 30
+LOCKOUT = dt.timedelta(minutes=15)
+# A token's last-used time is written at most this often: one write per request would serialise readers.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+TOKEN_PREFIX = "kb_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back naive (they were stored as UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created: ``secret`` is shown once and never stored."""
+
+    token: ApiToken
+    secret: str
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def principal_of(user: User, via: str, cap: Role | None = None) -> Principal:
+    """The principal acting for ``user``: its role, lowered to ``cap`` when a token limits it."""
+    role = cap if cap is not None and user.role.at_least(cap) else user.role
+    return Principal(user.login, role, frozenset(user.groups), via)
+
+
+class Accounts:
+    """Users, groups, sessions and tokens in the system of record."""
+
+    def __init__(self, engine: Engine, audit: AuditLog) -> None:
+        self.engine = engine
+        self.audit = audit
+
+    # -- users -------------------------------------------------------------
+
+    def add_user(
+        self,
+        login: str,
+        *,
+        role: Role,
+        password: str | None = None,
+        display_name: str = "",
+        groups: Sequence[str] = (),
+        by: str = "cli",
+        address: str | None = None,
+    ) -> User:
+        if not LOGIN_RE.fullmatch(login):
+            raise InvalidInput(f"login {login!r}: use 1–200 letters, digits and . _ @ + -")
+        if password is not None:
+            check_password(password)
+        with write_session(self.engine) as session:
+            if session.exec(select(User).where(User.login == login)).first() is not None:
+                raise Conflict(f"a user {login!r} exists already")
+            user = User(
+                login=login,
+                display_name=display_name or login,
+                password_hash=HASHER.hash(password) if password is not None else None,
+                role=role,
+                groups=self._groups(session, groups),
+            )
+            session.add(user)
+            session.commit()
+            session.refresh(user)
+        self.audit.record(by, "user_add", login, address=address, role=role.value, groups=list(user.groups))
+        return user
+
+    def _groups(self, session: Session, names: Sequence[str]) -> list[str]:
+        """Clean group names, creating the groups that do not exist yet."""
+        clean = sorted({n.strip() for n in names if n.strip()})
+        for name in clean:
+            if session.get(Group, name) is None:
+                session.add(Group(name=name))
+        return clean
+
+    def user(self, login: str) -> User:
+        with Session(self.engine) as session:
+            user = session.exec(select(User).where(User.login == login)).first()
+            if user is None:
+                raise NotFound(f"no user {login!r}")
+            return user
+
+    def users(self) -> list[User]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(User).order_by(col(User.login))))
+
+    def groups(self) -> list[Group]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(Group).order_by(col(Group.name))))
+
+    def count(self) -> int:
+        return len(self.users())
+
+    def update_user(
+        self,
+        login: str,
+        *,
+        role: Role | None = None,
+        groups: Sequence[str] | None = None,
+        active: bool | None = None,
+        password: str | None = None,
+        by: str = "cli",
+        address: str | None = None,
+    ) -> User:
+        """Change a user's role, groups, active flag or password; disabling ends their sessions."""
+        if password is not None:
+            check_password(password)
+        with write_session(self.engine) as session:
+            user = session.exec(select(User).where(User.login == login)).first()
+            if user is None:
+                raise NotFound(f"no user {login!r}")
+            changes: dict[str, object] = {}
+            if role is not None and role is not user.role:
+                changes["role"] = f"{user.role.value} → {role.value}"
+                user.role = role
+            if groups is not None:
+                new = self._groups(session, groups)
+                if new != user.groups:
+                    changes["groups"] = new
+                    user.groups = new
+            if active is not None and active != user.active:
+                changes["active"] = active
+                user.active = active
+            if password is not None:
+                user.password_hash = HASHER.hash(password)
+                changes["password"] = "changed"
+            session.add(user)
+            if user.active is False or password is not None:
+                session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+            session.commit()
+            session.refresh(user)
+        if changes:
+            self.audit.record(by, "user_update", login, address=address, **changes)
+        return user
+
+    # -- browser sessions --------------------------------------------------
+
+    def login(self, login: str, password: str, *, address: str | None, hours: float) -> tuple[User, str]:
+        """Check a password and start a session: (user, the cookie's secret). Every failure is audited."""
+        now = utcnow()
+        by_login, by_address = self.audit.count_failures(login=login, address=address, since=now - LOCKOUT)
+        if by_login >= MAX_FAILURES_PER_LOGIN or by_address >= MAX_FAILURES_PER_ADDRESS:
+            self.audit.record(login, "login_refused", login, address=address, reason="too many failures")
+            raise TooManyRequests(f"too many failed logins: try again in {int(LOCKOUT.total_seconds() // 60)} minutes")
+        # Check the password outside any write transaction: argon2 takes ~150 ms by design,
+        # and holding SQLite's write lock that long would stall every other writer.
+        with Session(self.engine) as session:
+            user = session.exec(select(User).where(User.login == login)).first()
+        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+        try:
+            ok = HASHER.verify(stored, password) and stored is not _DUMMY_HASH
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or user is None or not user.active:
+            self.audit.record(login, "login_failed", login, address=address)
+            raise Unauthorized("wrong login or password")
+        secret = secrets.token_urlsafe(32)
+        rehashed = HASHER.hash(password) if HASHER.check_needs_rehash(stored) else None
+        with write_session(self.engine) as session:
+            user = session.get(User, user.id)
+            assert user is not None and user.id is not None
+            if rehashed is not None:
+                user.password_hash = rehashed
+                session.add(user)
+            session.add(
+                LoginSession(
+                    id_hash=_digest(secret),
+                    user_id=user.id,
+                    expires_at=now + dt.timedelta(hours=hours),
+                    address=address,
+                )
+            )
+            session.exec(delete(LoginSession).where(col(LoginSession.expires_at) < now))  # tidy expired ones
+            session.commit()
+            session.refresh(user)
+        self.audit.record(login, "login", login, address=address)
+        return user, secret
+
+    def session_user(self, secret: str) -> User | None:
+        """The active user of an unexpired session, else None."""
+        with Session(self.engine) as session:
+            row = session.get(LoginSession, _digest(secret))
+            if row is None or _aware(row.expires_at) <= utcnow():
+                return None
+            user = session.get(User, row.user_id)
+            return user if user is not None and user.active else None
+
+    def end_session(self, secret: str) -> None:
+        with write_session(self.engine) as session:
+            session.exec(delete(LoginSession).where(col(LoginSession.id_hash) == _digest(secret)))
+            session.commit()
+
+    # -- API tokens --------------------------------------------------------
+
+    def create_token(
+        self, login: str, name: str, *, role_cap: Role | None = None, by: str = "cli", address: str | None = None
+    ) -> NewToken:
+        if not name.strip():
+            raise InvalidInput("give the token a name (what or who uses it)")
+        user = self.user(login)
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        assert user.id is not None
+        token = ApiToken(
+            name=name.strip()[:200],
+            user_id=user.id,
+            secret_hash=_digest(secret),
+            prefix=secret[: len(TOKEN_PREFIX) + 6],
+            role_cap=role_cap,
+        )
+        with write_session(self.engine) as session:
+            session.add(token)
+            session.commit()
+            session.refresh(token)
+        cap = role_cap.value if role_cap else None
+        self.audit.record(by, "token_create", f"{login}/{token.name}", address=address, token_id=token.id, cap=cap)
+        return NewToken(token, secret)
+
+    def token_user(self, secret: str) -> tuple[User, ApiToken] | None:
+        """The active user and unrevoked token a bearer secret belongs to, else None."""
+        if not secret.startswith(TOKEN_PREFIX):
+            return None
+        with Session(self.engine) as session:
+            token = session.exec(select(ApiToken).where(ApiToken.secret_hash == _digest(secret))).first()
+            if token is None or token.revoked_at is not None:
+                return None
+            user = session.get(User, token.user_id)
+            if user is None or not user.active:
+                return None
+        now = utcnow()
+        if token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION:
+            # A separate, short write (at most once per LAST_USED_RESOLUTION per token), so
+            # the common request only reads.
+            with write_session(self.engine) as session:
+                session.exec(update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
+                session.commit()
+            token.last_used_at = now
+        return user, token
+
+    def tokens(self, login: str | None = None) -> list[tuple[ApiToken, str]]:
+        """(token, owner's login), oldest first; only ``login``'s when given."""
+        with Session(self.engine) as session:
+            query = select(ApiToken, User.login).join(User, col(User.id) == col(ApiToken.user_id))
+            if login is not None:
+                query = query.where(User.login == login)
+            return [(t, str(owner)) for t, owner in session.exec(query.order_by(col(ApiToken.id))).all()]
+
+    def revoke_token(self, token_id: int, *, by: str = "cli", address: str | None = None) -> ApiToken:
+        with write_session(self.engine) as session:
+            token = session.get(ApiToken, token_id)
+            if token is None:
+                raise NotFound(f"no token {token_id}")
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+                session.add(token)
+                session.commit()
+                session.refresh(token)
+        self.audit.record(by, "token_revoke", str(token_id), address=address, name=token.name)
+        return token

@@ -1,5 +1,0 @@
-"""Lexical (BM25) side of hybrid search; see :class:`Bm25Index`."""
-
-from kb.lexical.index import Bm25Index
-
-__all__ = ["Bm25Index"]

@@ -1,0 +1,1 @@
+"""PMO workflows: standards lifecycle, lesson actions, kickoff briefs, recurring problems, dashboard, vocabulary."""

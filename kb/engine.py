@@ -7,12 +7,13 @@ around; nothing here is global.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from kb.config import Settings
 from kb.identity.accounts import Accounts
 from kb.identity.audit import AuditLog
+from kb.pmo.clusters import ClusterCache
 from kb.pmo.search_log import SearchLog
 from kb.pmo.vocabulary import Vocabulary
 from kb.record.store import SqlStore, open_store
@@ -54,12 +55,29 @@ def make_searcher(indexer: Indexer, settings: Settings, embedder: Embedder) -> S
 
 
 @dataclass
+class Hooks:
+    """Work the application layer hands on after a commit, registered by whoever serves the knowledge base.
+
+    ``indexed``: called when a write was made searchable (the web app wakes its
+    change-log follower so other replicas' views stay fresh); ``written``:
+    called with (outcome, documents) for the ``/metrics`` counters.
+    """
+
+    indexed: list[Callable[[], None]] = field(default_factory=list)
+    written: list[Callable[[str, int], None]] = field(default_factory=list)
+
+
+@dataclass
 class KnowledgeBase:
     settings: Settings
     store: SqlStore
     embedder: Embedder
     indexer: Indexer
     searcher: Searcher
+    hooks: Hooks = field(default_factory=Hooks)
+    # the recurring-problem clusters kept fresh in the background by a long-running server; None in the CLI,
+    # which computes them when asked
+    clusters: ClusterCache | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> KnowledgeBase:

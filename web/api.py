@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from app import documents as app_documents
+from app import intake as app_intake
+from app import search as app_search
 from kb.identity.access import Principal
 from kb.record.models import Kind
 from kb.search.searcher import Filters
-from web import services
-from web.deps import KbDep, Role, requires
+from web.deps import KbDep, Role, caller_of, requires
 from web.downloads import original_response
 from web.schemas import (
     DocumentCreate,
@@ -37,6 +40,7 @@ Many = Annotated[list[str] | None, Query()]
 
 @router.get("/search", response_model=SearchResponse)
 def search(
+    request: Request,
     kb: KbDep,
     who: ReaderDep,
     q: Annotated[str, Query(max_length=2000, description="Query in Japanese or English")],
@@ -71,13 +75,15 @@ def search(
         date_from=date_from,
         date_to=date_to,
     )
-    result = services.search(kb, q, filters, who=who, limit=limit, offset=offset, mode=mode, weak=weak)
+    result = app_search.search(
+        kb, caller=caller_of(request, who), query=q, filters=filters, limit=limit, offset=offset, mode=mode, weak=weak
+    )
     return SearchResponse.of(result, offset=offset, limit=limit, explain=explain)
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentPublic)
-def get_document(kb: KbDep, who: ReaderDep, doc_id: str) -> DocumentPublic:
-    return DocumentPublic.of(services.get_document(kb, doc_id, who))
+def get_document(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> DocumentPublic:
+    return DocumentPublic.of(app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id))
 
 
 @router.get(
@@ -85,15 +91,15 @@ def get_document(kb: KbDep, who: ReaderDep, doc_id: str) -> DocumentPublic:
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_original(kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
+def get_original(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
     """The original file the document was ingested from (templates and procedures from Word, Excel, PDF)."""
-    return original_response(services.get_document(kb, doc_id, who), kb)
+    return original_response(app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id), kb)
 
 
 @router.post("/documents", response_model=DocumentPublic, status_code=201)
 def create_document(request: Request, kb: KbDep, who: ContributorDep, body: DocumentCreate) -> DocumentPublic:
     """Store a document. A non-admin's template or procedure is stored as a draft for PMO review."""
-    return DocumentPublic.of(services.create_document(request, kb, body, who))
+    return DocumentPublic.of(app_documents.create(kb, caller=caller_of(request, who), fields=body.model_dump()))
 
 
 @router.put("/documents/{doc_id}", response_model=DocumentPublic)
@@ -101,13 +107,15 @@ def update_document(
     request: Request, kb: KbDep, who: ContributorDep, doc_id: str, body: DocumentCreate
 ) -> DocumentPublic:
     """Replace a document's fields: contributors may change what they created, PMO admins anything."""
-    return DocumentPublic.of(services.update_document(request, kb, doc_id, body, who))
+    return DocumentPublic.of(
+        app_documents.update(kb, caller=caller_of(request, who), doc_id=doc_id, fields=body.model_dump())
+    )
 
 
 @router.delete("/documents/{doc_id}", status_code=204)
 def delete_document(request: Request, kb: KbDep, who: ContributorDep, doc_id: str) -> Response:
     """Delete a document: contributors may delete what they created, PMO admins anything."""
-    services.delete_document(request, kb, doc_id, who)
+    app_documents.delete(kb, caller=caller_of(request, who), doc_id=doc_id)
     return Response(status_code=204)
 
 
@@ -116,7 +124,7 @@ def create_retrospective(
     request: Request, kb: KbDep, who: ContributorDep, body: RetrospectiveCreate
 ) -> RetrospectiveCreated:
     """Store a retrospective and one lesson per lesson given; all are searchable when this returns."""
-    retro, *lessons = services.save_retrospective(request, kb, body, who)
+    retro, *lessons = app_intake.save_retrospective(kb, caller=caller_of(request, who), entry=body.entry())
     return RetrospectiveCreated(retrospective=DocumentPublic.of(retro), lessons=[DocumentPublic.of(d) for d in lessons])
 
 
@@ -133,7 +141,9 @@ async def upload(
     contents = [(f.filename or "upload", await f.read(limit + 1)) for f in files]
     # async only to read the files; the ingest (~0.3 s a file) runs on a worker thread, never on the
     # event loop, where it stopped every other request until the whole batch was parsed
-    reports = await run_in_threadpool(services.upload, request, kb, contents, kind, who)
+    reports = await run_in_threadpool(
+        partial(app_intake.upload, kb, caller=caller_of(request, who), files_in=contents, kind=kind)
+    )
     summary: dict[str, int] = {}
     for r in reports:
         summary[r.status.value] = summary.get(r.status.value, 0) + 1
@@ -147,10 +157,11 @@ async def upload(
 
 
 @router.post("/feedback", status_code=204)
-def feedback(kb: KbDep, who: ContributorDep, body: FeedbackIn) -> Response:
+def feedback(request: Request, kb: KbDep, who: ContributorDep, body: FeedbackIn) -> Response:
     """Record whether a result helped for a query (shown to the PMO on the insights page)."""
-    services.get_document(kb, body.document_id, who)
-    kb.store.record_feedback(body.query, body.document_id, body.helpful)
+    app_documents.feedback(
+        kb, caller=caller_of(request, who), query=body.query, doc_id=body.document_id, helpful=body.helpful
+    )
     return Response(status_code=204)
 
 
@@ -160,5 +171,5 @@ def stats(kb: KbDep) -> StatsPublic:
     return StatsPublic(
         documents=kb.store.counts(),
         index=kb.indexer.stats(),
-        searches=SearchReportPublic.of(services.search_report(kb)),
+        searches=SearchReportPublic.of(app_search.report(kb)),
     )

@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         app.state.kb = kb
         app.state.follower = follower
         kb.searcher.on_search = metrics.observe_search
+        kb.hooks.indexed.append(follower.changed)
+        kb.hooks.written.append(lambda outcome, documents: metrics.written.labels(outcome).inc(documents))
+        kb.clusters = recurring
         app.state.clusters = recurring
         try:
             yield

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from app import briefs as app_briefs
 from kb.identity.access import Principal
 from kb.pmo import saved_briefs
 from kb.pmo.brief import Brief, BriefRequest, to_markdown
-from web import services
-from web.deps import CsrfDep, KbDep, LangDep, Role, requires
+from web.deps import CsrfDep, KbDep, LangDep, Role, caller_of, requires
 from web.pages import render
 from web.schemas import NOT_BLANK, Incoming, RowId, Translation
 
@@ -84,7 +84,7 @@ def brief_result(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, req
     """The reading list for the description, each item with its reason and a checkbox."""
     if not req.description:
         return render(request, "brief.html", lang, 422, form=_form(req), brief=None, budgets=BUDGETS, missing=True)
-    brief = services.make_brief(request, kb, req, who)
+    brief = app_briefs.make(kb, caller=caller_of(request, who), request=req)
     return render(request, "brief.html", lang, form=_form(req), brief=brief, budgets=BUDGETS, read=set())
 
 
@@ -100,7 +100,7 @@ def brief_export(
     read: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults per request
 ) -> Response:
     """The brief as a Markdown checklist download, or as a printable page."""
-    brief = services.make_brief(request, kb, req, who, audit_it=False)
+    brief = app_briefs.make(kb, caller=caller_of(request, who), request=req, audited=False)
     if format == "print":
         return render(request, "brief_print.html", lang, brief=brief, read=set(read), project=project.strip())
     return _markdown(request, brief, set(read), project.strip())
@@ -126,7 +126,7 @@ def brief_save(
     read: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
     """Save the brief to a project with the items ticked as read."""
-    row = services.save_brief(request, kb, req, project, read, who)
+    row = app_briefs.save(kb, caller=caller_of(request, who), request=req, project=project, read=read)
     return RedirectResponse(f"/briefs/{row.id}", status_code=303)
 
 
@@ -151,8 +151,7 @@ def saved_brief_update(
     read: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
     """Tick or untick items of a saved brief."""
-    row = saved_briefs.mark_read(kb.store, brief_id, read, by=who)
-    services.audit(request, kb, who, "brief_read", str(brief_id), project=row.project, read=len(set(read)))
+    app_briefs.mark_read(kb, caller=caller_of(request, who), brief_id=brief_id, read=read)
     return RedirectResponse(f"/briefs/{brief_id}", status_code=303)
 
 
@@ -169,7 +168,7 @@ def saved_brief_markdown(request: Request, kb: KbDep, who: ReaderDep, brief_id: 
         tuple(p.get("technologies", [])),
         p.get("budget", ""),
     )
-    brief = services.make_brief(request, kb, req, who, audit_it=False)
+    brief = app_briefs.make(kb, caller=caller_of(request, who), request=req, audited=False)
     return _markdown(request, brief, {i["document_id"] for i in row.items if i["read"]}, row.project)
 
 
@@ -248,7 +247,7 @@ class BriefPublic(BaseModel):
 @api.post("/brief", response_model=BriefPublic)
 def brief_api(request: Request, kb: KbDep, who: ReaderDep, body: BriefIn) -> BriefPublic:
     """A kickoff brief: lessons, templates, procedures and FAQs for a new project's description, with reasons."""
-    brief = services.make_brief(request, kb, body.request(), who)
+    brief = app_briefs.make(kb, caller=caller_of(request, who), request=body.request())
     return BriefPublic.of(brief, str(request.base_url).rstrip("/"))
 
 
@@ -256,6 +255,8 @@ def brief_api(request: Request, kb: KbDep, who: ReaderDep, body: BriefIn) -> Bri
 def brief_save_api(request: Request, kb: KbDep, who: ContributorDep, body: BriefSaveIn) -> BriefPublic:
     """Make a brief and save it to ``project`` with the items in ``read`` ticked."""
     req = body.request()
-    brief = services.make_brief(request, kb, req, who, audit_it=False)
-    row = services.save_brief(request, kb, req, body.project, body.read, who, made=brief)
+    brief = app_briefs.make(kb, caller=caller_of(request, who), request=req, audited=False)
+    row = app_briefs.save(
+        kb, caller=caller_of(request, who), request=req, project=body.project, read=body.read, made=brief
+    )
     return BriefPublic.of(brief, str(request.base_url).rstrip("/"), saved_id=row.id)

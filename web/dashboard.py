@@ -12,13 +12,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from app import briefs as app_briefs
+from app import documents as app_documents
 from kb.errors import NotFound
 from kb.identity.access import Principal
 from kb.pmo import dashboard
 from kb.record.models import Kind
-from web import services
 from web.charts import bar_chart
-from web.deps import CsrfDep, KbDep, LangDep, Role, requires
+from web.deps import CsrfDep, KbDep, LangDep, Role, caller_of, requires
 from web.i18n import translate
 from web.pages import render
 from web.schemas import DocumentFields
@@ -31,7 +32,9 @@ ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
 def _build(request: Request, kb: KbDep, who: Principal) -> dashboard.Dashboard:
     vocabulary = request.app.state.vocabulary
     kb.search_log.flush()  # this process's queued searches count too
-    return dashboard.build(kb.store, kb.audit, services.recurring(request, kb, who), vocabulary=vocabulary)
+    return dashboard.build(
+        kb.store, kb.audit, app_briefs.recurring(kb, caller=caller_of(request, who)), vocabulary=vocabulary
+    )
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -119,5 +122,5 @@ def faq_create(
         )
     except (ValidationError, ValueError) as exc:
         return render(request, "faq_new.html", lang, 422, form=form, errors=[str(exc)])
-    doc = services.create_document(request, kb, fields, who)
+    doc = app_documents.create(kb, caller=caller_of(request, who), fields=fields.model_dump())
     return RedirectResponse(f"/documents/{doc.id}", status_code=303)

@@ -38,11 +38,12 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
 
+from app.caller import Caller, Channel
 from kb.engine import KnowledgeBase
 from kb.errors import Forbidden
 from kb.identity.access import Principal, require
 from kb.record.models import Role
-from web.auth import SESSION_COOKIE, is_https, principal_of, via_trusted_proxy
+from web.auth import SESSION_COOKIE, client_address, is_https, principal_of, via_trusted_proxy
 from web.i18n import pick_language
 
 __all__ = ["Forbidden", "Role"]
@@ -153,3 +154,9 @@ def _without_default_port(netloc: str) -> str:
         if netloc.endswith(port):
             return netloc[: -len(port)]
     return netloc
+
+
+def caller_of(request: Request, who: Principal) -> Caller:
+    """The application layer's caller for this request: ``who``, their address, and web or api by the path."""
+    channel: Channel = "api" if request.url.path.startswith("/api/") else "web"
+    return Caller(who, channel, client_address(request))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,14 +20,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from app import briefs as app_briefs
+from app import documents as app_documents
+from app import intake as app_intake
+from app import search as app_search
 from kb.errors import InvalidInput, KbError
 from kb.identity.access import ANONYMOUS, Principal
 from kb.pmo import actions, lifecycle
 from kb.record.models import Kind, Status
 from kb.search.searcher import Filters
-from web import services
 from web.auth import principal_of
-from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, csrf_token, requires, set_csrf_cookie
+from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, caller_of, csrf_token, requires, set_csrf_cookie
 from web.downloads import original_response
 from web.i18n import LANGUAGES, translate
 from web.schemas import LessonIn, RetrospectiveCreate
@@ -90,11 +94,11 @@ def search_page(
     params = [(name, v) for name, vs in values.items() for v in vs]
     context: dict[str, Any] = {"q": q, "values": values, "explain": explain, "page": page}
     if q.strip():
-        result = services.search(
+        result = app_search.search(
             kb,
-            q,
-            filters,
-            who=who,
+            caller=caller_of(request, who),
+            query=q,
+            filters=filters,
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
             mode="hybrid",
@@ -139,11 +143,11 @@ def search_page(
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
 def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id: str) -> HTMLResponse:
-    doc = services.get_document(kb, doc_id, who)
+    doc = app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id)
     parent = kb.store.get_many([doc.parent_id]) if doc.parent_id else []
     context: dict[str, Any] = {}
     if doc.kind in (Kind.template, Kind.procedure):
-        family = lifecycle.family(services.documents(kb, who, doc.kind), doc)
+        family = lifecycle.family(app_documents.listed(kb, caller=caller_of(request, who), kind=doc.kind), doc)
         adopted = actions.adopted_into(kb.store, doc.id)
         context.update(
             versions=family if len(family) > 1 else [],
@@ -155,10 +159,19 @@ def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, do
     if doc.kind is Kind.lesson:
         row = actions.action_of(kb.store, doc.id)
         target = _visible_docs(kb, who, [row.target_id]) if row and row.target_id else []
-        standards = [d for k in (Kind.template, Kind.procedure) for d in services.documents(kb, who, k)]
+        standards = [
+            d
+            for k in (Kind.template, Kind.procedure)
+            for d in app_documents.listed(kb, caller=caller_of(request, who), kind=k)
+        ]
         context.update(
             cluster=next(
-                (c for c in services.recurring(request, kb, who) if doc.id in {d.id for d in c.lessons}), None
+                (
+                    c
+                    for c in app_briefs.recurring(kb, caller=caller_of(request, who))
+                    if doc.id in {d.id for d in c.lessons}
+                ),
+                None,
             ),
             action=row,
             action_target=target[0] if target else None,
@@ -171,7 +184,7 @@ def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, do
         doc=doc,
         parent=next((p for p in parent if who.can_see(p.groups)), None),
         children=[c for c in kb.store.children(doc.id) if who.can_see(c.groups)],
-        related=services.related(kb, doc, who),
+        related=app_documents.related(kb, caller=caller_of(request, who), doc=doc),
         source_name=Path(doc.source_path).name if doc.source_path else None,
         can_edit=who.can_edit(doc),
         **context,
@@ -183,8 +196,8 @@ def _visible_docs(kb: KbDep, who: Principal, ids: list[str]) -> list[Any]:
 
 
 @router.get("/documents/{doc_id}/original")
-def document_original(kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
-    return original_response(services.get_document(kb, doc_id, who), kb)
+def document_original(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
+    return original_response(app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id), kb)
 
 
 @router.get("/library", response_class=HTMLResponse)
@@ -195,7 +208,7 @@ def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, all
     order = {Status.published: 0, Status.in_review: 1, Status.draft: 2, Status.superseded: 3, Status.archived: 4}
     for kind in (Kind.template, Kind.procedure):
         by_category: dict[str, list[Any]] = defaultdict(list)
-        for doc in services.documents(kb, who, kind):
+        for doc in app_documents.listed(kb, caller=caller_of(request, who), kind=kind):
             if all or doc.status in lifecycle.CURRENT:
                 by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
         groups[kind.value] = {
@@ -216,9 +229,11 @@ def faq_page(
     """FAQs by category; with ``q``, a search within FAQs."""
     result = None
     if q.strip():
-        result = services.search(kb, q, Filters(kinds=("faq",)), who=who, limit=20, offset=0, mode="hybrid")
+        result = app_search.search(
+            kb, caller=caller_of(request, who), query=q, filters=Filters(kinds=("faq",)), limit=20
+        )
     by_category: dict[str, list[Any]] = defaultdict(list)
-    for doc in services.documents(kb, who, Kind.faq):
+    for doc in app_documents.listed(kb, caller=caller_of(request, who), kind=Kind.faq):
         by_category[request.app.state.vocabulary.canonical("category", doc.category) or ""].append(doc)
     return render(
         request, "faq.html", lang, q=q, result=result, categories=dict(sorted(by_category.items())), category=category
@@ -292,7 +307,7 @@ def retrospective_submit(
         return render(
             request, "retrospective.html", lang, status_code=422, form=form, lessons=rows or [{}], errors=errors
         )
-    retro, *_ = services.save_retrospective(request, kb, data, who)
+    retro, *_ = app_intake.save_retrospective(kb, caller=caller_of(request, who), entry=data.entry())
     return RedirectResponse(f"/documents/{retro.id}", status_code=303)
 
 
@@ -327,12 +342,15 @@ async def upload_submit(
         hint = Kind(kind) if kind else None
     except ValueError as exc:
         raise InvalidInput(f"unknown kind {kind!r}") from exc
-    reports = await run_in_threadpool(services.upload, request, kb, contents, hint, who)  # off the event loop
+    reports = await run_in_threadpool(
+        partial(app_intake.upload, kb, caller=caller_of(request, who), files_in=contents, kind=hint)
+    )  # off the event loop
     return render(request, "upload.html", lang, reports=reports, kinds=list(Kind))
 
 
 @router.post("/feedback", dependencies=[CsrfDep])
 def feedback(
+    request: Request,
     kb: KbDep,
     who: ContributorDep,
     query: Annotated[str, Form()],
@@ -340,22 +358,23 @@ def feedback(
     helpful: Annotated[str, Form()],
     back: Annotated[str, Form()] = "/",
 ) -> Response:
-    services.get_document(kb, document_id, who)
-    kb.store.record_feedback(query, document_id, helpful == "yes")
+    app_documents.feedback(
+        kb, caller=caller_of(request, who), query=query, doc_id=document_id, helpful=helpful == "yes"
+    )
     return RedirectResponse(_local(back) + ("&" if "?" in back else "?") + "thanks=1", status_code=303)
 
 
 @router.post("/demo", dependencies=[CsrfDep])
 def load_demo(request: Request, kb: KbDep, who: AdminDep) -> Response:
     """Load the demo knowledge base into an empty data dir (offered to PMO admins on the empty landing page)."""
-    services.load_demo(request, kb, who)
+    app_intake.load_demo(kb, caller=caller_of(request, who))
     return RedirectResponse("/", status_code=303)
 
 
 @router.get("/insights", response_class=HTMLResponse, dependencies=[Depends(requires(Role.pmo_admin))])
 def insights_page(request: Request, kb: KbDep, lang: LangDep) -> HTMLResponse:
     """What people search for and do not find, feedback on results, and content past its review date."""
-    report = services.search_report(kb)
+    report = app_search.report(kb)
     titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _, _ in report.feedback])}
     today = dt.date.today()
     stale = [

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ingest.forms import LessonEntry, RetrospectiveEntry
 from kb.record.models import Document, Kind, Status
 from kb.record.store import SearchReport
 from kb.search.searcher import Explanation, Hit, SearchResult
@@ -232,6 +233,15 @@ class RetrospectiveCreate(Incoming):
     went_well: list[str] = Field(default_factory=list)
     went_wrong: list[str] = Field(default_factory=list)
     lessons: list[LessonIn] = Field(min_length=1)
+
+    def entry(self) -> RetrospectiveEntry:
+        """What the application layer stores (``ingest.forms``): the same fields, as plain data."""
+        lessons = [
+            LessonEntry(lesson=e.lesson, title=e.title, driving_event=e.driving_event, recommendation=e.recommendation)
+            for e in self.lessons
+        ]
+        fields = self.model_dump(exclude={"lessons"})
+        return RetrospectiveEntry(**fields, lessons=lessons)
 
 
 class RetrospectiveCreated(BaseModel):

@@ -14,14 +14,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from app import documents as app_documents
+from app import standards as app_standards
 from kb.errors import InvalidInput
 from kb.identity.access import Principal
 from kb.pmo import lifecycle
 from kb.pmo.diff import diff_lines
 from kb.pmo.lifecycle import Action
 from kb.record.models import ActionStatus, Kind, Status
-from web import services
-from web.deps import CsrfDep, KbDep, LangDep, Role, requires
+from web.deps import CsrfDep, KbDep, LangDep, Role, caller_of, requires
 from web.pages import render
 from web.schemas import DocumentPublic, Incoming
 
@@ -55,7 +56,7 @@ def lifecycle_form(
     comment: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     """Submit, approve, return (with a comment), supersede, archive or verify a template or procedure."""
-    services.move_standard(request, kb, doc_id, _action(action), who, comment)
+    app_standards.move(kb, caller=caller_of(request, who), doc_id=doc_id, action=_action(action), comment=comment)
     return RedirectResponse(f"/documents/{doc_id}", status_code=303)
 
 
@@ -70,16 +71,25 @@ def lesson_action_form(
     reason: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     """Mark a lesson adopted (into a template or procedure version), not adopted (with a reason) or open."""
-    services.set_lesson_action(request, kb, doc_id, _status(status), who, target_id=target_id or None, reason=reason)
+    app_standards.set_lesson_action(
+        kb,
+        caller=caller_of(request, who),
+        lesson_id=doc_id,
+        status=_status(status),
+        target_id=target_id or None,
+        reason=reason,
+    )
     return RedirectResponse(f"/documents/{doc_id}", status_code=303)
 
 
 @pages.get("/documents/{doc_id}/diff", response_class=HTMLResponse)
 def diff_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id: str, against: str) -> HTMLResponse:
     """What changed between two versions of one template or procedure."""
-    new = services.get_document(kb, doc_id, who)
-    old = services.get_document(kb, against, who)
-    if old.id not in {d.id for d in lifecycle.family(services.documents(kb, who, new.kind), new)}:
+    new = app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id)
+    old = app_documents.get(kb, caller=caller_of(request, who), doc_id=against)
+    if old.id not in {
+        d.id for d in lifecycle.family(app_documents.listed(kb, caller=caller_of(request, who), kind=new.kind), new)
+    }:
         raise InvalidInput("these two documents are not versions of one template or procedure")
     return render(request, "diff.html", lang, new=new, old=old, lines=diff_lines(old.body, new.body))
 
@@ -87,7 +97,11 @@ def diff_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id
 @pages.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep) -> HTMLResponse:
     """Standards waiting for review, my drafts (and what came back), and my overdue reviews."""
-    docs = [d for k in (Kind.template, Kind.procedure) for d in services.documents(kb, who, k)]
+    docs = [
+        d
+        for k in (Kind.template, Kind.procedure)
+        for d in app_documents.listed(kb, caller=caller_of(request, who), kind=k)
+    ]
     mine = [d for d in docs if d.created_by == who.login or lifecycle.is_owner(d, who)]
     queue = [d for d in docs if d.status is Status.in_review and (who.is_admin or d in mine)]
     drafts = [d for d in mine if d.status is Status.draft]
@@ -121,7 +135,9 @@ class LessonActionPublic(BaseModel):
 @api.post("/documents/{doc_id}/lifecycle", response_model=DocumentPublic)
 def lifecycle_api(request: Request, kb: KbDep, who: ContributorDep, doc_id: str, body: MoveIn) -> DocumentPublic:
     """A lifecycle move: contributors submit their drafts; PMO admins approve, return, supersede, archive."""
-    return DocumentPublic.of(services.move_standard(request, kb, doc_id, body.action, who, body.comment))
+    return DocumentPublic.of(
+        app_standards.move(kb, caller=caller_of(request, who), doc_id=doc_id, action=body.action, comment=body.comment)
+    )
 
 
 @api.post("/documents/{doc_id}/action", response_model=LessonActionPublic)
@@ -129,8 +145,13 @@ def lesson_action_api(
     request: Request, kb: KbDep, who: ContributorDep, doc_id: str, body: LessonActionIn
 ) -> LessonActionPublic:
     """Set a lesson's action status; ``adopted`` names the template or procedure that carries it."""
-    row = services.set_lesson_action(
-        request, kb, doc_id, body.status, who, target_id=body.target_id, reason=body.reason
+    row = app_standards.set_lesson_action(
+        kb,
+        caller=caller_of(request, who),
+        lesson_id=doc_id,
+        status=body.status,
+        target_id=body.target_id,
+        reason=body.reason,
     )
     if row is None:
         return LessonActionPublic(lesson_id=doc_id, status=ActionStatus.open)

@@ -29,8 +29,8 @@ from sqlmodel import Session, col, delete, select, update
 from kb.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from kb.identity.access import Principal
 from kb.identity.audit import AuditLog
-from kb.record.db import write_session
 from kb.record.models import ApiToken, Group, LoginSession, Role, User, utcnow
+from kb.record.transaction import Database
 
 HASHER = PasswordHasher()
 # What an unknown login is checked against, so it costs as much time as a known one.
@@ -80,6 +80,7 @@ class Accounts:
 
     def __init__(self, engine: Engine, audit: AuditLog) -> None:
         self.engine = engine
+        self.db = Database(engine)
         self.audit = audit
 
     # -- users -------------------------------------------------------------
@@ -99,7 +100,7 @@ class Accounts:
             raise InvalidInput(f"login {login!r}: use 1–200 letters, digits and . _ @ + -")
         if password is not None:
             check_password(password)
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             if session.exec(select(User).where(User.login == login)).first() is not None:
                 raise Conflict(f"a user {login!r} exists already")
             user = User(
@@ -110,7 +111,7 @@ class Accounts:
                 groups=self._groups(session, groups),
             )
             session.add(user)
-            session.commit()
+            session.flush()
             session.refresh(user)
         self.audit.record(by, "user_add", login, address=address, role=role.value, groups=list(user.groups))
         return user
@@ -124,18 +125,18 @@ class Accounts:
         return clean
 
     def user(self, login: str) -> User:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             user = session.exec(select(User).where(User.login == login)).first()
             if user is None:
                 raise NotFound(f"no user {login!r}")
             return user
 
     def users(self) -> list[User]:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             return list(session.exec(select(User).order_by(col(User.login))))
 
     def groups(self) -> list[Group]:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             return list(session.exec(select(Group).order_by(col(Group.name))))
 
     def count(self) -> int:
@@ -155,7 +156,7 @@ class Accounts:
         """Change a user's role, groups, active flag or password; disabling ends their sessions."""
         if password is not None:
             check_password(password)
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             user = session.exec(select(User).where(User.login == login)).first()
             if user is None:
                 raise NotFound(f"no user {login!r}")
@@ -177,7 +178,7 @@ class Accounts:
             session.add(user)
             if user.active is False or password is not None:
                 session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
-            session.commit()
+            session.flush()
             session.refresh(user)
         if changes:
             self.audit.record(by, "user_update", login, address=address, **changes)
@@ -194,7 +195,7 @@ class Accounts:
             raise TooManyRequests(f"too many failed logins: try again in {int(LOCKOUT.total_seconds() // 60)} minutes")
         # Check the password outside any write transaction: argon2 takes ~150 ms by design,
         # and holding SQLite's write lock that long would stall every other writer.
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             user = session.exec(select(User).where(User.login == login)).first()
         stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
         try:
@@ -206,7 +207,7 @@ class Accounts:
             raise Unauthorized("wrong login or password")
         secret = secrets.token_urlsafe(32)
         rehashed = HASHER.hash(password) if HASHER.check_needs_rehash(stored) else None
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             user = session.get(User, user.id)
             assert user is not None and user.id is not None
             if rehashed is not None:
@@ -221,14 +222,14 @@ class Accounts:
                 )
             )
             session.exec(delete(LoginSession).where(col(LoginSession.expires_at) < now))  # tidy expired ones
-            session.commit()
+            session.flush()
             session.refresh(user)
         self.audit.record(login, "login", login, address=address)
         return user, secret
 
     def session_user(self, secret: str) -> User | None:
         """The active user of an unexpired session, else None."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             row = session.get(LoginSession, _digest(secret))
             if row is None or _aware(row.expires_at) <= utcnow():
                 return None
@@ -236,9 +237,8 @@ class Accounts:
             return user if user is not None and user.active else None
 
     def end_session(self, secret: str) -> None:
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             session.exec(delete(LoginSession).where(col(LoginSession.id_hash) == _digest(secret)))
-            session.commit()
 
     # -- API tokens --------------------------------------------------------
 
@@ -257,9 +257,9 @@ class Accounts:
             prefix=secret[: len(TOKEN_PREFIX) + 6],
             role_cap=role_cap,
         )
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             session.add(token)
-            session.commit()
+            session.flush()
             session.refresh(token)
         cap = role_cap.value if role_cap else None
         self.audit.record(by, "token_create", f"{login}/{token.name}", address=address, token_id=token.id, cap=cap)
@@ -269,7 +269,7 @@ class Accounts:
         """The active user and unrevoked token a bearer secret belongs to, else None."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             token = session.exec(select(ApiToken).where(ApiToken.secret_hash == _digest(secret))).first()
             if token is None or token.revoked_at is not None:
                 return None
@@ -280,29 +280,28 @@ class Accounts:
         if token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION:
             # A separate, short write (at most once per LAST_USED_RESOLUTION per token), so
             # the common request only reads.
-            with write_session(self.engine) as session:
+            with self.db.writing() as session:
                 session.exec(update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
-                session.commit()
             token.last_used_at = now
         return user, token
 
     def tokens(self, login: str | None = None) -> list[tuple[ApiToken, str]]:
         """(token, owner's login), oldest first; only ``login``'s when given."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             query = select(ApiToken, User.login).join(User, col(User.id) == col(ApiToken.user_id))
             if login is not None:
                 query = query.where(User.login == login)
             return [(t, str(owner)) for t, owner in session.exec(query.order_by(col(ApiToken.id))).all()]
 
     def revoke_token(self, token_id: int, *, by: str = "cli", address: str | None = None) -> ApiToken:
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             token = session.get(ApiToken, token_id)
             if token is None:
                 raise NotFound(f"no token {token_id}")
             if token.revoked_at is None:
                 token.revoked_at = utcnow()
                 session.add(token)
-                session.commit()
+                session.flush()
                 session.refresh(token)
         self.audit.record(by, "token_revoke", str(token_id), address=address, name=token.name)
         return token

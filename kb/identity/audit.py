@@ -12,10 +12,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine, func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from kb.record.db import write_session
 from kb.record.models import AuditEvent
+from kb.record.transaction import Database
 
 
 class AuditLog:
@@ -23,13 +23,13 @@ class AuditLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.db = Database(engine)
 
     def record(self, actor: str, action: str, target: str = "", *, address: str | None = None, **detail: Any) -> None:
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             session.add(
                 AuditEvent(actor=actor[:200], action=action, target=target[:500], address=address, detail=detail)
             )
-            session.commit()
 
     def events(
         self,
@@ -41,7 +41,7 @@ class AuditLog:
         since: dt.datetime | None = None,
     ) -> list[AuditEvent]:
         """Newest first."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             query = select(AuditEvent)
             if actor:
                 query = query.where(AuditEvent.actor == actor)
@@ -58,7 +58,7 @@ class AuditLog:
         Counted from the log itself, so every replica serving one database sees
         the same count and the lockout survives a restart.
         """
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             base = select(AuditEvent.target, AuditEvent.address).where(
                 AuditEvent.action == "login_failed", col(AuditEvent.at) >= since
             )

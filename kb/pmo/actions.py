@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from kb.errors import InvalidInput
 from kb.identity.access import STANDARD_KINDS, Principal, check_edit, visible
-from kb.record.db import write_session
 from kb.record.models import ActionStatus, Kind, LessonAction, utcnow
 from kb.record.store import SqlStore
 
@@ -48,12 +47,11 @@ def set_action(
             raise InvalidInput(f"a lesson is adopted into a template or procedure, not a {target.kind.value}")
     if status is ActionStatus.not_adopted and not reason:
         raise InvalidInput("say why the recommendation is not adopted")
-    with write_session(store.engine) as session:
+    with store.db.writing() as session:
         row = session.get(LessonAction, lesson_id)
         if status is ActionStatus.open:
             if row is not None:
                 session.delete(row)
-                session.commit()
             return None
         row = row or LessonAction(lesson_id=lesson_id, status=status, actor=by.label)
         row.status = status
@@ -63,14 +61,14 @@ def set_action(
         row.actor = by.label
         row.at = utcnow()
         session.add(row)
-        session.commit()
+        session.flush()
         session.refresh(row)
         return row
 
 
 def actions(store: SqlStore, lesson_ids: Sequence[str] | None = None) -> dict[str, LessonAction]:
     """Action rows by lesson id (all of them, or those of ``lesson_ids``); a lesson without one is open."""
-    with Session(store.engine) as session:
+    with store.db.reading() as session:
         query = select(LessonAction)
         if lesson_ids is not None:
             query = query.where(col(LessonAction.lesson_id).in_(list(lesson_ids)))
@@ -83,6 +81,6 @@ def action_of(store: SqlStore, lesson_id: str) -> LessonAction | None:
 
 def adopted_into(store: SqlStore, target_id: str) -> list[LessonAction]:
     """The lessons whose recommendation template or procedure ``target_id`` carries."""
-    with Session(store.engine) as session:
+    with store.db.reading() as session:
         query = select(LessonAction).where(LessonAction.target_id == target_id)
         return list(session.exec(query.order_by(col(LessonAction.at))))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from kb.identity.audit import AuditLog
 from kb.pmo import lifecycle
@@ -109,7 +109,7 @@ def _searches(store: SqlStore, audit: AuditLog, today: dt.date, weeks: int) -> T
     first = week_of(today) - dt.timedelta(weeks=weeks - 1)
     since = dt.datetime.combine(first, dt.time(), dt.UTC)
     counts: dict[dt.date, list[int]] = {first + dt.timedelta(weeks=n): [0, 0, 0] for n in range(weeks)}
-    with Session(store.engine) as session:
+    with store.db.reading() as session:
         rows = session.exec(select(SearchEvent.at, SearchEvent.results).where(col(SearchEvent.at) >= since)).all()
     for at, results in rows:
         week = week_of(at.date())
@@ -125,7 +125,7 @@ def _searches(store: SqlStore, audit: AuditLog, today: dt.date, weeks: int) -> T
 
 def _zero_results(store: SqlStore) -> Table:
     """Queries that found nothing, most frequent first, with when they were last asked."""
-    with Session(store.engine) as session:
+    with store.db.reading() as session:
         n = func.count().label("n")
         last = func.max(SearchEvent.at).label("last")
         rows = session.exec(
@@ -185,7 +185,7 @@ def _open_lessons(store: SqlStore, docs: Sequence[Document], today: dt.date) -> 
 
 def _briefs(store: SqlStore) -> Table:
     """Saved briefs: which items, and which lessons, were read before kickoff."""
-    with Session(store.engine) as session:
+    with store.db.reading() as session:
         rows = session.exec(select(Brief).order_by(col(Brief.id).desc()).limit(200)).all()
     out = []
     for b in rows:

@@ -23,11 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from kb.errors import Conflict, Forbidden, InvalidInput
 from kb.identity.access import STANDARD_KINDS, Principal, check_edit, require, visible
-from kb.record.db import write_session
 from kb.record.models import Document, DocumentBase, DocumentDraft, ReviewEvent, Role, Status
 from kb.record.store import SqlStore
 from kb.search.findings import version_titles
@@ -123,13 +122,14 @@ def move(
     changes: dict[str, object] = {"status": target}
     if action is Action.verify:
         changes["review_by"] = (today or dt.date.today()) + dt.timedelta(days=review_days)
-    moved = Moved(_rewrite(store, doc, **changes))
-    _record(store, doc, action, target, by, comment)
-    if action is Action.approve:
-        for old in family(store.documents(kind=doc.kind), doc):
-            if old.id != doc.id and old.status is Status.published:
-                moved.superseded.append(_rewrite(store, old, status=Status.superseded))
-                _record(store, old, Action.supersede, Status.superseded, by, f"superseded by {doc_id}")
+    with store.transaction():  # the move, its review events and the versions it supersedes: all or none
+        moved = Moved(_rewrite(store, doc, **changes))
+        _record(store, doc, action, target, by, comment)
+        if action is Action.approve:
+            for old in family(store.documents(kind=doc.kind), doc):
+                if old.id != doc.id and old.status is Status.published:
+                    moved.superseded.append(_rewrite(store, old, status=Status.superseded))
+                    _record(store, old, Action.supersede, Status.superseded, by, f"superseded by {doc_id}")
     return moved
 
 
@@ -141,7 +141,7 @@ def _rewrite(store: SqlStore, doc: Document, **changes: object) -> Document:
 
 
 def _record(store: SqlStore, doc: Document, action: Action, to: Status, by: Principal, comment: str) -> None:
-    with write_session(store.engine) as session:
+    with store.db.writing() as session:
         session.add(
             ReviewEvent(
                 document_id=doc.id,
@@ -152,12 +152,11 @@ def _record(store: SqlStore, doc: Document, action: Action, to: Status, by: Prin
                 comment=comment[:5000],
             )
         )
-        session.commit()
 
 
 def history(store: SqlStore, doc_id: str) -> list[ReviewEvent]:
     """The lifecycle moves of one document, newest first."""
-    with Session(store.engine) as session:
+    with store.db.reading() as session:
         query = select(ReviewEvent).where(ReviewEvent.document_id == doc_id).order_by(col(ReviewEvent.id).desc())
         return list(session.exec(query))
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from kb.errors import Forbidden, InvalidInput, NotFound
 from kb.identity.access import Principal, require
 from kb.pmo.brief import Brief
-from kb.record.db import write_session
 from kb.record.models import Brief as SavedBrief
 from kb.record.models import Role
 from kb.record.store import SqlStore
@@ -50,16 +49,16 @@ def save(store: SqlStore, brief: Brief, *, project: str, read: Iterable[str], by
         "budget": r.budget,
     }
     row = SavedBrief(project=project[:200], description=r.description, params=params, items=items, created_by=by.label)
-    with write_session(store.engine) as session:
+    with store.db.writing() as session:
         session.add(row)
-        session.commit()
+        session.flush()
         session.refresh(row)
         return row
 
 
 def get(store: SqlStore, brief_id: int, who: Principal) -> SavedBrief:
     """A saved brief with only the items ``who`` may see."""
-    with Session(store.engine) as session:
+    with store.db.reading() as session:
         row = session.get(SavedBrief, brief_id)
     if row is None:
         raise NotFound(f"no saved brief {brief_id}")
@@ -68,7 +67,7 @@ def get(store: SqlStore, brief_id: int, who: Principal) -> SavedBrief:
 
 def listing(store: SqlStore, who: Principal, *, limit: int = 200) -> list[SavedBrief]:
     """Saved briefs, newest first, each with only the items ``who`` may see."""
-    with Session(store.engine) as session:
+    with store.db.reading() as session:
         rows = list(session.exec(select(SavedBrief).order_by(col(SavedBrief.id).desc()).limit(limit)))
     return [_visible(store, row, who) for row in rows]
 
@@ -77,7 +76,7 @@ def mark_read(store: SqlStore, brief_id: int, read: Iterable[str], *, by: Princi
     """Set which items are ticked (others unticked); its creator or a PMO admin."""
     require(by, Role.contributor)
     ticked = set(read)
-    with write_session(store.engine) as session:
+    with store.db.writing() as session:
         row = session.get(SavedBrief, brief_id)
         if row is None:
             raise NotFound(f"no saved brief {brief_id}")
@@ -89,7 +88,7 @@ def mark_read(store: SqlStore, brief_id: int, read: Iterable[str], *, by: Princi
             {**i, "read": i["document_id"] in ticked if i["document_id"] in visible else i["read"]} for i in row.items
         ]
         session.add(row)
-        session.commit()
+        session.flush()
         session.refresh(row)
     return _visible(store, row, by)
 

@@ -13,6 +13,7 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ from sqlmodel import Session, col, delete, select
 
 from kb.config import Settings
 from kb.errors import Conflict, InvalidInput, NotFound
-from kb.record.db import make_engine, migrate, write_session
+from kb.record.db import make_engine, migrate
 from kb.record.models import (
     Attachment,
     Change,
@@ -40,6 +41,7 @@ from kb.record.models import (
     Source,
     utcnow,
 )
+from kb.record.transaction import Database
 from kb.search.chunking import ChunkText, chunk_document
 
 Chunker = Callable[[DocumentDraft], list[ChunkText]]
@@ -118,7 +120,13 @@ class SqlStore:
 
     def __init__(self, engine: Engine, *, chunker: Chunker) -> None:
         self.engine = engine
+        self.db = Database(engine)
         self.chunker = chunker
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One unit of work: every write made inside (by the store, the audit log, the PMO workflows) commits
+        together at the end of the block or not at all (``kb.record.transaction``)."""
+        return self.db.transaction()
 
     @classmethod
     def open(cls, url: str, *, chunker: Chunker) -> SqlStore:
@@ -133,12 +141,12 @@ class SqlStore:
     # -- sources -----------------------------------------------------------
 
     def source_hash(self, path: str) -> str | None:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             source = session.get(Source, path)
             return source.content_hash if source else None
 
     def source_paths(self, under: str | None = None) -> list[str]:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             query = select(Source.path)
             if under is not None:
                 prefix = under.rstrip("/") + "/"
@@ -159,7 +167,7 @@ class SqlStore:
             duplicate = next(k for k, n in Counter(keys).items() if n > 1)
             raise InvalidInput(f"two items share the key {duplicate!r}", source=path)
         result = WriteResult()
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             existing = {d.id: d for d in session.exec(select(Document).where(Document.source_path == path))}
             wanted: set[str] = set()
             for draft in drafts:
@@ -173,31 +181,28 @@ class SqlStore:
             source.content_hash = content_hash
             source.ingested_at = utcnow()
             session.add(source)
-            session.commit()
         return result
 
     def remove_source(self, path: str) -> WriteResult:
         result = WriteResult()
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             for doc in list(session.exec(select(Document).where(Document.source_path == path))):
                 self._remove(session, doc, result)
             session.exec(delete(Source).where(col(Source.path) == path))
-            session.commit()
         return result
 
     # -- single documents --------------------------------------------------
 
     def documents_of_source(self, path: str) -> list[Document]:
         """The documents ingested from ``path`` (a file or ``upload:<name>``)."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             return list(session.exec(select(Document).where(Document.source_path == path)))
 
     def create(self, draft: DocumentDraft, *, by: str | None = None) -> Document:
         """Store a document that has no source file (form, API); it gets a fresh id. ``by``: its creator."""
         doc_id = uuid.uuid4().hex[:16]
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             self._write(session, doc_id, draft, None, WriteResult(), source=None, by=by)
-            session.commit()
         return self.get(doc_id)
 
     def update(self, doc_id: str, draft: DocumentDraft) -> Document:
@@ -207,7 +212,7 @@ class SqlStore:
         empty ``attachment_id`` at its word dropped the original of every
         edited template and procedure.
         """
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             doc = session.get(Document, doc_id)
             if doc is None:
                 raise NotFound(f"no document with id {doc_id!r}")
@@ -215,21 +220,19 @@ class SqlStore:
                 draft = draft.model_copy(update={"attachment_id": doc.attachment_id})
             source = (doc.source_path, doc.source_key or "main") if doc.source_path else None
             self._write(session, doc_id, draft, doc, WriteResult(), source=source)
-            session.commit()
         return self.get(doc_id)
 
     def delete(self, doc_id: str) -> None:
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             doc = session.get(Document, doc_id)
             if doc is None:
                 raise NotFound(f"no document with id {doc_id!r}")
             self._remove(session, doc, WriteResult())
-            session.commit()
 
     # -- reads -------------------------------------------------------------
 
     def get(self, doc_id: str) -> Document:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             doc = session.get(Document, doc_id)
             if doc is None:
                 raise NotFound(f"no document with id {doc_id!r}")
@@ -237,7 +240,7 @@ class SqlStore:
 
     def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
         """The documents with these ids that exist, in no particular order."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             found: list[Document] = []
             ids = list(doc_ids)
             for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
@@ -246,18 +249,18 @@ class SqlStore:
 
     def get_attachment(self, attachment_id: str) -> Attachment:
         """An original file by its SHA-256 id."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             attachment = session.get(Attachment, attachment_id)
             if attachment is None:
                 raise NotFound(f"no original file with id {attachment_id!r}")
             return attachment
 
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> list[Chunk]:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             return list(session.exec(select(Chunk).where(col(Chunk.id).in_(list(chunk_ids)))))
 
     def documents(self, *, kind: Kind | None = None, limit: int | None = None, offset: int = 0) -> list[Document]:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             query = select(Document)
             if kind is not None:
                 query = query.where(Document.kind == kind)
@@ -268,19 +271,19 @@ class SqlStore:
 
     def recent(self, limit: int) -> list[Document]:
         """The ``limit`` most recently updated documents, newest first."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             query = select(Document).order_by(col(Document.updated_at).desc(), col(Document.id)).limit(limit)
             return list(session.exec(query))
 
     def children(self, doc_id: str) -> list[Document]:
         """Documents split out of ``doc_id`` (the lessons of a retrospective), in file order."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             query = select(Document).where(Document.parent_id == doc_id).order_by(col(Document.source_key))
             return list(session.exec(query))
 
     def chunks(self, doc_ids: Sequence[str]) -> list[Chunk]:
         """Chunks of these documents, by document then position."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             found: list[Chunk] = []
             ids = list(doc_ids)
             for start in range(0, len(ids), 500):
@@ -290,7 +293,7 @@ class SqlStore:
 
     def counts(self) -> dict[str, int]:
         """Number of documents per kind, plus ``chunks`` and ``sources`` totals."""
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             rows = session.exec(select(Document.kind, func.count()).group_by(Document.kind)).all()
             counts = {str(kind): int(n) for kind, n in rows}
             counts["chunks"] = int(session.exec(select(func.count()).select_from(Chunk)).one())
@@ -298,12 +301,12 @@ class SqlStore:
             return counts
 
     def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             query = select(Change).where(col(Change.seq) > seq).order_by(col(Change.seq)).limit(limit)
             return list(session.exec(query))
 
     def last_seq(self) -> int:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             return session.exec(select(func.max(Change.seq))).one() or 0
 
     # -- stored embeddings -------------------------------------------------
@@ -312,7 +315,7 @@ class SqlStore:
         """The stored vectors of these text hashes under ``embedder`` (those that exist)."""
         found: dict[str, bytes] = {}
         hashes = list(dict.fromkeys(text_hashes))
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             for start in range(0, len(hashes), 500):
                 rows = session.exec(
                     select(Embedding.text_hash, Embedding.vector).where(
@@ -329,21 +332,19 @@ class SqlStore:
         rows = [{"embedder": embedder, "text_hash": h, "vector": v} for h, v in vectors.items()]
         dialect = self.engine.dialect.name
         insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             for start in range(0, len(rows), 500):
                 session.execute(insert_into(Embedding).values(rows[start : start + 500]).on_conflict_do_nothing())
-            session.commit()
 
     def prune_vectors(self, embedder: str, keep: set[str]) -> int:
         """Delete stored vectors of other embedders and of texts no chunk has any more; return how many."""
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             other = col(Embedding.embedder) != embedder
             removed = session.exec(select(func.count()).select_from(Embedding).where(other)).one()
             session.execute(delete(Embedding).where(other))
             stale = [h for h in session.exec(select(Embedding.text_hash)) if h not in keep]
             for start in range(0, len(stale), 500):
                 session.execute(delete(Embedding).where(col(Embedding.text_hash).in_(stale[start : start + 500])))
-            session.commit()
         return int(removed or 0) + len(stale)
 
     def check(self) -> list[str]:
@@ -355,7 +356,7 @@ class SqlStore:
         them). Used by ``kb check`` and by the crash tests.
         """
         problems: list[str] = []
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             if self.engine.dialect.name == "sqlite":
                 verdict = [str(r[0]) for r in session.execute(text("PRAGMA integrity_check"))]
                 if verdict != ["ok"]:
@@ -418,19 +419,17 @@ class SqlStore:
         rows = [
             {"query": e.query.strip()[:500], "filters": e.filters, "results": e.results, "at": e.at} for e in events
         ]
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             session.execute(insert(SearchEvent), rows)
-            session.commit()
 
     def record_feedback(self, query: str, document_id: str, helpful: bool) -> None:
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             if session.get(Document, document_id) is None:
                 raise NotFound(f"no document with id {document_id!r}")
             session.add(Feedback(query=query.strip()[:500], document_id=document_id, helpful=helpful))
-            session.commit()
 
     def search_report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport:
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             events = select(SearchEvent)
             if since is not None:
                 events = events.where(col(SearchEvent.at) >= since)
@@ -473,7 +472,7 @@ class SqlStore:
         the file a document came from, so after an import re-ingesting the same
         files is still a no-op.
         """
-        with Session(self.engine) as session:
+        with self.db.reading() as session:
             hashes = dict(session.exec(select(Source.path, Source.content_hash)).all())
             for doc in session.exec(select(Document).order_by(col(Document.id))):
                 record = doc.model_dump(mode="json", exclude={"content_hash"})
@@ -495,7 +494,7 @@ class SqlStore:
         silently overwrites what is stored.
         """
         result = WriteResult()
-        with write_session(self.engine) as session:
+        with self.db.writing() as session:
             for number, record in enumerate(records, start=1):
                 try:
                     original = record.get("original")
@@ -524,7 +523,6 @@ class SqlStore:
                     session.add(Source(path=doc.source_path, content_hash=record["source_hash"]))
                     session.flush()
                 session.add(doc)
-            session.commit()
         return result
 
     # -- internals ---------------------------------------------------------

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app import intake
 from tests.web.conftest import csrf_of
-from web import services
 
 FILES = 6
 
@@ -38,7 +38,7 @@ def test_health_and_search_answer_while_an_upload_is_parsed(
     and the order below is wrong). Nothing is timed: the test asserts which request completed first."""
     started, answered = threading.Event(), threading.Event()
     finished: list[str] = []
-    real: Callable[..., Any] = services.ingest_upload
+    real: Callable[..., Any] = intake.ingest_upload
 
     def gated(*args: Any, **kwargs: Any) -> Any:
         if started.is_set():
@@ -47,7 +47,7 @@ def test_health_and_search_answer_while_an_upload_is_parsed(
         started.set()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "ingest_upload", gated)
+    monkeypatch.setattr(intake, "ingest_upload", gated)
     data = {"kind": "lesson"} | ({"csrf": csrf_of(client)} if route == "/upload" else {})
 
     def upload() -> None:

@@ -1,0 +1,65 @@
+"""The kickoff brief: made from the store as the caller sees it, saved with what was read, and recurring problems."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.caller import Caller
+from app.effects import audit
+from kb.engine import KnowledgeBase
+from kb.pmo import brief, clusters, saved_briefs
+from kb.record.models import Brief as SavedBrief
+
+
+def recurring(kb: KnowledgeBase, *, caller: Caller) -> list[clusters.ProblemCluster]:
+    """The recurring-problem clusters as the caller sees them, computed over what they may see.
+
+    A server keeps them fresh in the background (``kb.clusters``; empty before
+    the first run of this view); a command without one computes them now.
+    """
+    who = caller.principal
+    if kb.clusters is not None:
+        found = kb.clusters.current(who.visible_to)
+        if found is None:
+            return []
+    else:
+        found = clusters.compute(kb.indexer, visible_to=who.visible_to)
+    with kb.indexer.lock:
+        docs = dict(kb.indexer.docs)
+    return clusters.view(found, docs, who.can_see)
+
+
+def make(kb: KnowledgeBase, *, caller: Caller, request: brief.BriefRequest, audited: bool = True) -> brief.Brief:
+    """The kickoff brief as the caller sees the store; made briefs are counted in the audit log for the PMO."""
+    who = caller.principal
+    made = brief.make_brief(
+        kb.searcher, kb.store, request, visible_to=who.visible_to, problems=recurring(kb, caller=caller)
+    )
+    if audited:
+        audit(kb, caller, "brief", request.phase or "", items=len(made.items()), took_ms=round(made.took_ms))
+    return made
+
+
+def save(
+    kb: KnowledgeBase,
+    *,
+    caller: Caller,
+    request: brief.BriefRequest,
+    project: str,
+    read: Sequence[str],
+    made: brief.Brief | None = None,
+) -> SavedBrief:
+    """Save a brief for a project with the items already read, audited in the same transaction."""
+    made = made or make(kb, caller=caller, request=request, audited=False)
+    with kb.store.transaction():
+        row = saved_briefs.save(kb.store, made, project=project, read=list(read), by=caller.principal)
+        audit(kb, caller, "brief_save", str(row.id), project=row.project, items=len(row.items), read=len(set(read)))
+    return row
+
+
+def mark_read(kb: KnowledgeBase, *, caller: Caller, brief_id: int, read: Sequence[str]) -> SavedBrief:
+    """Tick the items of a saved brief that were read, audited."""
+    with kb.store.transaction():
+        row = saved_briefs.mark_read(kb.store, brief_id, read, by=caller.principal)
+        audit(kb, caller, "brief_read", str(brief_id), project=row.project, read=len(set(read)))
+    return row

@@ -1,0 +1,48 @@
+"""Searching as the caller sees the store, logged for the PMO's analytics: the same for pages, API and CLI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+
+from app.caller import Caller
+from kb.engine import KnowledgeBase
+from kb.record.store import SearchReport
+from kb.search.searcher import Filters, Mode, SearchResult
+
+
+def search(
+    kb: KnowledgeBase,
+    *,
+    caller: Caller,
+    query: str,
+    filters: Filters,
+    limit: int = 10,
+    offset: int = 0,
+    mode: Mode = "hybrid",
+    weak: bool = False,
+    record: bool = True,
+) -> SearchResult:
+    """Run a search as the caller sees the store, and log it (query, filters, result count) for the PMO.
+
+    The searcher counts and filters projects, phases and tags by key
+    (``kb.search.facets``): ``phase=test`` finds テスト and testing too; superseded
+    and archived standards sink below the current version. A search asking for
+    the weak matches of a query already counted is the same search looked at
+    again, and a later page of it too: neither is logged twice.
+    """
+    filters = replace(filters, visible_to=caller.principal.visible_to)
+    result = kb.searcher.search(query, filters=filters, limit=limit, offset=offset, mode=mode, weak=weak)
+    if record and query.strip() and offset == 0 and not weak:
+        active = {
+            k: (list(v) if isinstance(v, tuple) else str(v))
+            for k, v in asdict(filters).items()
+            if v and k != "visible_to"
+        }
+        kb.search_log.record(query, active, result.total)  # queued: the request never writes
+    return result
+
+
+def report(kb: KnowledgeBase) -> SearchReport:
+    """The search analytics, counting this process's searches still queued (they are written first)."""
+    kb.search_log.flush()
+    return kb.store.search_report()

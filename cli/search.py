@@ -62,6 +62,7 @@ def hit_json(hit: Hit, *, explain: bool) -> dict[str, object]:
         "highlights": [s.text for s in hit.snippet if s.match],
         "parent": _ref(hit.parent) if hit.parent else None,
         "similar": [_ref(d) for d in hit.similar],
+        "location": hit.location.label() if hit.location else None,
     }
     if explain:
         record["explanation"] = {**asdict(hit.explanation), "match": hit.explanation.match}
@@ -90,6 +91,8 @@ def _print_result(result: SearchResult, *, explain: bool) -> None:
         text = "".join(
             f"[bold yellow]{escape(s.text)}[/bold yellow]" if s.match else escape(s.text) for s in hit.snippet
         )
+        if hit.location:
+            text = f"[dim]({escape(hit.location.label())})[/dim] " + text
         out.print("   " + text, highlight=False)
         if hit.parent:
             out.print(f"   [dim]from: {escape(hit.parent.title)}  {hit.parent.id}[/dim]", highlight=False)

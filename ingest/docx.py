@@ -35,6 +35,7 @@ from ingest.markup import escape_text, table_markdown
 from ingest.office import check_package
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from ingest.values import split_tags
+from ingest.versions import standard_title
 from kb.errors import InvalidInput
 from kb.record.models import DocumentDraft, OriginalFile
 
@@ -74,6 +75,7 @@ class DocxIngester:
         kind = require_kind(
             path, kind_from_names([props.category or ""]), options.kind, source=source, title=fields["title"]
         )
+        fields.update(standard_title(kind, fields["title"], path=path))
         body, lines = _markdown(read)
         if props.keywords:
             fields["tags"] = split_tags(props.keywords)

@@ -46,7 +46,7 @@ KIND_WORDS: dict[str, Kind] = {
     **{w: Kind.lesson for w in ("lesson", "lessons", "教訓")},
     **{
         w: Kind.retrospective
-        for w in ("retrospective", "retrospectives", "retro", "postmortem", "振り返り", "ふりかえり")
+        for w in ("retrospective", "retrospectives", "retro", "postmortem", "振り返り", "ふりかえり", "完了報告")
     },
     **{w: Kind.faq for w in ("faq", "faqs", "よくある質問", "よくあるご質問")},
     **{w: Kind.template for w in ("template", "templates", "テンプレート", "様式", "ひな形", "雛形")},

@@ -30,6 +30,7 @@ from ingest.kinds import require_kind
 from ingest.markdown import document_drafts
 from ingest.markup import escape_text, tidy
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
+from ingest.versions import standard_title
 from kb.errors import InvalidInput
 from kb.record.models import DocumentDraft, OriginalFile
 
@@ -64,7 +65,7 @@ class PdfIngester:
         title, pages = _title(info.get("/Title"), pages, path)
         kind = require_kind(path, options.kind, source=source, title=title)
         body = "\n\n".join(_paragraphs(text) for text in pages if text)
-        fields: dict[str, Any] = {"title": title}
+        fields: dict[str, Any] = standard_title(kind, title, path=path)
         meta: dict[str, Any] = {"pages": len(pages)}
         if isinstance(info.get("/Author"), str) and info["/Author"].strip():
             meta["author"] = info["/Author"].strip()

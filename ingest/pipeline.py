@@ -23,6 +23,7 @@ from pathlib import Path
 from ingest.budget import IN_PROCESS, FileBudget, Parser, open_parser
 from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
 from ingest.registry import Ingester, IngesterRegistry
+from ingest.versions import keep_versions
 from ingest.walk import Found, discover, read_found, too_big
 from kb.errors import InvalidInput, KbError
 from kb.record.models import Kind
@@ -188,6 +189,8 @@ def ingest_bytes(
         if previous == content_hash:
             return FileReport(label, FileStatus.unchanged)
         drafts = parser.parse(ingester, path, data, source=source, options=options)
+        if previous is not None:  # a changed standard file is its next version (``ingest.versions``)
+            drafts = keep_versions(store.documents_of_source(source), drafts)
         store.replace_source(source, content_hash, drafts)
     except InvalidInput as exc:
         return _failed(label, exc)

@@ -7,10 +7,13 @@ from typing import Protocol
 
 from ingest.docx import DocxIngester
 from ingest.html import HtmlIngester
+from ingest.legacy import LegacyOfficeIngester
+from ingest.mail import MailIngester
 from ingest.markdown import MarkdownIngester
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from ingest.pdf import PdfIngester
 from ingest.records import RecordsIngester
+from ingest.slides import PptxIngester
 from ingest.spreadsheet import SpreadsheetIngester
 from ingest.text import TextIngester
 from kb.record.models import DocumentDraft
@@ -53,7 +56,10 @@ def default_registry() -> IngesterRegistry:
             RecordsIngester(),
             DocxIngester(),
             PdfIngester(),
+            PptxIngester(),
             HtmlIngester(),
             TextIngester(),
+            MailIngester(),
+            LegacyOfficeIngester(),
         ]
     )

@@ -28,7 +28,7 @@ from web.deps import csrf_guard
 from web.errors import declare_errors, error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
-from web.rendering import render_markdown
+from web.rendering import file_parts, part_names, render_markdown
 from web.storable import refuse_unstorable
 
 # Scripts and styles from our own origin only (no inline script); the API docs page needs its CDN assets,
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(files("templates")))
     templates.env.globals["render_markdown"] = render_markdown
+    templates.env.globals.update(file_parts=file_parts, part_names=part_names)  # sheets and slides of office files
     templates.env.globals["translate"] = translate
     app.state.vocabulary = Vocabulary.load(settings.vocabulary)
     templates.env.globals["vocabulary"] = app.state.vocabulary

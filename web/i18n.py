@@ -61,6 +61,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "why": {"ja": "この結果の理由", "en": "Why this result"},
     "from_retrospective": {"ja": "元の振り返り:", "en": "From:"},
     "similar_count": {"ja": "ほぼ同じ内容の文書 {n} 件", "en": "{n} similar"},
+    "at_sheet": {"ja": "シート: {name}", "en": "sheet: {name}"},
+    "at_slide": {"ja": "スライド {name}", "en": "slide {name}"},
+    "file_parts": {"ja": "ファイルの内容", "en": "In this file"},
+    "sheet_count": {"ja": "{n} シート", "en": "{n} sheets"},
+    "slide_count": {"ja": "{n} スライド", "en": "{n} slides"},
     "no_confident_match": {
         "ja": "「{q}」に確かに一致する文書は見つかりませんでした。",
         "en": "No confident match for “{q}”.",

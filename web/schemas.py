@@ -159,6 +159,9 @@ class HitPublic(BaseModel):
     similar: list[DocumentRef] = Field(
         default_factory=list, description="Near-duplicates folded into this hit (counted once in total and facets)"
     )
+    location: str | None = Field(
+        default=None, description="The sheet or slide of an office file the snippet is from ('sheet: WBS', 'slide 7')"
+    )
 
     @classmethod
     def of(cls, hit: Hit, *, explain: bool) -> HitPublic:
@@ -180,6 +183,7 @@ class HitPublic(BaseModel):
             explanation=ExplanationPublic.of(hit.explanation) if explain else None,
             parent=DocumentRef(id=hit.parent.id, kind=hit.parent.kind, title=hit.parent.title) if hit.parent else None,
             similar=[DocumentRef(id=s.id, kind=s.kind, title=s.title) for s in hit.similar],
+            location=hit.location.label() if hit.location else None,
         )
 
 

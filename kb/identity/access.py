@@ -170,6 +170,10 @@ class GuardedStore:
         admitted = [admit(self.principal, d) for d in drafts]
         return self._store.replace_source(path, content_hash, admitted, by=self.principal.login or None)
 
+    def documents_of_source(self, path: str) -> list[Document]:
+        """The documents of the source an upload of ``path`` writes to, as far as the principal may see them."""
+        return [d for d in self._store.documents_of_source(self._source(path)) if self.principal.can_see(d.groups)]
+
     def _source(self, path: str) -> str:
         """``path``, or the principal's own source for it when ``path`` holds only documents hidden from them."""
         own = own_source(path, self.principal.login)

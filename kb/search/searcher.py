@@ -50,6 +50,7 @@ from kb.search.findings import (
 from kb.search.fusion import RRF_K, LegScores, calibrated_fusion, rrf
 from kb.search.indexer import DocInfo, Indexer
 from kb.search.lexical.index import RowMask
+from kb.search.location import Location, location_at
 from kb.search.snippets import Segment, snippet
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -205,6 +206,8 @@ class Hit:
     """The retrospective a lesson was split from (when the caller may see it): "from: …"."""
     similar: list[DocInfo] = field(default_factory=list)
     """Near-duplicates folded into this hit, best first (see ``kb.search.findings``): "2 similar"."""
+    location: Location | None = None
+    """The sheet or slide of an office file the snippet is from (``kb.search.location``): "slide 7"."""
 
 
 FACETS = ("kind", "project", "phase", "tags", "language", "status")
@@ -712,6 +715,7 @@ class Searcher:
                     explanation,
                     parent=parent if parent is not None and filters.sees(parent) else None,
                     similar=[docs[d] for d in finding.similar if d in docs],
+                    location=location_at(chunk.text, match.spans[0][0] if match.spans else 0, chunk.heading),
                 )
             )
         return hits

@@ -136,3 +136,82 @@ def encrypt_pdf(data: bytes, password: str = "secret") -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def pptx_file(
+    slides: Sequence[tuple[str, Sequence[object]]],
+    *,
+    title: str = "",
+    notes: dict[int, str] | None = None,
+) -> bytes:
+    """A deck: one ``(title, items)`` per slide; an item is a text (a bullet), a list of rows (a table), or a
+    tuple of texts (text boxes grouped together). ``notes`` maps slide numbers (from 1) to speaker notes."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    deck.core_properties.title = title
+    for number, (heading, items) in enumerate(slides, start=1):
+        slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+        slide.shapes.title.text = heading
+        top = 1.5
+        for item in items:
+            if isinstance(item, str):
+                box = slide.shapes.add_textbox(Inches(0.5), Inches(top), Inches(9), Inches(0.5))
+                box.text_frame.text = item
+                box.text_frame.paragraphs[0].level = 1
+            elif isinstance(item, tuple):
+                group = slide.shapes.add_group_shape()
+                for n, text in enumerate(item):
+                    box = group.shapes.add_textbox(Inches(0.5 + 3 * n), Inches(top), Inches(2.5), Inches(0.5))
+                    box.text_frame.text = text
+            else:
+                rows = list(item)  # type: ignore[call-overload]
+                shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(0.5), Inches(top), Inches(9), Inches(1))
+                for r, row in enumerate(rows):
+                    for c, text in enumerate(row):
+                        shape.table.cell(r, c).text = text
+            top += 0.8
+        if notes and number in notes:
+            slide.notes_slide.notes_text_frame.text = notes[number]
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def xls_file(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:
+    """An Excel 97–2003 workbook (.xls, BIFF8) written with xlwt."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    dates = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for name, rows in sheets.items():
+        sheet = book.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if hasattr(value, "year"):
+                    sheet.write(r, c, value, dates)
+                else:
+                    sheet.write(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def eml_file(
+    subject: str, body: str, *, sender: str = "pmo@example.com", attachments: Sequence[tuple[str, bytes]] = ()
+) -> bytes:
+    """A mail message as a mail program saves it (.eml), with attachments."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = "team@example.com"
+    message["Date"] = "Wed, 01 May 2024 10:00:00 +0900"
+    message.set_content(body)
+    for name, data in attachments:
+        message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return message.as_bytes()

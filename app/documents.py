@@ -94,6 +94,12 @@ def children(kb: KnowledgeBase, *, caller: Caller, doc: Document) -> list[Docume
     return only_visible(caller.principal, kb.store.children(doc.id), _groups)
 
 
+def with_children(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> tuple[Document, list[Document]]:
+    """A document and the lessons split out of it that the caller may see (``kb show``)."""
+    doc = get(kb, caller=caller, doc_id=doc_id)
+    return doc, children(kb, caller=caller, doc=doc)
+
+
 def feedback(kb: KnowledgeBase, *, caller: Caller, query: str, doc_id: str, helpful: bool) -> None:
     """Record whether a hit helped for a query (a document the caller may see)."""
     get(kb, caller=caller, doc_id=doc_id)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from app import search
 from app.caller import Caller
 from app.effects import audit, indexed
 from kb.config import Settings
@@ -30,7 +31,7 @@ from kb.errors import Conflict, InvalidInput
 from kb.identity.access import require
 from kb.record.db import current_revision, head_revision, make_engine, migrate
 from kb.record.models import Role
-from kb.record.store import WriteResult
+from kb.record.store import SearchReport, WriteResult
 
 MANIFEST = "kb-backup.json"
 Progress = Callable[[int, int], None]
@@ -47,11 +48,24 @@ def index_stats(kb: KnowledgeBase) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Overview:
+    documents: dict[str, int]
+    index: dict[str, Any]
+    searches: SearchReport
+
+
+def overview(kb: KnowledgeBase, *, caller: Caller) -> Overview:
+    """Documents per kind, index state, and what people search for (PMO admins: ``/api/stats``)."""
+    return Overview(kb.store.counts(), kb.indexer.stats(), search.report(kb, caller=caller))
+
+
+@dataclass(frozen=True)
 class Readiness:
     """How far this replica's indexes are behind the change log (``/readyz``, ``/metrics``)."""
 
     applied: int
     last: int
+    documents: int
 
     @property
     def ready(self) -> bool:
@@ -63,13 +77,25 @@ class Readiness:
 
 
 def readiness(kb: KnowledgeBase) -> Readiness:
-    last = kb.store.last_seq()
-    return Readiness(applied=kb.indexer.seq, last=last)
+    """Read the index first: a change committed in between then shows as lag, never as ready too early."""
+    held = kb.indexer.stats()
+    return Readiness(applied=held["seq"], last=kb.store.last_seq(), documents=held["documents"])
 
 
 def catch_up(kb: KnowledgeBase, *, on_progress: Progress | None = None) -> int:
     """Bring the indexes up to the store's change log and save them; the documents re-indexed."""
     return kb.catch_up(on_progress)
+
+
+def follow(kb: KnowledgeBase) -> int:
+    """Apply what other processes wrote to the change log (a server's follower thread); the documents applied.
+    Kept in memory: ``save_indexes`` writes a generation."""
+    return kb.indexer.catch_up()
+
+
+def save_indexes(kb: KnowledgeBase) -> None:
+    """Write the indexes as a new generation, so a restart has little to catch up."""
+    kb.indexer.save()
 
 
 def export(kb: KnowledgeBase, *, caller: Caller) -> list[dict[str, Any]]:

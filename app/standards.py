@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 from app import documents
@@ -13,6 +14,7 @@ from kb.errors import InvalidInput
 from kb.identity.access import STANDARD_KINDS, Principal
 from kb.pmo import actions, lifecycle
 from kb.pmo.diff import DiffLine, diff_lines
+from kb.pmo.vocabulary import Vocabulary
 from kb.record.models import ActionStatus, Document, LessonAction, ReviewEvent, Status
 
 
@@ -49,11 +51,6 @@ def set_lesson_action(
     return row
 
 
-def visible_standards(kb: KnowledgeBase, *, caller: Caller) -> list[Document]:
-    """Every template and procedure (all versions) the caller may see."""
-    return [d for k in STANDARD_KINDS for d in documents.listed(kb, caller=caller, kind=k)]
-
-
 @dataclass(frozen=True)
 class ReviewQueue:
     """The reviews page: standards waiting for review, the caller's drafts (with the last move of those that
@@ -69,7 +66,7 @@ class ReviewQueue:
 def review_queue(kb: KnowledgeBase, *, caller: Caller, today: dt.date | None = None) -> ReviewQueue:
     """What waits for the caller: a PMO admin reviews every submitted standard, a contributor sees their own."""
     who = caller.principal
-    docs = visible_standards(kb, caller=caller)
+    docs = documents.standards(kb, caller=caller)
     mine = [d for d in docs if d.created_by == who.login or lifecycle.is_owner(d, who)]
     drafts = [d for d in mine if d.status is Status.draft]
     today = today or dt.date.today()
@@ -85,7 +82,7 @@ def review_queue(kb: KnowledgeBase, *, caller: Caller, today: dt.date | None = N
 def overdue(kb: KnowledgeBase, *, caller: Caller, owner: str | None = None) -> list[Document]:
     """Published standards past their review date, oldest first; with ``owner``, only those that login owns
     or created (``kb reviews --owner``)."""
-    docs = visible_standards(kb, caller=caller)
+    docs = documents.standards(kb, caller=caller)
     who = Principal(owner, caller.principal.role) if owner else None
     return lifecycle.overdue(docs, dt.date.today(), who)
 
@@ -104,3 +101,23 @@ def diff(kb: KnowledgeBase, *, caller: Caller, doc_id: str, against: str) -> Ver
     if old.id not in {d.id for d in lifecycle.family(documents.listed(kb, caller=caller, kind=new.kind), new)}:
         raise InvalidInput("these two documents are not versions of one template or procedure")
     return VersionDiff(new, old, diff_lines(old.body, new.body))
+
+
+LIBRARY_ORDER = {Status.published: 0, Status.in_review: 1, Status.draft: 2, Status.superseded: 3, Status.archived: 4}
+
+
+def library(
+    kb: KnowledgeBase, *, caller: Caller, vocabulary: Vocabulary, everything: bool = False
+) -> dict[str, dict[str, list[Document]]]:
+    """Templates and procedures by kind, then by category (canonical spelling): the current versions only,
+    or with ``everything`` the superseded and archived ones too; published first, then by title."""
+    groups: dict[str, dict[str, list[Document]]] = {}
+    for kind in STANDARD_KINDS:
+        by_category: dict[str, list[Document]] = defaultdict(list)
+        for doc in documents.listed(kb, caller=caller, kind=kind):
+            if everything or doc.status in lifecycle.CURRENT:
+                by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
+        groups[kind.value] = {
+            c: sorted(docs, key=lambda d: (LIBRARY_ORDER[d.status], d.title)) for c, docs in sorted(by_category.items())
+        }
+    return groups

@@ -108,7 +108,7 @@ def with_children(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> tuple[Do
 def feedback(kb: KnowledgeBase, *, caller: Caller, query: str, doc_id: str, helpful: bool) -> None:
     """Record whether a hit helped for a query (a document the caller may see)."""
     get(kb, caller=caller, doc_id=doc_id)
-    kb.store.record_feedback(query, doc_id, helpful)
+    kb.analytics.record_feedback(query, doc_id, helpful)
 
 
 def standards(kb: KnowledgeBase, *, caller: Caller) -> list[Document]:

@@ -29,9 +29,10 @@ from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.errors import Conflict, InvalidInput
 from kb.identity.access import require
+from kb.pmo.analytics import SearchReport
 from kb.record.db import current_revision, head_revision, make_engine, migrate
 from kb.record.models import Role
-from kb.record.store import SearchReport, WriteResult
+from kb.record.store import WriteResult
 
 MANIFEST = "kb-backup.json"
 Progress = Callable[[int, int], None]

@@ -10,8 +10,8 @@ from app.caller import Caller
 from kb.engine import KnowledgeBase
 from kb.identity.access import require
 from kb.pmo import lifecycle
+from kb.pmo.analytics import SearchReport
 from kb.record.models import Document, Role
-from kb.record.store import SearchReport
 from kb.search.facets import FacetFolding
 from kb.search.searcher import Filters, Mode, SearchResult
 
@@ -57,7 +57,7 @@ def report(kb: KnowledgeBase, *, caller: Caller) -> SearchReport:
     """The search analytics (PMO admins), counting this process's searches still queued (they are written first)."""
     require(caller.principal, Role.pmo_admin)
     kb.search_log.flush()
-    return kb.store.search_report()
+    return kb.analytics.report()
 
 
 @dataclass(frozen=True)

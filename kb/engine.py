@@ -13,6 +13,7 @@ from functools import cached_property
 from kb.config import Settings
 from kb.identity.accounts import Accounts
 from kb.identity.audit import AuditLog
+from kb.pmo.analytics import SearchAnalytics
 from kb.pmo.clusters import ClusterCache
 from kb.pmo.search_log import SearchLog
 from kb.pmo.vocabulary import Vocabulary
@@ -143,7 +144,12 @@ class KnowledgeBase:
     @cached_property
     def search_log(self) -> SearchLog:
         """Searches queued for the analytics, written every KB_SEARCH_LOG_SECONDS and on ``close``."""
-        return SearchLog(self.store, interval=self.settings.search_log_seconds)
+        return SearchLog(self.analytics, interval=self.settings.search_log_seconds)
+
+    @cached_property
+    def analytics(self) -> SearchAnalytics:
+        """The search log and feedback, and the figures the PMO reads from them."""
+        return SearchAnalytics(self.store)
 
     @cached_property
     def accounts(self) -> Accounts:

@@ -1,4 +1,5 @@
-# Two commands: `make run` installs and serves the demo, `make test` runs every check CI runs.
+# Two commands: `make run` installs and serves the demo, `make test` runs every check CI runs
+# (`make test-fast` is the inner loop: the tests that need no browser, PostgreSQL or real model).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
@@ -11,7 +12,7 @@ DEV_LOCK := requirements-dev.lock
 # /opt/wheels; elsewhere use TORCH_WHEELS=https://download.pytorch.org/whl/cpu.
 TORCH_WHEELS ?= /opt/wheels
 
-.PHONY: run install install-dev lock system-deps browser test lint
+.PHONY: run install install-dev lock system-deps browser test test-fast lint
 
 $(PY):
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -54,3 +55,8 @@ lint: install-dev
 
 test: lint system-deps
 	$(VENV)/bin/pytest
+
+# The inner loop, under 3 minutes: no browser, PostgreSQL, crash or quality tests (the last two are marked
+# slow, as is everything that loads a real model). `make test` stays the whole suite, and what CI runs.
+test-fast:
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m 'not slow and not browser and not postgres'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from app.caller import Caller
 from app.effects import audit
@@ -47,14 +48,14 @@ def save(
     request: brief.BriefRequest,
     project: str,
     read: Sequence[str],
-    made: brief.Brief | None = None,
-) -> SavedBrief:
-    """Save a brief for a project with the items already read, audited in the same transaction."""
-    made = made or make(kb, caller=caller, request=request, audited=False)
+) -> tuple[SavedBrief, brief.Brief]:
+    """Make the brief and save it for a project with the items already read, audited in the same transaction;
+    the saved row and the brief made."""
+    made = make(kb, caller=caller, request=request, audited=False)
     with kb.store.transaction():
         row = saved_briefs.save(kb.store, made, project=project, read=list(read), by=caller.principal)
         audit(kb, caller, "brief_save", str(row.id), project=row.project, items=len(row.items), read=len(set(read)))
-    return row
+    return row, made
 
 
 def mark_read(kb: KnowledgeBase, *, caller: Caller, brief_id: int, read: Sequence[str]) -> SavedBrief:
@@ -63,3 +64,45 @@ def mark_read(kb: KnowledgeBase, *, caller: Caller, brief_id: int, read: Sequenc
         row = saved_briefs.mark_read(kb.store, brief_id, read, by=caller.principal)
         audit(kb, caller, "brief_read", str(brief_id), project=row.project, read=len(set(read)))
     return row
+
+
+def saved(kb: KnowledgeBase, *, caller: Caller) -> list[SavedBrief]:
+    """Saved briefs, newest first, each with only the items the caller may see."""
+    return saved_briefs.listing(kb.store, caller.principal)
+
+
+@dataclass(frozen=True)
+class SavedView:
+    saved: SavedBrief
+    can_edit: bool
+
+
+def saved_one(kb: KnowledgeBase, *, caller: Caller, brief_id: int) -> SavedView:
+    """One saved brief as the caller sees it, and whether they may tick its items."""
+    row = saved_briefs.get(kb.store, brief_id, caller.principal)
+    return SavedView(row, saved_briefs.may_change(row, caller.principal))
+
+
+@dataclass(frozen=True)
+class Remade:
+    """A saved brief made again from its description, as the store is now, with its ticks and project."""
+
+    brief: brief.Brief
+    read: set[str]
+    project: str
+
+
+def remade(kb: KnowledgeBase, *, caller: Caller, brief_id: int) -> Remade:
+    """A saved brief recomputed from what was asked (its export shows today's reading list, its ticks kept)."""
+    row = saved_briefs.get(kb.store, brief_id, caller.principal)
+    p = row.params
+    request = brief.BriefRequest(
+        row.description,
+        p.get("project_type", ""),
+        p.get("phase", ""),
+        tuple(p.get("vendors", [])),
+        tuple(p.get("technologies", [])),
+        p.get("budget", ""),
+    )
+    made = make(kb, caller=caller, request=request, audited=False)
+    return Remade(made, {i["document_id"] for i in row.items if i["read"]}, row.project)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from app import briefs
 from app.caller import Caller
 from app.effects import audit, counted, indexed
 from kb.engine import KnowledgeBase
-from kb.identity.access import admit, check_edit, only_visible, visible
-from kb.record.models import Document, DocumentDraft, Kind, Status
+from kb.errors import NotFound
+from kb.identity.access import STANDARD_KINDS, admit, check_edit, only_visible, visible
+from kb.pmo import actions, lifecycle
+from kb.pmo.clusters import ProblemCluster
+from kb.record.models import Attachment, Document, DocumentDraft, Kind, LessonAction, ReviewEvent, Status
 from kb.search.language import detect_language
 from kb.search.searcher import Filters
 
@@ -94,10 +99,106 @@ def children(kb: KnowledgeBase, *, caller: Caller, doc: Document) -> list[Docume
     return only_visible(caller.principal, kb.store.children(doc.id), _groups)
 
 
+def with_children(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> tuple[Document, list[Document]]:
+    """A document and the lessons split out of it that the caller may see (``kb show``)."""
+    doc = get(kb, caller=caller, doc_id=doc_id)
+    return doc, children(kb, caller=caller, doc=doc)
+
+
 def feedback(kb: KnowledgeBase, *, caller: Caller, query: str, doc_id: str, helpful: bool) -> None:
     """Record whether a hit helped for a query (a document the caller may see)."""
     get(kb, caller=caller, doc_id=doc_id)
-    kb.store.record_feedback(query, doc_id, helpful)
+    kb.analytics.record_feedback(query, doc_id, helpful)
+
+
+def standards(kb: KnowledgeBase, *, caller: Caller) -> list[Document]:
+    """Every template and procedure (all versions) the caller may see."""
+    return [d for k in STANDARD_KINDS for d in listed(kb, caller=caller, kind=k)]
+
+
+def many(kb: KnowledgeBase, *, caller: Caller, doc_ids: Sequence[str]) -> list[Document]:
+    """Those of ``doc_ids`` that exist and the caller may see, by title."""
+    return sorted(only_visible(caller.principal, kb.store.get_many(doc_ids), _groups), key=lambda d: d.title)
+
+
+def original(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> Attachment:
+    """The file a document was ingested from (a Word template, a PDF procedure), if the caller may see it."""
+    doc = get(kb, caller=caller, doc_id=doc_id)
+    if not doc.attachment_id:
+        raise NotFound("this document has no original file")
+    return kb.store.get_attachment(doc.attachment_id)
+
+
+@dataclass
+class Landing:
+    """The search page without a query: whether the store is empty (the demo offer), and what was added lately."""
+
+    empty: bool
+    recent: list[Document]
+
+
+def landing(kb: KnowledgeBase, *, caller: Caller, limit: int = 8) -> Landing:
+    counts = kb.store.counts()
+    empty = sum(v for k, v in counts.items() if k in {k.value for k in Kind}) == 0
+    recent = only_visible(caller.principal, kb.store.recent(200), _groups)[:limit]
+    return Landing(empty, recent)
+
+
+@dataclass
+class DocumentPage:
+    """Everything the document page shows, as the caller may see it.
+
+    For a template or procedure: its versions (when there are several), the
+    current one, the moves the caller may make, its review history and the
+    lessons it carries. For a lesson: the recurring problem it belongs to, what
+    became of its recommendation, and the current standards it could be adopted into.
+    """
+
+    doc: Document
+    parent: Document | None
+    children: list[Document]
+    related: list[tuple[str, str, str]]
+    can_edit: bool
+    versions: list[Document] = field(default_factory=list)
+    current: Document | None = None
+    moves: list[lifecycle.Action] = field(default_factory=list)
+    events: list[ReviewEvent] = field(default_factory=list)
+    carries: list[Document] = field(default_factory=list)
+    cluster: ProblemCluster | None = None
+    action: LessonAction | None = None
+    action_target: Document | None = None
+    standards: list[Document] = field(default_factory=list)
+
+
+def page(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> DocumentPage:
+    """The document page: the document, its family and what the PMO workflows know about it."""
+    who = caller.principal
+    doc = get(kb, caller=caller, doc_id=doc_id)
+    parent = many(kb, caller=caller, doc_ids=[doc.parent_id]) if doc.parent_id else []
+    view = DocumentPage(
+        doc=doc,
+        parent=parent[0] if parent else None,
+        children=children(kb, caller=caller, doc=doc),
+        related=related(kb, caller=caller, doc=doc),
+        can_edit=who.can_edit(doc),
+    )
+    if doc.kind in STANDARD_KINDS:
+        family = lifecycle.family(listed(kb, caller=caller, kind=doc.kind), doc)
+        view.versions = family if len(family) > 1 else []
+        view.current = lifecycle.current_version(family)
+        view.moves = lifecycle.allowed_actions(doc, who)
+        view.events = lifecycle.history(kb.store, doc.id)
+        adopted = actions.adopted_into(kb.store, doc.id)
+        view.carries = many(kb, caller=caller, doc_ids=[a.lesson_id for a in adopted])
+    if doc.kind is Kind.lesson:
+        view.cluster = next(
+            (c for c in briefs.recurring(kb, caller=caller) if doc.id in {d.id for d in c.lessons}), None
+        )
+        view.action = actions.action_of(kb.store, doc.id)
+        target = view.action.target_id if view.action else None
+        view.action_target = next(iter(many(kb, caller=caller, doc_ids=[target])), None) if target else None
+        view.standards = [d for d in standards(kb, caller=caller) if d.status in lifecycle.CURRENT]
+    return view
 
 
 def _groups(doc: Document) -> list[str]:

@@ -16,8 +16,13 @@ def audit(kb: KnowledgeBase, caller: Caller, action: str, target: str, **detail:
 
 def indexed(kb: KnowledgeBase) -> None:
     """Bring the indexes up to the write just committed, so it is searchable when the call returns; tell the
-    hooks (the web app wakes its change-log follower) when anything changed."""
-    if kb.indexer.catch_up():
+    hooks (the web app wakes its change-log follower) when anything changed.
+
+    Only where the indexes are loaded: a command that never searched (``kb lifecycle``) leaves the catch-up to
+    the next search or server start, which read the change log, rather than load the model to index and
+    throw the result away.
+    """
+    if kb.core_loaded and kb.indexer.catch_up():
         for hook in kb.hooks.indexed:
             hook()
 

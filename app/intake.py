@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -64,17 +66,71 @@ def upload(
     return reports
 
 
-def load_demo(kb: KnowledgeBase, *, caller: Caller) -> IngestReport:
-    """Ingest the demo knowledge base shipped with the package (PMO admins)."""
+@dataclass(frozen=True)
+class Ingested:
+    """What an ingest stored (per file) and how many documents the indexes then took in."""
+
+    report: IngestReport
+    indexed: int
+
+
+def ingest_files(
+    kb: KnowledgeBase,
+    *,
+    caller: Caller,
+    paths: Sequence[Path],
+    sync: bool = False,
+    column_map: Mapping[str, str] | None = None,
+    kind: Kind | None = None,
+    follow_links: bool = False,
+    index: bool = True,
+    on_file: Callable[[FileReport], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Ingested:
+    """Ingest files and folders on this machine (PMO admins: the paths are the server's), audited.
+
+    Each file is stored in its own transaction as the batch goes; with
+    ``index`` the indexes are caught up (and saved) even when the batch is
+    interrupted (Ctrl-C, a SIGTERM turned into one), so what was stored is
+    searchable when this returns or raises. Only a hard kill skips that; the
+    next search or server start catches up from the change log.
+    """
     require(caller.principal, Role.pmo_admin)
-    folder = Path(str(files("ingest") / "demo_kb"))
-    report = ingest_paths(
-        kb.store,
-        [folder],
-        registry=default_registry(),
-        max_file_bytes=kb.settings.max_file_bytes,
-        budget=FileBudget.from_settings(kb.settings),
+    done = 0
+    try:
+        report = ingest_paths(
+            kb.store,
+            paths,
+            registry=default_registry(),
+            max_file_bytes=kb.settings.max_file_bytes,
+            sync=sync,
+            on_file=on_file,
+            column_map=column_map,
+            kind=kind,
+            follow_links=follow_links,
+            budget=FileBudget.from_settings(kb.settings),
+        )
+        audit(kb, caller, "ingest", ", ".join(str(p) for p in paths), **report.summary())
+    finally:
+        if index:
+            done = kb.catch_up(on_progress)
+    return Ingested(report, done)
+
+
+def demo_folder() -> Path:
+    """The demo knowledge base shipped with the package."""
+    return Path(str(files("ingest") / "demo_kb"))
+
+
+def load_demo(
+    kb: KnowledgeBase,
+    *,
+    caller: Caller,
+    index: bool = True,
+    on_file: Callable[[FileReport], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Ingested:
+    """Ingest (and sync) the demo knowledge base (PMO admins): the landing page's button and ``kb demo``."""
+    return ingest_files(
+        kb, caller=caller, paths=[demo_folder()], sync=True, index=index, on_file=on_file, on_progress=on_progress
     )
-    audit(kb, caller, "demo", "demo knowledge base", **report.summary())
-    indexed(kb)
-    return report

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+import datetime as dt
+from dataclasses import asdict, dataclass, replace
 
+from app import documents
 from app.caller import Caller
 from kb.engine import KnowledgeBase
-from kb.record.store import SearchReport
+from kb.identity.access import require
+from kb.pmo import lifecycle
+from kb.pmo.analytics import SearchReport
+from kb.record.models import Document, Role
+from kb.search.facets import FacetFolding
 from kb.search.searcher import Filters, Mode, SearchResult
 
 
@@ -42,7 +48,30 @@ def search(
     return result
 
 
-def report(kb: KnowledgeBase) -> SearchReport:
-    """The search analytics, counting this process's searches still queued (they are written first)."""
+def folding(kb: KnowledgeBase) -> FacetFolding:
+    """How facet values fold (テスト, testing and test are one phase): what a page's filter links compare by."""
+    return kb.searcher.folding
+
+
+def report(kb: KnowledgeBase, *, caller: Caller) -> SearchReport:
+    """The search analytics (PMO admins), counting this process's searches still queued (they are written first)."""
+    require(caller.principal, Role.pmo_admin)
     kb.search_log.flush()
-    return kb.store.search_report()
+    return kb.analytics.report()
+
+
+@dataclass(frozen=True)
+class Insights:
+    """What people search for and do not find, feedback on results (with the documents' titles), and the
+    published standards past their review date."""
+
+    report: SearchReport
+    titles: dict[str, str]
+    stale: list[Document]
+
+
+def insights(kb: KnowledgeBase, *, caller: Caller) -> Insights:
+    found = report(kb, caller=caller)
+    rated = documents.many(kb, caller=caller, doc_ids=[doc_id for doc_id, _, _ in found.feedback])
+    stale = lifecycle.overdue(documents.standards(kb, caller=caller), dt.date.today())
+    return Insights(found, {d.id: d.title for d in rated}, stale)

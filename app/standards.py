@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from app import documents
 from app.caller import Caller
 from app.effects import audit, indexed
 from kb.engine import KnowledgeBase
+from kb.errors import InvalidInput
+from kb.identity.access import STANDARD_KINDS, Principal
 from kb.pmo import actions, lifecycle
-from kb.record.models import ActionStatus, Document, LessonAction
+from kb.pmo.diff import DiffLine, diff_lines
+from kb.pmo.vocabulary import Vocabulary
+from kb.record.models import ActionStatus, Document, LessonAction, ReviewEvent, Status
 
 
-def move(kb: KnowledgeBase, *, caller: Caller, doc_id: str, action: lifecycle.Action, comment: str = "") -> Document:
+def move(
+    kb: KnowledgeBase, *, caller: Caller, doc_id: str, action: lifecycle.Action, comment: str = ""
+) -> lifecycle.Moved:
     """One lifecycle move (``kb.pmo.lifecycle``) with its review events, the versions it supersedes and their
     audit rows: all committed together or none; searchable when this returns."""
     with kb.store.transaction():
@@ -21,7 +32,7 @@ def move(kb: KnowledgeBase, *, caller: Caller, doc_id: str, action: lifecycle.Ac
         for old in moved.superseded:
             audit(kb, caller, "supersede", old.id, kind=old.kind, title=old.title, by_version=doc.id)
     indexed(kb)
-    return doc
+    return moved
 
 
 def set_lesson_action(
@@ -38,3 +49,75 @@ def set_lesson_action(
         row = actions.set_action(kb.store, lesson_id, status, by=caller.principal, target_id=target_id, reason=reason)
         audit(kb, caller, "lesson_action", lesson_id, status=status.value, adopted_into=target_id or "", reason=reason)
     return row
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """The reviews page: standards waiting for review, the caller's drafts (with the last move of those that
+    came back), and the overdue reviews that are theirs (all of them for a PMO admin)."""
+
+    queue: list[Document]
+    drafts: list[Document]
+    returned: dict[str, ReviewEvent]
+    overdue: list[Document]
+    today: dt.date
+
+
+def review_queue(kb: KnowledgeBase, *, caller: Caller, today: dt.date | None = None) -> ReviewQueue:
+    """What waits for the caller: a PMO admin reviews every submitted standard, a contributor sees their own."""
+    who = caller.principal
+    docs = documents.standards(kb, caller=caller)
+    mine = [d for d in docs if d.created_by == who.login or lifecycle.is_owner(d, who)]
+    drafts = [d for d in mine if d.status is Status.draft]
+    today = today or dt.date.today()
+    return ReviewQueue(
+        queue=[d for d in docs if d.status is Status.in_review and (who.is_admin or d in mine)],
+        drafts=drafts,
+        returned={d.id: events[0] for d in drafts if (events := lifecycle.history(kb.store, d.id))},
+        overdue=lifecycle.overdue(docs, today, None if who.is_admin else who),
+        today=today,
+    )
+
+
+def overdue(kb: KnowledgeBase, *, caller: Caller, owner: str | None = None) -> list[Document]:
+    """Published standards past their review date, oldest first; with ``owner``, only those that login owns
+    or created (``kb reviews --owner``)."""
+    docs = documents.standards(kb, caller=caller)
+    who = Principal(owner, caller.principal.role) if owner else None
+    return lifecycle.overdue(docs, dt.date.today(), who)
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    new: Document
+    old: Document
+    lines: list[DiffLine]
+
+
+def diff(kb: KnowledgeBase, *, caller: Caller, doc_id: str, against: str) -> VersionDiff:
+    """What changed between two versions of one template or procedure (both visible to the caller)."""
+    new = documents.get(kb, caller=caller, doc_id=doc_id)
+    old = documents.get(kb, caller=caller, doc_id=against)
+    if old.id not in {d.id for d in lifecycle.family(documents.listed(kb, caller=caller, kind=new.kind), new)}:
+        raise InvalidInput("these two documents are not versions of one template or procedure")
+    return VersionDiff(new, old, diff_lines(old.body, new.body))
+
+
+LIBRARY_ORDER = {Status.published: 0, Status.in_review: 1, Status.draft: 2, Status.superseded: 3, Status.archived: 4}
+
+
+def library(
+    kb: KnowledgeBase, *, caller: Caller, vocabulary: Vocabulary, everything: bool = False
+) -> dict[str, dict[str, list[Document]]]:
+    """Templates and procedures by kind, then by category (canonical spelling): the current versions only,
+    or with ``everything`` the superseded and archived ones too; published first, then by title."""
+    groups: dict[str, dict[str, list[Document]]] = {}
+    for kind in STANDARD_KINDS:
+        by_category: dict[str, list[Document]] = defaultdict(list)
+        for doc in documents.listed(kb, caller=caller, kind=kind):
+            if everything or doc.status in lifecycle.CURRENT:
+                by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
+        groups[kind.value] = {
+            c: sorted(docs, key=lambda d: (LIBRARY_ORDER[d.status], d.title)) for c, docs in sorted(by_category.items())
+        }
+    return groups

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -14,9 +15,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app import maintenance
+from app.caller import Caller
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.errors import KbError
+from kb.identity.access import Principal
+from kb.record.models import Role
 from kb.record.store import SqlStore, open_store
 
 out = Console(soft_wrap=True)
@@ -47,8 +52,18 @@ def settings_for(data_dir: Path | None) -> Settings:
     return Settings(data_dir=data_dir) if data_dir is not None else Settings()
 
 
+def local_caller() -> Caller:
+    """Whoever can run ``kb`` on the data dir owns the data: a PMO admin, named ``cli:<os user>`` in the audit log."""
+    try:
+        login = "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        login = "cli"
+    return Caller.local(Principal(login, Role.pmo_admin, via="cli"))
+
+
 @contextmanager
 def store_for(data_dir: Path | None) -> Iterator[SqlStore]:
+    """The bare store, for the account commands (``cli/accounts.py``) until they call ``app/accounts.py``."""
     store = open_store(settings_for(data_dir))
     try:
         yield store
@@ -62,7 +77,7 @@ def print_json(data: Any) -> None:
 
 @contextmanager
 def kb_for(data_dir: Path | None) -> Iterator[KnowledgeBase]:
-    """The whole search core for a data dir (loads the embedder: about a second)."""
+    """The knowledge base of a data dir; its search core (the embedder: about a second) loads on first use."""
     kb = KnowledgeBase.open(settings_for(data_dir))
     try:
         yield kb
@@ -91,4 +106,4 @@ def index_with_progress(kb: KnowledgeBase, *, quiet: bool = False) -> int:
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return kb.catch_up(on_progress)
+        return maintenance.catch_up(kb, on_progress=on_progress)

@@ -8,7 +8,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -16,27 +15,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.accounts import actor, first_admin
-from cli.common import (
-    AsJson,
-    DataDir,
-    domain_errors,
-    err,
-    index_with_progress,
-    kb_for,
-    out,
-    print_json,
-    progress_bar,
-    settings_for,
-    store_for,
-)
-from ingest.budget import FileBudget
+from app import documents as app_documents
+from app import intake, maintenance
+from app.intake import demo_folder
+from cli.accounts import first_admin
+from cli.common import AsJson, DataDir, domain_errors, err, kb_for, local_caller, out, print_json, progress_bar
 from ingest.options import parse_map_args
-from ingest.pipeline import FileReport, FileStatus, IngestReport, ingest_paths
-from ingest.registry import default_registry
+from ingest.pipeline import FileReport, FileStatus, IngestReport
 from ingest.walk import discover
 from kb.errors import InvalidInput
-from kb.identity.audit import AuditLog
 from kb.record.models import Kind
 
 app = typer.Typer()
@@ -53,54 +40,49 @@ def run_ingest(
     kind: Kind | None = None,
     follow_links: bool = False,
 ) -> IngestReport:
-    """Ingest files, then (with ``index``) bring the search indexes up to date.
+    """Ingest files (``app.intake.ingest_files``) showing progress, then print what happened.
 
-    Each file is stored in its own transaction as the batch goes, so the
-    indexes are caught up even when the batch is interrupted (Ctrl-C, or the
-    SIGTERM of ``timeout`` or a service manager): what was stored becomes
-    searchable before the command exits. Only a hard kill skips that; the next
-    ``kb ingest``, ``kb search`` or server start catches up from the change log.
+    SIGTERM (``timeout``, a service manager) is turned into Ctrl-C while this
+    runs, so ``app.intake`` still indexes what was stored before the command exits.
     """
-    settings = settings_for(data_dir)
-    registry = default_registry()
     total = sum(1 for _ in discover(paths, follow_links=follow_links))
-    indexed = 0
-    with _terminate_as_interrupt():
-        try:
-            with store_for(data_dir) as store, progress_bar("ingest", quiet=as_json) as progress:
-                task = progress.add_task("ingest", total=total)
+    with (
+        _terminate_as_interrupt(),
+        kb_for(data_dir) as kb,
+        progress_bar("{task.description}", quiet=as_json) as progress,
+    ):
+        files_task = progress.add_task("ingest", total=total)
+        index_task = progress.add_task("index", total=None, visible=False)
 
-                def on_file(result: FileReport) -> None:
-                    if result.status is not FileStatus.removed:
-                        progress.advance(task)
+        def on_file(result: FileReport) -> None:
+            if result.status is not FileStatus.removed:
+                progress.advance(files_task)
 
-                report = ingest_paths(
-                    store,
-                    paths,
-                    registry=registry,
-                    max_file_bytes=settings.max_file_bytes,
-                    sync=sync,
-                    on_file=on_file,
-                    column_map=column_map,
-                    kind=kind,
-                    follow_links=follow_links,
-                    budget=FileBudget.from_settings(settings),
-                )
-                target = ", ".join(str(p) for p in paths)
-                AuditLog(store.engine).record(actor(), "ingest", target, address="local", **report.summary())
-        finally:
-            if index:
-                with kb_for(data_dir) as kb:
-                    indexed = index_with_progress(kb, quiet=as_json)
+        def on_progress(done: int, total: int) -> None:
+            progress.update(index_task, completed=done, total=total, visible=True)
+
+        done = intake.ingest_files(
+            kb,
+            caller=local_caller(),
+            paths=paths,
+            sync=sync,
+            column_map=column_map,
+            kind=kind,
+            follow_links=follow_links,
+            index=index,
+            on_file=on_file,
+            on_progress=on_progress,
+        )
+    report = done.report
     if as_json:
-        print_json({**report.as_json(), "indexed": indexed})
+        print_json({**report.as_json(), "indexed": done.indexed})
     else:
         for failure in report.failed:
             err.print(f"[red]failed[/red] {escape(failure.error or '')}", highlight=False)
         summary = ", ".join(f"{n} {status}" for status, n in report.summary().items() if n or status != "skipped")
         out.print(f"{len(report.files)} files: {summary}", highlight=False)
         if index:
-            out.print(f"indexed {indexed} changed documents", highlight=False)
+            out.print(f"indexed {done.indexed} changed documents", highlight=False)
     return report
 
 
@@ -181,8 +163,7 @@ def ingest(
 @domain_errors
 def demo(no_index: NoIndex = False, data_dir: DataDir = None) -> None:
     """Load the demo knowledge base that ships with the package; on a store without users, create an admin."""
-    folder = Path(str(files("ingest") / "demo_kb"))
-    report = run_ingest([folder], data_dir, sync=True, as_json=False, index=not no_index)
+    report = run_ingest([demo_folder()], data_dir, sync=True, as_json=False, index=not no_index)
     first_admin(data_dir)
     if report.failed:
         raise typer.Exit(1)
@@ -196,8 +177,8 @@ def list_documents(
     data_dir: DataDir = None,
 ) -> None:
     """List stored documents."""
-    with store_for(data_dir) as store:
-        docs = store.documents(kind=kind)
+    with kb_for(data_dir) as kb:
+        docs = app_documents.listed(kb, caller=local_caller(), kind=kind)
     if as_json:
         print_json(
             [
@@ -225,9 +206,8 @@ def show(
     doc_id: Annotated[str, typer.Argument(help="Document id.")], as_json: AsJson = False, data_dir: DataDir = None
 ) -> None:
     """Show one document with its metadata."""
-    with store_for(data_dir) as store:
-        doc = store.get(doc_id)
-        children = store.children(doc_id)
+    with kb_for(data_dir) as kb:
+        doc, children = app_documents.with_children(kb, caller=local_caller(), doc_id=doc_id)
     record = doc.model_dump(mode="json")
     record["children"] = [c.id for c in children]
     if as_json:
@@ -266,8 +246,9 @@ def export_documents(
     file: Annotated[Path, typer.Argument(help="JSON Lines file to write ('-' for stdout).")], data_dir: DataDir = None
 ) -> None:
     """Export every document as JSON Lines (a lossless round trip with `kb import`)."""
-    with store_for(data_dir) as store:
-        lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in store.export_records()]
+    with kb_for(data_dir) as kb:
+        records = maintenance.export(kb, caller=local_caller())
+    lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records]
     if str(file) == "-":
         sys.stdout.writelines(lines)
         return
@@ -293,8 +274,8 @@ def import_documents(
             records.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"not valid JSON: {exc.msg}", source=str(file), line=number) from exc
-    with store_for(data_dir) as store:
-        result = store.import_records(records)
+    with kb_for(data_dir) as kb:
+        result = maintenance.import_records(kb, caller=local_caller(), records=records)
     out.print(f"imported {len(result.added)} documents, {len(result.unchanged)} already present", highlight=False)
 
 
@@ -302,9 +283,8 @@ def import_documents(
 @domain_errors
 def stats(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Counts of documents per kind, chunks and sources."""
-    with store_for(data_dir) as store:
-        counts = store.counts()
-        counts["last_change"] = store.last_seq()
+    with kb_for(data_dir) as kb:
+        counts = maintenance.stats(kb)
     if as_json:
         print_json(counts)
         return

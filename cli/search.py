@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from app import maintenance
+from app import search as app_search
 from cli.common import (
     AsJson,
     DataDir,
@@ -17,19 +19,16 @@ from cli.common import (
     err,
     index_with_progress,
     kb_for,
+    local_caller,
     out,
     print_json,
     progress_bar,
     settings_for,
-    store_for,
 )
-from kb.identity.accounts import Accounts
-from kb.identity.audit import AuditLog
 from kb.record.models import Kind
 from kb.search.embedders.base import make_embedder
 from kb.search.evaluation import evaluate
 from kb.search.explain import in_words
-from kb.search.indexer import DocInfo
 from kb.search.searcher import Explanation, Filters, Hit, Mode, SearchResult
 
 app = typer.Typer()
@@ -60,8 +59,8 @@ def hit_json(hit: Hit, *, explain: bool) -> dict[str, object]:
         "heading": hit.heading,
         "snippet": "".join(s.text for s in hit.snippet),
         "highlights": [s.text for s in hit.snippet if s.match],
-        "parent": _ref(hit.parent) if hit.parent else None,
-        "similar": [_ref(d) for d in hit.similar],
+        "parent": _ref(hit.parent.id, hit.parent.kind, hit.parent.title) if hit.parent else None,
+        "similar": [_ref(d.id, d.kind, d.title) for d in hit.similar],
         "location": hit.location.label() if hit.location else None,
     }
     if explain:
@@ -69,9 +68,9 @@ def hit_json(hit: Hit, *, explain: bool) -> dict[str, object]:
     return record
 
 
-def _ref(doc: DocInfo) -> dict[str, str]:
+def _ref(doc_id: str, kind: str, title: str) -> dict[str, str]:
     """A document a hit names: its retrospective, or a near-duplicate folded into it."""
-    return {"id": doc.id, "kind": doc.kind, "title": doc.title}
+    return {"id": doc_id, "kind": kind, "title": title}
 
 
 def _print_result(result: SearchResult, *, explain: bool) -> None:
@@ -147,7 +146,9 @@ def search(
     )
     with kb_for(data_dir) as kb:
         index_with_progress(kb, quiet=as_json)
-        result = kb.searcher.search(query, filters=filters, limit=limit, mode=_mode(mode), weak=weak)
+        result = app_search.search(
+            kb, caller=local_caller(), query=query, filters=filters, limit=limit, mode=_mode(mode), weak=weak
+        )
     if as_json:
         print_json(
             {
@@ -169,8 +170,11 @@ def reindex(data_dir: DataDir = None) -> None:
     """Rebuild the vector and lexical indexes from the store (built aside, then swapped in)."""
     with kb_for(data_dir) as kb, progress_bar("reindex") as progress:
         task = progress.add_task("reindex", total=None)
-        kb.reindex(lambda done, total: progress.update(task, completed=done, total=total))
-        stats = kb.indexer.stats()
+        stats = maintenance.reindex(
+            kb,
+            caller=local_caller(),
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     out.print(
         f"indexed {stats['documents']} documents, {stats['chunks']} chunks with {stats['embedder']}", highlight=False
     )
@@ -232,7 +236,7 @@ def serve(
     # embedding of the CLI that imported numpy first gets at least BLAS and this thread pinned).
     pin_native_threads(settings.native_threads)
     err.print(f"serving {settings.data_dir.resolve()} on http://{host}:{port}", highlight=False)
-    with store_for(data_dir) as store:
-        if not Accounts(store.engine, AuditLog(store.engine)).count() and settings.anonymous_role == "none":
+    with kb_for(data_dir) as kb:
+        if maintenance.without_users(kb):
             err.print("no users yet: create the first admin with `kb user add NAME --role pmo_admin`", highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(settings.log_format))

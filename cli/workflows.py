@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,23 +9,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cli.accounts import actor
-from cli.common import (
-    AsJson,
-    DataDir,
-    domain_errors,
-    index_with_progress,
-    kb_for,
-    out,
-    print_json,
-    settings_for,
-    store_for,
-)
+from app import briefs as app_briefs
+from app import standards as app_standards
+from cli.common import AsJson, DataDir, domain_errors, index_with_progress, kb_for, local_caller, out, print_json
 from kb.errors import InvalidInput
-from kb.identity.access import CLI, Principal
-from kb.identity.audit import AuditLog
-from kb.pmo import clusters, lifecycle
-from kb.pmo.brief import BriefRequest, make_brief, to_markdown
+from kb.pmo.brief import BriefRequest, to_markdown
 from kb.pmo.lifecycle import Action
 
 app = typer.Typer()
@@ -42,16 +29,9 @@ def lifecycle_command(
     as_json: AsJson = False,
 ) -> None:
     """Move a template or procedure through its lifecycle (the CLI acts as a PMO admin)."""
-    settings = settings_for(data_dir)
-    with store_for(data_dir) as store:
-        moved = lifecycle.move(store, doc_id, action, by=CLI, comment=comment, review_days=settings.review_days)
-        audit = AuditLog(store.engine)
-        doc = moved.document
-        audit.record(
-            actor(), action.value, doc.id, address="local", title=doc.title, status=doc.status, comment=comment
-        )
-        for old in moved.superseded:
-            audit.record(actor(), "supersede", old.id, address="local", title=old.title, by_version=doc.id)
+    with kb_for(data_dir) as kb:
+        moved = app_standards.move(kb, caller=local_caller(), doc_id=doc_id, action=action, comment=comment)
+    doc = moved.document
     if as_json:
         print_json(
             {
@@ -77,10 +57,8 @@ def reviews(
     as_json: AsJson = False,
 ) -> None:
     """Published templates and procedures past their review date, oldest first."""
-    with store_for(data_dir) as store:
-        docs = store.documents()
-    who = Principal(owner, CLI.role) if owner else None
-    due = lifecycle.overdue(docs, dt.date.today(), who)
+    with kb_for(data_dir) as kb:
+        due = app_standards.overdue(kb, caller=local_caller(), owner=owner)
     if as_json:
         print_json([{"id": d.id, "title": d.title, "owner": d.owner, "review_by": d.review_by} for d in due])
         return
@@ -108,8 +86,7 @@ def brief(
     request = BriefRequest(text, project_type, phase, tuple(vendor or ()), tuple(tech or ()), budget)
     with kb_for(data_dir) as kb:
         index_with_progress(kb, quiet=True)
-        problems = clusters.view(clusters.compute(kb.indexer), kb.indexer.docs, CLI.can_see)
-        made = make_brief(kb.searcher, kb.store, request, visible_to=CLI.visible_to, problems=problems)
+        made = app_briefs.make(kb, caller=local_caller(), request=request)
     if markdown:
         sys.stdout.write(to_markdown(made))
         return

@@ -13,6 +13,7 @@ from functools import cached_property
 from kb.config import Settings
 from kb.identity.accounts import Accounts
 from kb.identity.audit import AuditLog
+from kb.pmo.analytics import SearchAnalytics
 from kb.pmo.clusters import ClusterCache
 from kb.pmo.search_log import SearchLog
 from kb.pmo.vocabulary import Vocabulary
@@ -67,31 +68,74 @@ class Hooks:
     written: list[Callable[[str, int], None]] = field(default_factory=list)
 
 
-@dataclass
 class KnowledgeBase:
-    settings: Settings
-    store: SqlStore
-    embedder: Embedder
-    indexer: Indexer
-    searcher: Searcher
-    hooks: Hooks = field(default_factory=Hooks)
-    # the recurring-problem clusters kept fresh in the background by a long-running server; None in the CLI,
-    # which computes them when asked
-    clusters: ClusterCache | None = None
+    """Store, embedder, indexes and searcher for one data dir.
+
+    The search core (embedder, indexes, searcher) is loaded on first use: a
+    command that only reads or writes the record (``kb list``, ``kb lifecycle``,
+    ``kb ingest --no-index``) never pays for the model (about a second) or the
+    index files. ``core_loaded`` says whether it was.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: SqlStore,
+        embedder: Embedder | None = None,
+        indexer: Indexer | None = None,
+        searcher: Searcher | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._embedder = embedder
+        self._indexer = indexer
+        self._searcher = searcher
+        self.hooks = Hooks()
+        # the recurring-problem clusters kept fresh in the background by a long-running server; None in the CLI,
+        # which computes them when asked
+        self.clusters: ClusterCache | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> KnowledgeBase:
-        """Open the store and load the saved indexes (without catching up: call ``catch_up``)."""
-        store = open_store(settings)
-        embedder = embedder or make_embedder(settings.embedder)
-        indexer = Indexer.open(
-            store,
-            embedder,
-            settings.data_dir / "index",
-            ann_threshold=settings.ann_threshold,
-            nprobe=settings.ann_nprobe,
-        )
-        return cls(settings, store, embedder, indexer, make_searcher(indexer, settings, embedder))
+        """Open the store; the saved indexes load on first use (without catching up: call ``catch_up``)."""
+        return cls(settings, open_store(settings), embedder)
+
+    @property
+    def core_loaded(self) -> bool:
+        """Whether the indexes are loaded (a server's always are; a command's only once it searched or indexed)."""
+        return self._indexer is not None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings.embedder)
+        return self._embedder
+
+    @embedder.setter
+    def embedder(self, value: Embedder) -> None:
+        self._embedder = value
+
+    @property
+    def indexer(self) -> Indexer:
+        if self._indexer is None:
+            self._indexer = Indexer.open(
+                self.store,
+                self.embedder,
+                self.settings.data_dir / "index",
+                ann_threshold=self.settings.ann_threshold,
+                nprobe=self.settings.ann_nprobe,
+            )
+        return self._indexer
+
+    @indexer.setter
+    def indexer(self, value: Indexer) -> None:
+        self._indexer = value
+
+    @property
+    def searcher(self) -> Searcher:
+        if self._searcher is None:
+            self._searcher = make_searcher(self.indexer, self.settings, self.embedder)
+        return self._searcher
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -100,7 +144,12 @@ class KnowledgeBase:
     @cached_property
     def search_log(self) -> SearchLog:
         """Searches queued for the analytics, written every KB_SEARCH_LOG_SECONDS and on ``close``."""
-        return SearchLog(self.store, interval=self.settings.search_log_seconds)
+        return SearchLog(self.analytics, interval=self.settings.search_log_seconds)
+
+    @cached_property
+    def analytics(self) -> SearchAnalytics:
+        """The search log and feedback, and the figures the PMO reads from them."""
+        return SearchAnalytics(self.store)
 
     @cached_property
     def accounts(self) -> Accounts:

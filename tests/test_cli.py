@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from app import intake
 from cli import documents
 from cli.main import app
 from ingest.pipeline import FileReport, IngestReport
@@ -173,7 +174,7 @@ def test_an_interrupted_ingest_still_indexes_what_it_stored(tmp_path: Path, monk
     for name, text in (("a.md", "The axolotl launch slipped."), ("b.md", "The bilby audit passed.")):
         (folder / name).write_text(f"---\ntitle: {name}\nlang: en\n---\n\n## Lesson\n\n{text}\n", encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data")
-    real_ingest = documents.ingest_paths
+    real_ingest = intake.ingest_paths
 
     def interrupted(*args: Any, on_file: Callable[[FileReport], None], **kwargs: Any) -> IngestReport:
         def then_interrupt(result: FileReport) -> None:
@@ -188,7 +189,7 @@ def test_an_interrupted_ingest_still_indexes_what_it_stored(tmp_path: Path, monk
         yield kb
         kb.close()
 
-    monkeypatch.setattr(documents, "ingest_paths", interrupted)
+    monkeypatch.setattr(intake, "ingest_paths", interrupted)
     monkeypatch.setattr(documents, "kb_for", fast_kb)
     result = runner.invoke(app, ["ingest", str(tmp_path / "kb"), "--data-dir", str(settings.data_dir)])
     assert result.exit_code == 130  # how typer reports Ctrl-C

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from app import documents as app_documents
 from app import intake as app_intake
+from app import maintenance
 from app import search as app_search
 from kb.identity.access import Principal
 from kb.record.models import Kind
@@ -93,7 +94,7 @@ def get_document(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> Do
 )
 def get_original(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
     """The original file the document was ingested from (templates and procedures from Word, Excel, PDF)."""
-    return original_response(app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id), kb)
+    return original_response(app_documents.original(kb, caller=caller_of(request, who), doc_id=doc_id))
 
 
 @router.post("/documents", response_model=DocumentPublic, status_code=201)
@@ -165,11 +166,8 @@ def feedback(request: Request, kb: KbDep, who: ContributorDep, body: FeedbackIn)
     return Response(status_code=204)
 
 
-@router.get("/stats", response_model=StatsPublic, dependencies=[Depends(requires(Role.pmo_admin))])
-def stats(kb: KbDep) -> StatsPublic:
+@router.get("/stats", response_model=StatsPublic)
+def stats(request: Request, kb: KbDep, who: AdminDep) -> StatsPublic:
     """Documents per kind, index state, and what people search for (and do not find)."""
-    return StatsPublic(
-        documents=kb.store.counts(),
-        index=kb.indexer.stats(),
-        searches=SearchReportPublic.of(app_search.report(kb)),
-    )
+    found = maintenance.overview(kb, caller=caller_of(request, who))
+    return StatsPublic(documents=found.documents, index=found.index, searches=SearchReportPublic.of(found.searches))

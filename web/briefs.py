@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 
 from app import briefs as app_briefs
 from kb.identity.access import Principal
-from kb.pmo import saved_briefs
 from kb.pmo.brief import Brief, BriefRequest, to_markdown
 from web.deps import CsrfDep, KbDep, LangDep, Role, caller_of, requires
 from web.pages import render
@@ -126,20 +125,19 @@ def brief_save(
     read: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
     """Save the brief to a project with the items ticked as read."""
-    row = app_briefs.save(kb, caller=caller_of(request, who), request=req, project=project, read=read)
+    row, _ = app_briefs.save(kb, caller=caller_of(request, who), request=req, project=project, read=read)
     return RedirectResponse(f"/briefs/{row.id}", status_code=303)
 
 
 @pages.get("/briefs", response_class=HTMLResponse)
 def briefs_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep) -> HTMLResponse:
-    return render(request, "briefs.html", lang, briefs=saved_briefs.listing(kb.store, who))
+    return render(request, "briefs.html", lang, briefs=app_briefs.saved(kb, caller=caller_of(request, who)))
 
 
 @pages.get("/briefs/{brief_id}", response_class=HTMLResponse)
 def saved_brief_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, brief_id: RowId) -> HTMLResponse:
-    row = saved_briefs.get(kb.store, brief_id, who)
-    can_edit = who.is_admin or (who.allows(Role.contributor) and row.created_by == who.label)
-    return render(request, "brief_saved.html", lang, saved=row, can_edit=can_edit)
+    view = app_briefs.saved_one(kb, caller=caller_of(request, who), brief_id=brief_id)
+    return render(request, "brief_saved.html", lang, saved=view.saved, can_edit=view.can_edit)
 
 
 @pages.post("/briefs/{brief_id}", dependencies=[CsrfDep])
@@ -158,18 +156,8 @@ def saved_brief_update(
 @pages.get("/briefs/{brief_id}/markdown")
 def saved_brief_markdown(request: Request, kb: KbDep, who: ReaderDep, brief_id: RowId) -> Response:
     """A saved brief as a Markdown checklist, ticks included (recomputed from its description, as it is now)."""
-    row = saved_briefs.get(kb.store, brief_id, who)
-    p = row.params
-    req = BriefRequest(
-        row.description,
-        p.get("project_type", ""),
-        p.get("phase", ""),
-        tuple(p.get("vendors", [])),
-        tuple(p.get("technologies", [])),
-        p.get("budget", ""),
-    )
-    brief = app_briefs.make(kb, caller=caller_of(request, who), request=req, audited=False)
-    return _markdown(request, brief, {i["document_id"] for i in row.items if i["read"]}, row.project)
+    again = app_briefs.remade(kb, caller=caller_of(request, who), brief_id=brief_id)
+    return _markdown(request, again.brief, again.read, again.project)
 
 
 class BriefIn(Incoming):
@@ -254,9 +242,7 @@ def brief_api(request: Request, kb: KbDep, who: ReaderDep, body: BriefIn) -> Bri
 @api.post("/briefs", response_model=BriefPublic, status_code=201)
 def brief_save_api(request: Request, kb: KbDep, who: ContributorDep, body: BriefSaveIn) -> BriefPublic:
     """Make a brief and save it to ``project`` with the items in ``read`` ticked."""
-    req = body.request()
-    brief = app_briefs.make(kb, caller=caller_of(request, who), request=req, audited=False)
-    row = app_briefs.save(
-        kb, caller=caller_of(request, who), request=req, project=body.project, read=body.read, made=brief
+    row, brief = app_briefs.save(
+        kb, caller=caller_of(request, who), request=body.request(), project=body.project, read=body.read
     )
     return BriefPublic.of(brief, str(request.base_url).rstrip("/"), saved_id=row.id)

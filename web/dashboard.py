@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from app import briefs as app_briefs
+from app import dashboard as app_dashboard
 from app import documents as app_documents
 from kb.errors import NotFound
 from kb.identity.access import Principal
@@ -30,11 +30,7 @@ ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
 
 
 def _build(request: Request, kb: KbDep, who: Principal) -> dashboard.Dashboard:
-    vocabulary = request.app.state.vocabulary
-    kb.search_log.flush()  # this process's queued searches count too
-    return dashboard.build(
-        kb.store, kb.audit, app_briefs.recurring(kb, caller=caller_of(request, who)), vocabulary=vocabulary
-    )
+    return app_dashboard.board(kb, caller=caller_of(request, who), vocabulary=request.app.state.vocabulary)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

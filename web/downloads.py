@@ -6,21 +6,16 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 
-from kb.engine import KnowledgeBase
-from kb.errors import NotFound
-from kb.record.models import Document
+from kb.record.models import Attachment
 
 
-def original_response(doc: Document, kb: KnowledgeBase) -> Response:
-    """The document's original file with ``Content-Disposition: attachment`` and ``nosniff``.
+def original_response(attachment: Attachment) -> Response:
+    """The original file with ``Content-Disposition: attachment`` and ``nosniff``.
 
     Forcing a download (and a sandboxing CSP) means an HTML or SVG original
     cannot run script in the reader's browser under this site's origin.
-    The caller has checked that the reader may see ``doc``.
+    ``app.documents.original`` has checked that the reader may see it.
     """
-    if not doc.attachment_id:
-        raise NotFound("this document has no original file")
-    attachment = kb.store.get_attachment(doc.attachment_id)
     ascii_name = attachment.filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
     headers = {
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(attachment.filename)}",

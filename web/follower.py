@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 
+from app import maintenance
 from kb.engine import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class Follower:
         self._stop.set()
         self._thread.join(timeout=30)
         if self._dirty:
-            self.kb.indexer.save()
+            maintenance.save_indexes(self.kb)
 
     def changed(self) -> None:
         """Note that the indexes changed in memory and need saving."""
@@ -44,10 +45,10 @@ class Follower:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                if self.kb.indexer.catch_up():
+                if maintenance.follow(self.kb):
                     self._dirty = True
                 if self._dirty and time.monotonic() - self._saved_at >= self.save_every:
-                    self.kb.indexer.save()
+                    maintenance.save_indexes(self.kb)
                     self._dirty, self._saved_at = False, time.monotonic()
             except Exception:  # a failed poll must not kill the thread; the next one retries
                 log.exception("following the change log failed")

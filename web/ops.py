@@ -26,7 +26,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from kb.engine import KnowledgeBase
+from app import maintenance
 from kb.search.searcher import SearchResult
 
 router = APIRouter(include_in_schema=False)
@@ -105,21 +105,18 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> Response:
-    kb: KnowledgeBase = request.app.state.kb
-    last = kb.store.last_seq()
-    applied = kb.indexer.seq
-    body = {"status": "ready" if applied >= last else "catching up", "seq": applied, "last_seq": last}
-    return JSONResponse(body, status_code=200 if applied >= last else 503)
+    state = maintenance.readiness(request.app.state.kb)
+    body = {"status": "ready" if state.ready else "catching up", "seq": state.applied, "last_seq": state.last}
+    return JSONResponse(body, status_code=200 if state.ready else 503)
 
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    kb: KnowledgeBase = request.app.state.kb
     m: Metrics = request.app.state.metrics
-    stats = kb.indexer.stats()
-    m.indexed_seq.set(stats["seq"])
-    m.documents.set(stats["documents"])
-    m.lag.set(max(0, kb.store.last_seq() - stats["seq"]))
+    state = maintenance.readiness(request.app.state.kb)
+    m.indexed_seq.set(state.applied)
+    m.documents.set(state.documents)
+    m.lag.set(state.lag)
     # sync route: this runs on a worker thread, where an OpenMP limit set only on the main thread would not show
     for pool in importlib.import_module("threadpoolctl").threadpool_info():  # untyped module
         m.native_threads.labels(pool["user_api"], Path(pool["filepath"]).name).set(pool["num_threads"])

@@ -20,14 +20,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from app import briefs as app_briefs
 from app import documents as app_documents
 from app import intake as app_intake
 from app import search as app_search
+from app import standards as app_standards
 from kb.errors import InvalidInput, KbError
 from kb.identity.access import ANONYMOUS, Principal
-from kb.pmo import actions, lifecycle
-from kb.record.models import Kind, Status
+from kb.record.models import Kind
 from kb.search.searcher import Filters
 from web.auth import principal_of
 from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, caller_of, csrf_token, requires, set_csrf_cookie
@@ -105,7 +104,7 @@ def search_page(
             weak=weak,
         )
 
-        folding = kb.searcher.folding
+        folding = app_search.folding(kb)
 
         def chosen(facet: str, value: str) -> bool:
             """Whether a filter asks for ``value`` in any spelling (a link may say テスト for the test facet)."""
@@ -133,87 +132,28 @@ def search_page(
             weak=weak,
         )
     else:
-        counts = kb.store.counts()
-        context.update(
-            empty=sum(v for k, v in counts.items() if k in {k.value for k in Kind}) == 0,
-            recent=[d for d in kb.store.recent(200) if who.can_see(d.groups)][:8],
-        )
+        context.update(vars(app_documents.landing(kb, caller=caller_of(request, who))))
     return render(request, "search.html", lang, **context)
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
 def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id: str) -> HTMLResponse:
-    doc = app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id)
-    parent = kb.store.get_many([doc.parent_id]) if doc.parent_id else []
-    context: dict[str, Any] = {}
-    if doc.kind in (Kind.template, Kind.procedure):
-        family = lifecycle.family(app_documents.listed(kb, caller=caller_of(request, who), kind=doc.kind), doc)
-        adopted = actions.adopted_into(kb.store, doc.id)
-        context.update(
-            versions=family if len(family) > 1 else [],
-            current=lifecycle.current_version(family),
-            moves=lifecycle.allowed_actions(doc, who),
-            events=lifecycle.history(kb.store, doc.id),
-            carries=_visible_docs(kb, who, [a.lesson_id for a in adopted]),
-        )
-    if doc.kind is Kind.lesson:
-        row = actions.action_of(kb.store, doc.id)
-        target = _visible_docs(kb, who, [row.target_id]) if row and row.target_id else []
-        standards = [
-            d
-            for k in (Kind.template, Kind.procedure)
-            for d in app_documents.listed(kb, caller=caller_of(request, who), kind=k)
-        ]
-        context.update(
-            cluster=next(
-                (
-                    c
-                    for c in app_briefs.recurring(kb, caller=caller_of(request, who))
-                    if doc.id in {d.id for d in c.lessons}
-                ),
-                None,
-            ),
-            action=row,
-            action_target=target[0] if target else None,
-            standards=[d for d in standards if d.status in lifecycle.CURRENT],
-        )
-    return render(
-        request,
-        "document.html",
-        lang,
-        doc=doc,
-        parent=next((p for p in parent if who.can_see(p.groups)), None),
-        children=[c for c in kb.store.children(doc.id) if who.can_see(c.groups)],
-        related=app_documents.related(kb, caller=caller_of(request, who), doc=doc),
-        source_name=Path(doc.source_path).name if doc.source_path else None,
-        can_edit=who.can_edit(doc),
-        **context,
-    )
-
-
-def _visible_docs(kb: KbDep, who: Principal, ids: list[str]) -> list[Any]:
-    return sorted((d for d in kb.store.get_many(ids) if who.can_see(d.groups)), key=lambda d: d.title)
+    view = app_documents.page(kb, caller=caller_of(request, who), doc_id=doc_id)
+    source_name = Path(view.doc.source_path).name if view.doc.source_path else None
+    return render(request, "document.html", lang, source_name=source_name, **vars(view))
 
 
 @router.get("/documents/{doc_id}/original")
 def document_original(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
-    return original_response(app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id), kb)
+    return original_response(app_documents.original(kb, caller=caller_of(request, who), doc_id=doc_id))
 
 
 @router.get("/library", response_class=HTMLResponse)
 def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, all: bool = False) -> HTMLResponse:
     """Templates and procedures by category: current versions only (``?all=1``: superseded and archived too)."""
-    groups: dict[str, dict[str, list[Any]]] = {}
-    vocabulary = request.app.state.vocabulary
-    order = {Status.published: 0, Status.in_review: 1, Status.draft: 2, Status.superseded: 3, Status.archived: 4}
-    for kind in (Kind.template, Kind.procedure):
-        by_category: dict[str, list[Any]] = defaultdict(list)
-        for doc in app_documents.listed(kb, caller=caller_of(request, who), kind=kind):
-            if all or doc.status in lifecycle.CURRENT:
-                by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
-        groups[kind.value] = {
-            c: sorted(docs, key=lambda d: (order[d.status], d.title)) for c, docs in sorted(by_category.items())
-        }
+    groups = app_standards.library(
+        kb, caller=caller_of(request, who), vocabulary=request.app.state.vocabulary, everything=all
+    )
     return render(request, "library.html", lang, groups=groups, today=dt.date.today(), all=all)
 
 
@@ -371,19 +311,11 @@ def load_demo(request: Request, kb: KbDep, who: AdminDep) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-@router.get("/insights", response_class=HTMLResponse, dependencies=[Depends(requires(Role.pmo_admin))])
-def insights_page(request: Request, kb: KbDep, lang: LangDep) -> HTMLResponse:
+@router.get("/insights", response_class=HTMLResponse)
+def insights_page(request: Request, kb: KbDep, who: AdminDep, lang: LangDep) -> HTMLResponse:
     """What people search for and do not find, feedback on results, and content past its review date."""
-    report = app_search.report(kb)
-    titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _, _ in report.feedback])}
-    today = dt.date.today()
-    stale = [
-        d
-        for kind in (Kind.template, Kind.procedure)
-        for d in kb.store.documents(kind=kind)
-        if d.review_by and d.review_by < today and d.status is Status.published
-    ]
-    return render(request, "insights.html", lang, report=report, titles=titles, stale=stale)
+    view = app_search.insights(kb, caller=caller_of(request, who))
+    return render(request, "insights.html", lang, **vars(view))
 
 
 @router.get("/lang/{code}")

@@ -10,8 +10,8 @@ from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ingest.forms import LessonEntry, RetrospectiveEntry
+from kb.pmo.analytics import SearchReport
 from kb.record.models import Document, Kind, Status
-from kb.record.store import SearchReport
 from kb.search.searcher import Explanation, Hit, SearchResult
 
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A row number")]

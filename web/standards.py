@@ -1,27 +1,23 @@
 """Routes for the standards lifecycle and the lesson loop: moves, diffs, reviews, action status.
 
 The moves themselves are ``kb.pmo.lifecycle`` and ``kb.pmo.actions``; these routes
-parse the form or JSON, call ``web.services`` (which audits and re-indexes)
+parse the form or JSON, call ``app.standards`` (which audits and re-indexes)
 and answer with a redirect back to the document or JSON.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from app import documents as app_documents
 from app import standards as app_standards
 from kb.errors import InvalidInput
 from kb.identity.access import Principal
-from kb.pmo import lifecycle
-from kb.pmo.diff import diff_lines
 from kb.pmo.lifecycle import Action
-from kb.record.models import ActionStatus, Kind, Status
+from kb.record.models import ActionStatus
 from web.deps import CsrfDep, KbDep, LangDep, Role, caller_of, requires
 from web.pages import render
 from web.schemas import DocumentPublic, Incoming
@@ -85,32 +81,15 @@ def lesson_action_form(
 @pages.get("/documents/{doc_id}/diff", response_class=HTMLResponse)
 def diff_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id: str, against: str) -> HTMLResponse:
     """What changed between two versions of one template or procedure."""
-    new = app_documents.get(kb, caller=caller_of(request, who), doc_id=doc_id)
-    old = app_documents.get(kb, caller=caller_of(request, who), doc_id=against)
-    if old.id not in {
-        d.id for d in lifecycle.family(app_documents.listed(kb, caller=caller_of(request, who), kind=new.kind), new)
-    }:
-        raise InvalidInput("these two documents are not versions of one template or procedure")
-    return render(request, "diff.html", lang, new=new, old=old, lines=diff_lines(old.body, new.body))
+    found = app_standards.diff(kb, caller=caller_of(request, who), doc_id=doc_id, against=against)
+    return render(request, "diff.html", lang, new=found.new, old=found.old, lines=found.lines)
 
 
 @pages.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep) -> HTMLResponse:
     """Standards waiting for review, my drafts (and what came back), and my overdue reviews."""
-    docs = [
-        d
-        for k in (Kind.template, Kind.procedure)
-        for d in app_documents.listed(kb, caller=caller_of(request, who), kind=k)
-    ]
-    mine = [d for d in docs if d.created_by == who.login or lifecycle.is_owner(d, who)]
-    queue = [d for d in docs if d.status is Status.in_review and (who.is_admin or d in mine)]
-    drafts = [d for d in mine if d.status is Status.draft]
-    returned = {d.id: events[0] for d in drafts if (events := lifecycle.history(kb.store, d.id))}
-    today = dt.date.today()
-    overdue = lifecycle.overdue(docs, today, None if who.is_admin else who)
-    return render(
-        request, "reviews.html", lang, queue=queue, drafts=drafts, returned=returned, overdue=overdue, today=today
-    )
+    found = app_standards.review_queue(kb, caller=caller_of(request, who))
+    return render(request, "reviews.html", lang, **vars(found))
 
 
 class MoveIn(Incoming):
@@ -135,9 +114,10 @@ class LessonActionPublic(BaseModel):
 @api.post("/documents/{doc_id}/lifecycle", response_model=DocumentPublic)
 def lifecycle_api(request: Request, kb: KbDep, who: ContributorDep, doc_id: str, body: MoveIn) -> DocumentPublic:
     """A lifecycle move: contributors submit their drafts; PMO admins approve, return, supersede, archive."""
-    return DocumentPublic.of(
-        app_standards.move(kb, caller=caller_of(request, who), doc_id=doc_id, action=body.action, comment=body.comment)
+    moved = app_standards.move(
+        kb, caller=caller_of(request, who), doc_id=doc_id, action=body.action, comment=body.comment
     )
+    return DocumentPublic.of(moved.document)
 
 
 @api.post("/documents/{doc_id}/action", response_model=LessonActionPublic)

@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from kb.identity.audit import AuditLog
 from kb.pmo import lifecycle
 from kb.pmo.actions import actions
+from kb.pmo.analytics import SearchAnalytics
 from kb.pmo.clusters import ProblemCluster
 from kb.pmo.vocabulary import Vocabulary
-from kb.record.models import ActionStatus, Brief, Document, Kind, SearchEvent, Status
+from kb.record.models import ActionStatus, Brief, Document, Kind, Status
 from kb.record.store import SqlStore
 
 AGE_BUCKETS = ((90, "< 90 days"), (365, "90–365 days"), (None, "> 1 year"))
@@ -109,9 +109,7 @@ def _searches(store: SqlStore, audit: AuditLog, today: dt.date, weeks: int) -> T
     first = week_of(today) - dt.timedelta(weeks=weeks - 1)
     since = dt.datetime.combine(first, dt.time(), dt.UTC)
     counts: dict[dt.date, list[int]] = {first + dt.timedelta(weeks=n): [0, 0, 0] for n in range(weeks)}
-    with store.db.reading() as session:
-        rows = session.exec(select(SearchEvent.at, SearchEvent.results).where(col(SearchEvent.at) >= since)).all()
-    for at, results in rows:
+    for at, results in SearchAnalytics(store).searches_since(since):
         week = week_of(at.date())
         if week in counts:
             counts[week][0] += 1
@@ -125,23 +123,12 @@ def _searches(store: SqlStore, audit: AuditLog, today: dt.date, weeks: int) -> T
 
 def _zero_results(store: SqlStore) -> Table:
     """Queries that found nothing, most frequent first, with when they were last asked."""
-    with store.db.reading() as session:
-        n = func.count().label("n")
-        last = func.max(SearchEvent.at).label("last")
-        rows = session.exec(
-            select(SearchEvent.query, n, last)
-            .where(SearchEvent.results == 0)
-            .group_by(col(SearchEvent.query))
-            .order_by(n.desc(), last.desc())
-            .limit(100)
-        ).all()
-    return Table(
-        "zero_results", ["query", "searches", "last"], [[q, int(c), t.date() if t else None] for q, c, t in rows]
-    )
+    rows = SearchAnalytics(store).zero_results(limit=100)
+    return Table("zero_results", ["query", "searches", "last"], [[q, c, t.date() if t else None] for q, c, t in rows])
 
 
 def _feedback(store: SqlStore, titles: dict[str, str]) -> Table:
-    report = store.search_report(limit=100)
+    report = SearchAnalytics(store).report(limit=100)
     return Table(
         "feedback",
         ["title", "helpful", "not_helpful", "id"],

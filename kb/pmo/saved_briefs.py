@@ -80,7 +80,7 @@ def mark_read(store: SqlStore, brief_id: int, read: Iterable[str], *, by: Princi
         row = session.get(SavedBrief, brief_id)
         if row is None:
             raise NotFound(f"no saved brief {brief_id}")
-        if not by.is_admin and row.created_by != by.label:
+        if not may_change(row, by):
             raise Forbidden("only whoever saved the brief or a PMO admin may change it")
         visible = {i["document_id"] for i in _visible(store, row, by).items}
         # an item the caller cannot see keeps its tick: they cannot have read it here
@@ -91,6 +91,11 @@ def mark_read(store: SqlStore, brief_id: int, read: Iterable[str], *, by: Princi
         session.flush()
         session.refresh(row)
     return _visible(store, row, by)
+
+
+def may_change(row: SavedBrief, who: Principal) -> bool:
+    """Whoever saved the brief (a contributor still) or a PMO admin may tick its items."""
+    return who.is_admin or (who.allows(Role.contributor) and row.created_by == who.label)
 
 
 def _visible(store: SqlStore, row: SavedBrief, who: Principal) -> SavedBrief:

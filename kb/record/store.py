@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter
-from sqlalchemy import Engine, case, func, insert, text
+from sqlalchemy import Engine, func, insert, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select
@@ -34,10 +34,8 @@ from kb.record.models import (
     Document,
     DocumentDraft,
     Embedding,
-    Feedback,
     Kind,
     OriginalFile,
-    SearchEvent,
     Source,
     utcnow,
 )
@@ -58,17 +56,6 @@ class WriteResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class SearchReport:
-    """What people searched for: totals, the most frequent queries, those that found nothing, feedback."""
-
-    searches: int
-    zero_result_searches: int
-    top_queries: list[tuple[str, int]]
-    zero_result_queries: list[tuple[str, int]]
-    feedback: list[tuple[str, int, int]]  # document id, helpful, not helpful
 
 
 class Store(Protocol):
@@ -100,10 +87,6 @@ class Store(Protocol):
     def save_vectors(self, embedder: str, vectors: dict[str, bytes]) -> None: ...
     def check(self) -> list[str]: ...
     def export_records(self) -> Iterator[dict[str, Any]]: ...
-    def record_search(self, query: str, filters: dict[str, Any], results: int) -> None: ...
-    def record_searches(self, events: Sequence[SearchEvent]) -> None: ...
-    def record_feedback(self, query: str, document_id: str, helpful: bool) -> None: ...
-    def search_report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport: ...
     def import_records(self, records: Iterable[dict[str, Any]]) -> WriteResult: ...
 
 
@@ -401,67 +384,6 @@ class SqlStore:
             bound = conn.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
             conn.rollback()
             return int(xmin), int(bound)
-
-    # -- search analytics --------------------------------------------------
-
-    def record_search(self, query: str, filters: dict[str, Any], results: int) -> None:
-        """Log one search now (queries are kept as typed, trimmed; at most 500 characters).
-
-        The web app does not call this on the request path: it queues searches in
-        ``kb.pmo.search_log.SearchLog``, which writes them with ``record_searches``.
-        """
-        self.record_searches([SearchEvent(query=query, filters=filters, results=results)])
-
-    def record_searches(self, events: Sequence[SearchEvent]) -> None:
-        """Log searches in one transaction, each with the time it ran (``at``, set when it was made)."""
-        if not events:
-            return
-        rows = [
-            {"query": e.query.strip()[:500], "filters": e.filters, "results": e.results, "at": e.at} for e in events
-        ]
-        with self.db.writing() as session:
-            session.execute(insert(SearchEvent), rows)
-
-    def record_feedback(self, query: str, document_id: str, helpful: bool) -> None:
-        with self.db.writing() as session:
-            if session.get(Document, document_id) is None:
-                raise NotFound(f"no document with id {document_id!r}")
-            session.add(Feedback(query=query.strip()[:500], document_id=document_id, helpful=helpful))
-
-    def search_report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport:
-        with self.db.reading() as session:
-            events = select(SearchEvent)
-            if since is not None:
-                events = events.where(col(SearchEvent.at) >= since)
-            sub = events.subquery()
-            total = session.exec(select(func.count()).select_from(sub)).one()
-            zero = session.exec(select(func.count()).select_from(sub).where(sub.c.results == 0)).one()
-            count = func.count().label("n")
-            top = session.exec(
-                select(sub.c.query, count).group_by(sub.c.query).order_by(count.desc(), sub.c.query).limit(limit)
-            ).all()
-            missing = session.exec(
-                select(sub.c.query, count)
-                .where(sub.c.results == 0)
-                .group_by(sub.c.query)
-                .order_by(count.desc(), sub.c.query)
-                .limit(limit)
-            ).all()
-            helpful = func.sum(case((col(Feedback.helpful), 1), else_=0))
-            unhelpful = func.sum(case((col(Feedback.helpful), 0), else_=1))
-            feedback = session.exec(
-                select(Feedback.document_id, helpful, unhelpful)
-                .group_by(col(Feedback.document_id))
-                .order_by(unhelpful.desc())
-                .limit(limit)
-            ).all()
-            return SearchReport(
-                searches=int(total),
-                zero_result_searches=int(zero),
-                top_queries=[(q, int(n)) for q, n in top],
-                zero_result_queries=[(q, int(n)) for q, n in missing],
-                feedback=[(d, int(h or 0), int(u or 0)) for d, h, u in feedback],
-            )
 
     # -- export / import ---------------------------------------------------
 

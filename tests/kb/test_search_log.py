@@ -7,30 +7,31 @@ from collections.abc import Sequence
 
 import pytest
 
+from kb.pmo.analytics import SearchAnalytics
 from kb.pmo.search_log import SearchLog
 from kb.record.models import SearchEvent
 from kb.record.store import SqlStore
 
 
 def test_record_writes_nothing_until_a_flush(sqlite_store: SqlStore) -> None:
-    log = SearchLog(sqlite_store, interval=3600)
+    log = SearchLog(SearchAnalytics(sqlite_store), interval=3600)
     log.record("ベンダー 遅延", {"kinds": ["lesson"]}, 3)
     log.record("budget freeze", {}, 0)
-    assert sqlite_store.search_report().searches == 0 and log.pending() == 2
+    assert SearchAnalytics(sqlite_store).report().searches == 0 and log.pending() == 2
     assert log.flush() == 2
-    report = sqlite_store.search_report()
+    report = SearchAnalytics(sqlite_store).report()
     assert report.searches == 2 and report.zero_result_queries == [("budget freeze", 1)]
     assert log.pending() == 0 and log.flush() == 0
     log.close()
 
 
 def test_close_writes_what_is_queued_and_stops_the_thread(sqlite_store: SqlStore) -> None:
-    log = SearchLog(sqlite_store, interval=3600)
+    log = SearchLog(SearchAnalytics(sqlite_store), interval=3600)
     for n in range(5):
         log.record(f"query {n}", {}, n)
     thread = log._thread
     log.close()
-    assert sqlite_store.search_report().searches == 5
+    assert SearchAnalytics(sqlite_store).report().searches == 5
     assert thread is not None and not thread.is_alive()
 
 
@@ -62,7 +63,7 @@ def test_a_failed_write_keeps_the_rows_for_the_next_flush(sqlite_store: SqlStore
         def record_searches(self, events: Sequence[SearchEvent]) -> None:
             if self.fail:
                 raise RuntimeError("database is down")
-            sqlite_store.record_searches(events)
+            SearchAnalytics(sqlite_store).record_searches(events)
 
     sink = Flaky()
     log = SearchLog(sink, interval=3600)
@@ -72,12 +73,12 @@ def test_a_failed_write_keeps_the_rows_for_the_next_flush(sqlite_store: SqlStore
     log.record("second", {}, 0)
     sink.fail = False
     assert log.flush() == 2
-    assert sqlite_store.search_report().searches == 2
+    assert SearchAnalytics(sqlite_store).report().searches == 2
     log.close()
 
 
 def test_each_row_keeps_the_time_its_search_ran(sqlite_store: SqlStore) -> None:
-    log = SearchLog(sqlite_store, interval=3600)
+    log = SearchLog(SearchAnalytics(sqlite_store), interval=3600)
     log.record("when", {}, 1)
     queued_at = log._pending[0].at
     log.close()

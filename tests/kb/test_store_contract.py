@@ -8,6 +8,7 @@ import pytest
 
 from kb.config import Settings
 from kb.errors import Conflict, InvalidInput, NotFound
+from kb.pmo.analytics import SearchAnalytics
 from kb.record.models import ChangeOp, DocumentDraft, Kind, OriginalFile, Status
 from kb.record.store import SqlStore, document_id, open_store
 
@@ -181,17 +182,18 @@ def test_originals_survive_export_and_import(store: SqlStore, tmp_path: Path) ->
 
 def test_search_analytics(store: SqlStore) -> None:
     doc = store.create(lesson())
-    store.record_search("ベンダー 遅延", {"kinds": ["lesson"]}, 3)
-    store.record_search("ベンダー 遅延", {}, 2)
-    store.record_search("稟議 電子化", {}, 0)
-    store.record_search("稟議 電子化", {}, 0)
-    store.record_search("budget freeze", {}, 0)
-    store.record_feedback("ベンダー 遅延", doc.id, True)
-    store.record_feedback("ベンダー 遅延", doc.id, False)
-    store.record_feedback("x", doc.id, False)
+    analytics = SearchAnalytics(store)
+    analytics.record_search("ベンダー 遅延", {"kinds": ["lesson"]}, 3)
+    analytics.record_search("ベンダー 遅延", {}, 2)
+    analytics.record_search("稟議 電子化", {}, 0)
+    analytics.record_search("稟議 電子化", {}, 0)
+    analytics.record_search("budget freeze", {}, 0)
+    analytics.record_feedback("ベンダー 遅延", doc.id, True)
+    analytics.record_feedback("ベンダー 遅延", doc.id, False)
+    analytics.record_feedback("x", doc.id, False)
     with pytest.raises(NotFound):
-        store.record_feedback("x", "missing", True)
-    report = store.search_report()
+        analytics.record_feedback("x", "missing", True)
+    report = analytics.report()
     assert (report.searches, report.zero_result_searches) == (5, 3)
     assert report.top_queries[0] == ("ベンダー 遅延", 2) or report.top_queries[0] == ("稟議 電子化", 2)
     assert report.zero_result_queries == [("稟議 電子化", 2), ("budget freeze", 1)]

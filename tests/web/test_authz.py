@@ -255,7 +255,7 @@ def _state(client: TestClient) -> tuple[int, ...]:
         kb.store.last_seq(),
         len(kb.accounts.users()),
         sum(1 for t, _ in kb.accounts.tokens() if t.revoked_at is None),
-        kb.store.search_report().searches,
+        kb.analytics.report().searches,
     )
 
 

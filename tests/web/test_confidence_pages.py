@@ -32,5 +32,5 @@ def test_a_search_with_no_confident_match_lands_in_the_zero_result_backlog(clien
     client.get("/api/search", params={"q": "ベンダー選定"})
     kb = client.app.state.kb  # type: ignore[attr-defined]
     kb.search_log.flush()  # searches are written in batches, off the request path
-    zero = dict(kb.store.search_report().zero_result_queries)
+    zero = dict(kb.analytics.report().zero_result_queries)
     assert MASH in zero and "ベンダー選定" not in zero

@@ -56,7 +56,7 @@ def test_every_figure_matches_the_store(client: TestClient) -> None:
     kb = client.app.state.kb  # type: ignore[attr-defined]
     store = kb.store
     kb.search_log.flush()  # searches are written in batches
-    report = store.search_report(limit=100)
+    report = kb.analytics.report(limit=100)
     docs = store.documents()
     for lang, title in (("ja", "PMO ダッシュボード"), ("en", "PMO dashboard")):
         html = client.get("/dashboard", headers={"accept-language": lang}).text

@@ -69,7 +69,7 @@ def test_a_search_without_results_says_so_and_is_recorded(client: TestClient) ->
     assert "ぴよぴよ語彙" in html and 'class="no-results"' in html
     assert "絞り込みをすべて解除" in html or "Clear all filters" in html
     client.app.state.kb.search_log.flush()  # type: ignore[attr-defined]  # searches are written in batches
-    report = client.app.state.kb.store.search_report()  # type: ignore[attr-defined]
+    report = client.app.state.kb.analytics.report()  # type: ignore[attr-defined]
     assert ("ぴよぴよ語彙", 1) in report.zero_result_queries
     assert "ぴよぴよ語彙" in client.get("/insights").text
 

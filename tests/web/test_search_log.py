@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from kb.config import Settings
+from kb.pmo.analytics import SearchAnalytics
 from kb.record.models import Role
 from kb.record.store import open_store
 from tests.conftest import HashingEmbedder
@@ -20,13 +21,13 @@ def test_searches_are_written_off_the_request_and_on_shutdown(web_settings: Sett
         for q in ("vendor", "ベンダー選定", "no such thing zzqx"):
             assert client.get("/api/search", params={"q": q}).status_code == 200
         kb = client.app.state.kb  # type: ignore[attr-defined]
-        assert kb.store.search_report().searches == 0  # nothing written by the requests
+        assert kb.analytics.report().searches == 0  # nothing written by the requests
         assert kb.search_log.pending() == 3
         assert client.get("/api/stats").json()["searches"]["searches"] == 3  # the report counts the queue
         assert client.get("/api/search", params={"q": "after the report"}).status_code == 200
     store = open_store(settings)  # the app has shut down: its lifespan wrote the last search
     try:
-        report = store.search_report()
+        report = SearchAnalytics(store).report()
         assert report.searches == 4 and ("after the report", 1) in report.top_queries
     finally:
         store.close()

@@ -6,7 +6,7 @@ Four fields per chunk (see :class:`kb.search.analysis.Terms`)::
     fallback = BM25(bigrams with hiragana), only when fewer than k chunks scored
     glosses  = English glosses of a Japanese chunk's words (JMdict), and its own English words
 
-Each chunk is Japanese or English (``kb.search.analysis.detect_language``). A query
+Each chunk is Japanese or English (``kb.search.language.detect_language``). A query
 scores the chunks of its own language (:meth:`Bm25Index.search`); the chunks
 of the other language are scored apart (:meth:`Bm25Index.search_translated`):
 a Japanese query's words are translated into English glosses and searched as
@@ -53,12 +53,11 @@ from kb.search.analysis import (
     AnalyzerConfig,
     Terms,
     Variants,
-    detect_language,
-    has_japanese,
     normalize_with_map,
     spelling_marks,
 )
 from kb.search.explain import Analysed
+from kb.search.language import detect_language, has_japanese
 from kb.search.lexical.glossary import Glossary, default_glossary
 
 from ._field import F64, Field, Grow

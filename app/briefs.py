@@ -8,7 +8,7 @@ from app.caller import Caller
 from app.effects import audit
 from kb.engine import KnowledgeBase
 from kb.pmo import brief, clusters, saved_briefs
-from kb.record.models import Brief as SavedBrief
+from kb.record.models import SavedBrief
 
 
 def recurring(kb: KnowledgeBase, *, caller: Caller) -> list[clusters.ProblemCluster]:

@@ -50,7 +50,7 @@ from kb.search.findings import (
 from kb.search.fusion import RRF_K, LegScores, calibrated_fusion, rrf
 from kb.search.indexer import DocInfo, Indexer
 from kb.search.lexical.index import RowMask
-from kb.search.snippets import Segment, snippet
+from kb.search.snippets import SnippetPart, snippet
 
 Mode = Literal["hybrid", "lexical", "dense"]
 Fusion = Literal["calibrated", "rrf"]
@@ -199,7 +199,7 @@ class Hit:
     score: float
     chunk_id: int
     heading: str
-    snippet: list[Segment]
+    snippet: list[SnippetPart]
     explanation: Explanation
     parent: DocInfo | None = None
     """The retrospective a lesson was split from (when the caller may see it): "from: …"."""

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from kb.record.models import Chunk, Document
-from kb.record.store import Store
+from kb.record.roles import IndexSource
 from kb.search.embedders.base import Embedder
 from kb.search.lexical import Bm25Index
 from kb.search.vectors import FaissIndex
@@ -96,7 +96,7 @@ class Indexer:
     """
 
     def __init__(
-        self, store: Store, embedder: Embedder, directory: Path, *, ann_threshold: int = 50_000, nprobe: int = 64
+        self, store: IndexSource, embedder: Embedder, directory: Path, *, ann_threshold: int = 50_000, nprobe: int = 64
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -118,7 +118,7 @@ class Indexer:
     # -- lifecycle ---------------------------------------------------------
 
     @classmethod
-    def open(cls, store: Store, embedder: Embedder, directory: Path, **kwargs: Any) -> Indexer:
+    def open(cls, store: IndexSource, embedder: Embedder, directory: Path, **kwargs: Any) -> Indexer:
         """Load the current generation when its stamps match, else start empty (catch up separately)."""
         indexer = cls(store, embedder, directory, **kwargs)
         generation = indexer._current_generation()
@@ -347,7 +347,7 @@ class Indexer:
 
 
 def rebuild(
-    store: Store,
+    store: IndexSource,
     embedder: Embedder,
     directory: Path,
     on_progress: Callable[[int, int], None] | None = None,

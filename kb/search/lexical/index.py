@@ -203,6 +203,12 @@ class Bm25Index:
         """The dictionary (JMdict unless one was given), opened on first use."""
         return self.translator.glossary
 
+    @glossary.setter
+    def glossary(self, glossary: Glossary) -> None:
+        """Translate with another dictionary from now on; chunks indexed before keep the glosses they got (and
+        :attr:`identity` changes, so a saved index built with the old one is rebuilt on load)."""
+        self.translator.glossary = glossary
+
     @property
     def identity(self) -> str:
         """Format and dictionary of the index: a saved index with another identity must be rebuilt."""

@@ -43,6 +43,12 @@ class Translator:
             self._glossary = default_glossary()
         return self._glossary
 
+    @glossary.setter
+    def glossary(self, glossary: Glossary) -> None:
+        """Use another dictionary from now on (translations cached from the old one are forgotten)."""
+        self._glossary = glossary
+        self._english.clear()
+
     def english(self, word: str) -> tuple[str, ...]:
         """The analysed English terms of a Japanese word's glosses (cached; empty for unknown words).
 

@@ -24,9 +24,7 @@ def recurring(kb: KnowledgeBase, *, caller: Caller) -> list[clusters.ProblemClus
             return []
     else:
         found = clusters.compute(kb.indexer, visible_to=who.visible_to)
-    with kb.indexer.lock:
-        docs = dict(kb.indexer.docs)
-    return clusters.view(found, docs, who.can_see)
+    return clusters.view(found, kb.indexer.snapshot().docs, who.can_see)
 
 
 def make(kb: KnowledgeBase, *, caller: Caller, request: brief.BriefRequest, audited: bool = True) -> brief.Brief:

@@ -9,7 +9,7 @@ from app.caller import Caller
 from app.effects import audit
 from kb.engine import KnowledgeBase
 from kb.pmo import brief, clusters, saved_briefs
-from kb.record.models import Brief as SavedBrief
+from kb.record.models import SavedBrief
 
 
 def recurring(kb: KnowledgeBase, *, caller: Caller) -> list[clusters.ProblemCluster]:
@@ -25,9 +25,7 @@ def recurring(kb: KnowledgeBase, *, caller: Caller) -> list[clusters.ProblemClus
             return []
     else:
         found = clusters.compute(kb.indexer, visible_to=who.visible_to)
-    with kb.indexer.lock:
-        docs = dict(kb.indexer.docs)
-    return clusters.view(found, docs, who.can_see)
+    return clusters.view(found, kb.indexer.snapshot().docs, who.can_see)
 
 
 def make(kb: KnowledgeBase, *, caller: Caller, request: brief.BriefRequest, audited: bool = True) -> brief.Brief:

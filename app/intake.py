@@ -46,7 +46,7 @@ def upload(
     store = GuardedStore(kb.store, caller.principal)
     reports = [
         ingest_upload(
-            store,  # type: ignore[arg-type]
+            store,
             name,
             data,
             registry=registry,

@@ -27,7 +27,7 @@ from ingest.versions import keep_versions
 from ingest.walk import Found, discover, read_found, too_big
 from kb.errors import InvalidInput, KbError
 from kb.record.models import Kind
-from kb.record.store import Store
+from kb.record.roles import SourceStore, SourceWriter
 
 
 class FileStatus(StrEnum):
@@ -75,7 +75,7 @@ class IngestReport:
 
 
 def ingest_paths(
-    store: Store,
+    store: SourceStore,
     paths: Iterable[Path],
     *,
     registry: IngesterRegistry,
@@ -121,7 +121,7 @@ def ingest_paths(
 
 
 def ingest_file(
-    store: Store,
+    store: SourceWriter,
     found: Found,
     *,
     registry: IngesterRegistry,
@@ -161,7 +161,7 @@ def ingest_file(
 
 
 def ingest_bytes(
-    store: Store,
+    store: SourceWriter,
     data: bytes,
     *,
     source: str,

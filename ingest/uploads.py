@@ -16,7 +16,7 @@ from ingest.options import make_options
 from ingest.pipeline import FileReport, FileStatus, ingest_bytes
 from ingest.registry import IngesterRegistry
 from kb.record.models import Kind
-from kb.record.store import Store
+from kb.record.roles import SourceWriter
 
 
 def safe_filename(name: str) -> str:
@@ -27,7 +27,7 @@ def safe_filename(name: str) -> str:
 
 
 def ingest_upload(
-    store: Store,
+    store: SourceWriter,
     filename: str,
     data: bytes,
     *,

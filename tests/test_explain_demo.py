@@ -6,7 +6,7 @@ import pytest
 
 from kb.engine import KnowledgeBase
 from kb.pmo.brief import BriefRequest, make_brief
-from kb.search.analysis import has_japanese
+from kb.search.language import has_japanese
 from tests import test_search_demo
 
 pytestmark = pytest.mark.slow

@@ -45,7 +45,7 @@ FACET_PARAM = {
     "project": "project",
     "phase": "phase",
     "tags": "tag",
-    "language": "language",
+    "language": "lang",  # the API's and the CLI's name; ``language`` is still read (older links)
     "status": "status",
 }
 
@@ -81,15 +81,17 @@ def search_page(
     project: Many = [],  # noqa: B006
     phase: Many = [],  # noqa: B006
     tag: Many = [],  # noqa: B006
-    language: Many = [],  # noqa: B006
+    language_filter: Annotated[list[str], Query(alias="lang")] = [],  # noqa: B006 - ``lang`` is the UI language
+    language: Many = [],  # noqa: B006 - the old name of ``lang``: bookmarked searches keep working
     status: Many = [],  # noqa: B006
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     explain: bool = False,
     weak: bool = False,
 ) -> HTMLResponse:
     """Search with facets, snippets and paging; the landing page when there is no query."""
-    values = {"kind": kind, "project": project, "phase": phase, "tag": tag, "language": language, "status": status}
-    filters = Filters.of(kinds=kind, projects=project, phases=phase, tags=tag, languages=language, statuses=status)
+    languages = [*language_filter, *language]
+    values = {"kind": kind, "project": project, "phase": phase, "tag": tag, "lang": languages, "status": status}
+    filters = Filters.of(kinds=kind, projects=project, phases=phase, tags=tag, languages=languages, statuses=status)
     params = [(name, v) for name, vs in values.items() for v in vs]
     context: dict[str, Any] = {"q": q, "values": values, "explain": explain, "page": page}
     if q.strip():

@@ -92,7 +92,9 @@ class DocumentPublic(DocumentFields):
         return cls(**data, source_name=name, has_original=doc.attachment_id is not None)
 
 
-class Segment(BaseModel):
+class SnippetPartPublic(BaseModel):
+    """A run of a hit's snippet, ``match`` when it is a query term (the API's ``{text, match}``)."""
+
     text: str
     match: bool
 
@@ -153,7 +155,7 @@ class HitPublic(BaseModel):
     score: float
     strength: float = Field(description="Match strength: 1.0 is the confidence line, below it a match is weak")
     heading: str
-    snippet: list[Segment]
+    snippet: list[SnippetPartPublic]
     explanation: ExplanationPublic | None = None
     parent: DocumentRef | None = Field(default=None, description="The retrospective this lesson was split from")
     similar: list[DocumentRef] = Field(
@@ -179,7 +181,7 @@ class HitPublic(BaseModel):
             score=hit.score,
             strength=round(hit.explanation.strength, 4),
             heading=hit.heading,
-            snippet=[Segment(text=s.text, match=s.match) for s in hit.snippet],
+            snippet=[SnippetPartPublic(text=s.text, match=s.match) for s in hit.snippet],
             explanation=ExplanationPublic.of(hit.explanation) if explain else None,
             parent=DocumentRef(id=hit.parent.id, kind=hit.parent.kind, title=hit.parent.title) if hit.parent else None,
             similar=[DocumentRef(id=s.id, kind=s.kind, title=s.title) for s in hit.similar],

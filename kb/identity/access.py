@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from kb.errors import Forbidden, NotFound, Unauthorized
 from kb.record.models import Document, DocumentDraft, Kind, Role, Status
@@ -133,9 +133,10 @@ def admit(principal: Principal, draft: DocumentDraft) -> DocumentDraft:
 
 
 class GuardedStore:
-    """A ``Store`` that writes on behalf of ``principal``: the ingest pipeline runs over it for uploads.
+    """The upload's ``SourceWriter`` (``kb.record.roles``) on behalf of ``principal``: the ingest pipeline writes
+    uploads through it, and it offers nothing else (no read or write reaches the store unguarded).
 
-    Reads pass through. ``replace_source`` admits every draft (see ``admit``),
+    ``replace_source`` admits every draft (see ``admit``),
     refuses to replace documents the principal may see but not edit (uploading
     a file of the same name as someone else's visible one), and records the
     principal as the creator of what it adds.
@@ -154,13 +155,16 @@ class GuardedStore:
         self._store = store
         self.principal = principal
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
     def source_hash(self, path: str) -> str | None:
         return self._store.source_hash(self._source(path))
 
-    def replace_source(self, path: str, content_hash: str, drafts: Sequence[DocumentDraft]) -> WriteResult:
+    def replace_source(
+        self, path: str, content_hash: str, drafts: Sequence[DocumentDraft], *, by: str | None = None
+    ) -> WriteResult:
+        """Store the upload's drafts as the principal (the creator is always the principal: ``by``, when given,
+        must name them)."""
+        if by is not None and by != (self.principal.login or None):
+            raise Forbidden("an upload is stored as the person uploading it, never as someone else")
         path = self._source(path)
         for doc in self._store.documents_of_source(path):
             if not self.principal.can_edit(doc):

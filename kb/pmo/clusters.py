@@ -37,7 +37,7 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,10 +157,10 @@ def cluster(sim: Matrix, threshold: float = THRESHOLD) -> list[list[int]]:
 ViewKey = tuple[str, ...] | None  # Principal.visible_to: None sees every lesson
 
 
-def _lessons(indexer: Indexer, visible_to: ViewKey) -> list[DocInfo]:
-    """The lessons a view clusters, by id; the caller holds ``indexer.lock``."""
+def _lessons(docs: Mapping[str, DocInfo], visible_to: ViewKey) -> list[DocInfo]:
+    """The lessons a view clusters among ``docs`` (an ``Indexer.snapshot``), by id."""
     sees = Filters(visible_to=visible_to)
-    lessons = [d for d in indexer.docs.values() if d.kind == "lesson" and d.status != "archived" and sees.accepts(d)]
+    lessons = [d for d in docs.values() if d.kind == "lesson" and d.status != "archived" and sees.accepts(d)]
     if len(lessons) > MAX_LESSONS:
         lessons = sorted(lessons, key=lambda d: d.date or "", reverse=True)[:MAX_LESSONS]
     return sorted(lessons, key=lambda d: d.id)
@@ -168,8 +168,8 @@ def _lessons(indexer: Indexer, visible_to: ViewKey) -> list[DocInfo]:
 
 def lesson_points(indexer: Indexer, visible_to: ViewKey = None) -> tuple[list[str], Matrix, list[list[str]]]:
     """Every indexed lesson ``visible_to`` may see (archived ones left out): ids, mean chunk vectors, analyzer terms."""
-    with indexer.lock:
-        lessons = _lessons(indexer, visible_to)
+    with indexer.lock:  # the vectors read are those of the snapshot's chunks
+        lessons = _lessons(indexer.snapshot().docs, visible_to)
         chunk_ids = [c for d in lessons for c in d.chunk_ids]
         stored = indexer.vectors.stored(np.array(chunk_ids, dtype=np.int64)) if chunk_ids else None
     texts: dict[str, list[str]] = {}
@@ -218,7 +218,7 @@ def compute(
 
 def view(
     clustering: Clustering,
-    docs: dict[str, DocInfo],
+    docs: Mapping[str, DocInfo],
     can_see: Callable[[Sequence[str]], bool],
     *,
     today: dt.date | None = None,
@@ -318,8 +318,7 @@ class ClusterCache:
             out: Clustering | None = None
             for key, found in views:
                 if found is None or found.seq != indexer.seq:
-                    with indexer.lock:
-                        lessons = tuple(d.id for d in _lessons(indexer, key))
+                    lessons = tuple(d.id for d in _lessons(indexer.snapshot().docs, key))
                     found = done.get(lessons) or compute(indexer, visible_to=key)
                     done[lessons] = found
                     with self._views_lock:

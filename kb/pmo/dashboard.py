@@ -22,7 +22,7 @@ from kb.pmo.actions import actions
 from kb.pmo.analytics import SearchAnalytics
 from kb.pmo.clusters import ProblemCluster
 from kb.pmo.vocabulary import Vocabulary
-from kb.record.models import ActionStatus, Brief, Document, Kind, Status
+from kb.record.models import ActionStatus, Document, Kind, SavedBrief, Status
 from kb.record.store import SqlStore
 
 AGE_BUCKETS = ((90, "< 90 days"), (365, "90–365 days"), (None, "> 1 year"))
@@ -173,7 +173,7 @@ def _open_lessons(store: SqlStore, docs: Sequence[Document], today: dt.date) -> 
 def _briefs(store: SqlStore) -> Table:
     """Saved briefs: which items, and which lessons, were read before kickoff."""
     with store.db.reading() as session:
-        rows = session.exec(select(Brief).order_by(col(Brief.id).desc()).limit(200)).all()
+        rows = session.exec(select(SavedBrief).order_by(col(SavedBrief.id).desc()).limit(200)).all()
     out = []
     for b in rows:
         lessons = [i for i in b.items if i["kind"] == "lesson"]

@@ -15,8 +15,7 @@ from sqlmodel import col, select
 from kb.errors import Forbidden, InvalidInput, NotFound
 from kb.identity.access import Principal, require
 from kb.pmo.brief import Brief
-from kb.record.models import Brief as SavedBrief
-from kb.record.models import Role
+from kb.record.models import Role, SavedBrief
 from kb.record.store import SqlStore
 
 

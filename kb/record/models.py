@@ -417,7 +417,7 @@ class LessonAction(SQLModel, table=True):
     at: dt.datetime = Field(default_factory=utcnow)
 
 
-class Brief(SQLModel, table=True):
+class SavedBrief(SQLModel, table=True):
     """A kickoff brief a PM saved to their project: the description, the reading list, and what they ticked.
 
     ``items`` is the list as it was made (``document_id``, ``kind``, ``title``,
@@ -425,6 +425,7 @@ class Brief(SQLModel, table=True):
     kickoff even when the documents have changed since.
     """
 
+    __tablename__ = "brief"  # the table keeps the name it was created with (migration 0007)
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)

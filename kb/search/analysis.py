@@ -43,30 +43,19 @@ from typing import Literal, NamedTuple
 
 from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
 
+from kb.search.language import JA_CLASS
+
 SplitModeName = Literal["A", "B", "C"]
 FormName = Literal["normalized", "dictionary", "surface"]
 StemmerName = Literal["none", "plural", "snowball"]
 
-# Kana, kanji and the marks that live inside Japanese words (々 〆 ヶ ー).
-# Checked after NFKC, so half-width katakana is already full-width here.
-_JA_CLASS = (
-    "\u3005\u3006\u3007"  # 々 〆 〇
-    "\uff66-\uff9f"  # half-width katakana (only seen before NFKC)
-    "\u3041-\u3096\u309d-\u309f"  # hiragana, ゝゞゟ
-    "\u30a1-\u30fa\u30fc-\u30ff"  # katakana incl. ー ヽヾ (not the ・ separator)
-    "\u31f0-\u31ff"  # katakana phonetic extensions
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
-    "\U00020000-\U0003134f"  # CJK extensions B–G
-)
-_JA_CHAR = re.compile(f"[{_JA_CLASS}]")
-_JA_RUN = re.compile(f"[{_JA_CLASS}]+")
+_JA_RUN = re.compile(f"[{JA_CLASS}]+")
 _HIRAGANA = re.compile("[\u3041-\u3096\u309d-\u309f]")
-_CONTENT_RUN = re.compile(f"(?:(?![\u3041-\u3096\u309d-\u309f])[{_JA_CLASS}])+")
+_CONTENT_RUN = re.compile(f"(?:(?![\u3041-\u3096\u309d-\u309f])[{JA_CLASS}])+")
 # One script run: Japanese, or a word of any other script (letters, digits;
 # apostrophes inside words are kept so "don't" stays one token).
-_RUN = re.compile(f"(?P<ja>[{_JA_CLASS}]+)|(?P<w>(?:(?![{_JA_CLASS}])[^\\W_])+(?:['’](?:(?![{_JA_CLASS}])[^\\W_])+)*)")
+_RUN = re.compile(f"(?P<ja>[{JA_CLASS}]+)|(?P<w>(?:(?![{JA_CLASS}])[^\\W_])+(?:['’](?:(?![{JA_CLASS}])[^\\W_])+)*)")
 _Stem = Callable[[str], str]
-_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 Variants = dict[str, set[str]]
 """Term → its spellings (morpheme surfaces) that :func:`spelled_in` does not find from the term alone."""
@@ -279,26 +268,6 @@ def _marks_after(text: str, start: int) -> str:
     while end < len(text) and _combines(text[end]):
         end += 1
     return text[start:end]
-
-
-def detect_language(text: str) -> str:
-    """``"ja"`` when kana/kanji make a meaningful share of the letters, else ``"en"``.
-
-    A kana/kanji carries about as much as three Latin letters, so the share
-    is ``ja / (ja + latin / 3)`` and "meaningful" means at least 0.3: a
-    Japanese paragraph with English product names is ``ja``, an English one
-    quoting a Japanese name is ``en``.
-    """
-    ja = len(_JA_CHAR.findall(text))
-    if ja == 0:
-        return "en"
-    latin = len(_LATIN_LETTER.findall(text))
-    return "ja" if ja / (ja + latin / 3.0) >= 0.3 else "en"
-
-
-def has_japanese(text: str) -> bool:
-    """Whether ``text`` contains any kana or kanji."""
-    return _JA_CHAR.search(text) is not None
 
 
 def _pieces(text: str, limit: int = _MAX_PIECE_CHARS) -> Iterator[tuple[int, str]]:

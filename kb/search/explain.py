@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from kb.search.analysis import Written, has_japanese, merge_spans, normalize
+from kb.search.analysis import Written, merge_spans, normalize
+from kb.search.language import has_japanese
 
 Glosses = Callable[[str], Sequence[str]]
 """A Japanese term's English gloss terms, analysed as the index analyses English (``Bm25Index.english``)."""

@@ -18,18 +18,20 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from kb.record.models import Chunk, Document
-from kb.record.store import Store
+from kb.record.roles import IndexSource
 from kb.search.embedders.base import Embedder
 from kb.search.lexical import Bm25Index
-from kb.search.vectors import FaissIndex
+from kb.search.lexical.protocol import LexicalIndex
+from kb.search.vectors import FaissIndex, VectorIndex
 
 # 2: the lexical index has a gloss field and per-chunk languages; 3: documents carry parent_id and supersedes
 STATE_FORMAT = "kb-index/3"
@@ -88,6 +90,20 @@ def index_text(title: str, chunk: Chunk) -> str:
     return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class IndexView:
+    """A consistent read of what the indexes hold, for callers outside the indexer: the documents (read-only),
+    the change-log watermark ``seq`` and the ``version`` bumped by every apply (what result caches key on).
+
+    Taken with :meth:`Indexer.snapshot`; it never changes after, so a caller
+    can hold it across a catch-up without a lock and without copying.
+    """
+
+    docs: Mapping[str, DocInfo]
+    seq: int
+    version: int
+
+
 class Indexer:
     """The vector and lexical indexes of one data dir, following one store.
 
@@ -96,7 +112,7 @@ class Indexer:
     """
 
     def __init__(
-        self, store: Store, embedder: Embedder, directory: Path, *, ann_threshold: int = 50_000, nprobe: int = 64
+        self, store: IndexSource, embedder: Embedder, directory: Path, *, ann_threshold: int = 50_000, nprobe: int = 64
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -104,21 +120,22 @@ class Indexer:
         self.ann_threshold = ann_threshold
         self.nprobe = nprobe
         self.lock = threading.RLock()
-        self.seq = 0  # watermark: every change up to here is applied, and none can still appear below it
-        self.version = 0  # bumped by every apply: what caches of search results key on
+        self._seq = 0  # watermark: every change up to here is applied, and none can still appear below it
+        self._version = 0  # bumped by every apply: what caches of search results key on
+        self._view: IndexView | None = None  # the last snapshot handed out (see snapshot())
         self._applied_above: set[int] = set()  # seqs applied beyond the watermark (a gap lies below them)
         self._gaps: dict[int, int] = {}  # missing seq → transaction id bound when first seen missing
-        self.docs: dict[str, DocInfo] = {}
+        self._docs: dict[str, DocInfo] = {}
         self.chunk_doc: dict[int, str] = {}
-        self.vectors = FaissIndex(embedder.dim, ann_threshold=ann_threshold, nprobe=nprobe)
-        self.lexical = Bm25Index()
+        self.vectors: VectorIndex = FaissIndex(embedder.dim, ann_threshold=ann_threshold, nprobe=nprobe)
+        self.lexical: LexicalIndex = Bm25Index()
         self._catch_up_lock = threading.Lock()
         self.text_hashes: set[str] = set()  # of every text this indexer embedded or read (for pruning)
 
     # -- lifecycle ---------------------------------------------------------
 
     @classmethod
-    def open(cls, store: Store, embedder: Embedder, directory: Path, **kwargs: Any) -> Indexer:
+    def open(cls, store: IndexSource, embedder: Embedder, directory: Path, **kwargs: Any) -> Indexer:
         """Load the current generation when its stamps match, else start empty (catch up separately)."""
         indexer = cls(store, embedder, directory, **kwargs)
         generation = indexer._current_generation()
@@ -145,9 +162,10 @@ class Indexer:
 
     def _load(self, generation: Path) -> None:
         state = json.loads((generation / "state.json").read_text(encoding="utf-8"))
-        self.seq = int(state["seq"])
-        self.docs = {d["id"]: DocInfo(**d) for d in state["docs"]}
-        self.chunk_doc = {c: d.id for d in self.docs.values() for c in d.chunk_ids}
+        self._seq = int(state["seq"])
+        self._view = None
+        self._docs = {d["id"]: DocInfo(**d) for d in state["docs"]}
+        self.chunk_doc = {c: d.id for d in self._docs.values() for c in d.chunk_ids}
         self.vectors = FaissIndex.load(
             generation / "vectors.faiss", ann_threshold=self.ann_threshold, nprobe=self.nprobe
         )
@@ -166,11 +184,11 @@ class Indexer:
             self.lexical.save(tmp / "lexical")
             state = {
                 "format": STATE_FORMAT,
-                "seq": self.seq,
+                "seq": self._seq,
                 "embedder": self.embedder.identity,
                 "dim": self.embedder.dim,
                 "lexical": self.lexical.identity,
-                "docs": [asdict(d) for d in self.docs.values()],
+                "docs": [asdict(d) for d in self._docs.values()],
             }
         (tmp / "state.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, generation)
@@ -186,7 +204,7 @@ class Indexer:
 
     def pending(self) -> int:
         """Change-log entries not yet applied."""
-        return max(0, self.store.last_seq() - self.seq)
+        return max(0, self.store.last_seq() - self._seq)
 
     def catch_up(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Apply every change visible beyond the watermark; return the number of documents re-indexed or removed.
@@ -208,7 +226,7 @@ class Indexer:
         with self._catch_up_lock:
             before = self.store.transaction_horizon()
             changes: list[Any] = []
-            seq = self.seq
+            seq = self._seq
             while True:
                 page = self.store.changes_since(seq)
                 changes += page
@@ -232,9 +250,9 @@ class Indexer:
 
     def _advance(self, before: tuple[int, int] | None, after: tuple[int, int] | None) -> None:
         """Move the watermark over applied numbers and over gaps that can no longer fill (see ``catch_up``)."""
-        top = max(self._applied_above, default=self.seq)
-        while self.seq < top:
-            nxt = self.seq + 1
+        top = max(self._applied_above, default=self._seq)
+        while self._seq < top:
+            nxt = self._seq + 1
             if nxt in self._applied_above:
                 self._applied_above.discard(nxt)
             elif before is not None and after is not None:
@@ -242,7 +260,7 @@ class Indexer:
                 if before[0] < first_missed:  # a transaction that may hold it is still running
                     break
                 del self._gaps[nxt]
-            self.seq = nxt
+            self._seq = nxt
 
     def _vectors(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         """Vectors of ``texts``: read from the store where any process embedded them before, else embedded and stored.
@@ -281,27 +299,57 @@ class Indexer:
         for chunk in chunks:
             by_doc[chunk.document_id].append(int(chunk.id or 0))
         with self.lock:
-            stale = [c for d in doc_ids if d in self.docs for c in self.docs[d].chunk_ids]
+            stale = [c for d in doc_ids if d in self._docs for c in self._docs[d].chunk_ids]
             self.vectors.remove(stale)
             self.lexical.remove(stale)
             for chunk_id in stale:
                 self.chunk_doc.pop(chunk_id, None)
             for doc_id in doc_ids:
-                self.docs.pop(doc_id, None)
+                self._docs.pop(doc_id, None)
             self.vectors.add(ids, vectors)
             self.lexical.add(list(zip(ids.tolist(), texts, strict=True)))
-            self.version += 1
+            self._version += 1
             for doc_id, doc in documents.items():
-                self.docs[doc_id] = DocInfo.of(doc, by_doc[doc_id])
+                self._docs[doc_id] = DocInfo.of(doc, by_doc[doc_id])
                 for chunk_id in by_doc[doc_id]:
                     self.chunk_doc[chunk_id] = doc_id
 
     # -- reads ---------------------------------------------------------------
 
+    def snapshot(self) -> IndexView:
+        """What the indexes hold now, as one immutable view (made again only after a change).
+
+        Read without the lock when nothing changed: ``_version`` and ``_seq``
+        move only under the lock, and a view whose numbers still match is the
+        state they describe; otherwise the lock waits for the write in progress.
+        """
+        view = self._view
+        if view is not None and view.version == self._version and view.seq == self._seq:
+            return view
+        with self.lock:
+            view = IndexView(MappingProxyType(dict(self._docs)), self._seq, self._version)
+            self._view = view
+        return view
+
+    @property
+    def docs(self) -> Mapping[str, DocInfo]:
+        """The indexed documents by id, read-only (``snapshot().docs``)."""
+        return self.snapshot().docs
+
+    @property
+    def seq(self) -> int:
+        """The change-log watermark: every change up to it is applied (``snapshot().seq``)."""
+        return self._seq
+
+    @property
+    def version(self) -> int:
+        """Bumped by every apply (``snapshot().version``)."""
+        return self._version
+
     def allowed_chunks(self, keep: Callable[[DocInfo], bool]) -> np.ndarray[Any, np.dtype[np.int64]]:
         """Chunk ids of the documents ``keep`` accepts (for filtered search)."""
         with self.lock:
-            ids = [c for d in self.docs.values() if keep(d) for c in d.chunk_ids]
+            ids = [c for d in self._docs.values() if keep(d) for c in d.chunk_ids]
         return np.array(ids, dtype=np.int64)
 
     def check(self) -> list[str]:
@@ -318,12 +366,12 @@ class Indexer:
             chunks[chunk.document_id].append(int(chunk.id or 0))
         problems: list[str] = []
         with self.lock:
-            indexed = set(self.docs)
+            indexed = set(self._docs)
             if missing := stored - indexed:
                 problems.append(f"{len(missing)} stored documents are not indexed")
             if extra := indexed - stored:
                 problems.append(f"{len(extra)} indexed documents are no longer stored")
-            wrong = [d for d in stored & indexed if sorted(self.docs[d].chunk_ids) != sorted(chunks[d])]
+            wrong = [d for d in stored & indexed if sorted(self._docs[d].chunk_ids) != sorted(chunks[d])]
             if wrong:
                 problems.append(f"{len(wrong)} documents are indexed with other chunks than stored")
             expected = sorted(c for ids in chunks.values() for c in ids)
@@ -336,8 +384,8 @@ class Indexer:
     def stats(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "seq": self.seq,
-                "documents": len(self.docs),
+                "seq": self._seq,
+                "documents": len(self._docs),
                 "chunks": len(self.chunk_doc),
                 "vectors": len(self.vectors),
                 "approximate": self.vectors.approximate,
@@ -347,7 +395,7 @@ class Indexer:
 
 
 def rebuild(
-    store: Store,
+    store: IndexSource,
     embedder: Embedder,
     directory: Path,
     on_progress: Callable[[int, int], None] | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -51,7 +51,7 @@ from kb.search.fusion import RRF_K, LegScores, calibrated_fusion, rrf
 from kb.search.indexer import DocInfo, Indexer
 from kb.search.lexical.index import RowMask
 from kb.search.location import Location, location_at
-from kb.search.snippets import Segment, snippet
+from kb.search.snippets import SnippetPart, snippet
 
 Mode = Literal["hybrid", "lexical", "dense"]
 Fusion = Literal["calibrated", "rrf"]
@@ -200,7 +200,7 @@ class Hit:
     score: float
     chunk_id: int
     heading: str
-    snippet: list[Segment]
+    snippet: list[SnippetPart]
     explanation: Explanation
     parent: DocInfo | None = None
     """The retrospective a lesson was split from (when the caller may see it): "from: …"."""
@@ -274,7 +274,7 @@ class Legs:
 
     lexical: _Leg
     dense: _Leg
-    docs: dict[str, DocInfo]
+    docs: Mapping[str, DocInfo]
     translated: _Leg = field(default_factory=_Leg)
     """The lexical leg across languages; empty in dense mode and when the index does not translate."""
     ceilings: tuple[float, float] = (1.0, 1.0)
@@ -327,10 +327,10 @@ class Searcher:
         """
         if filters.visible_to is None:
             return filters
-        key = (id(self.indexer), self.indexer.version)
+        view = self.indexer.snapshot()
+        key = (id(self.indexer), view.version)
         if self._restricted[:2] != key:
-            with self.indexer.lock:
-                self._restricted = (*key, any(d.groups for d in self.indexer.docs.values()))
+            self._restricted = (*key, any(d.groups for d in view.docs.values()))
         return filters if self._restricted[2] else replace(filters, visible_to=None)
 
     def widened(self, filters: Filters) -> Filters:
@@ -342,10 +342,10 @@ class Searcher:
         """
         if not (filters.projects or filters.phases or filters.tags):
             return filters
-        key = (id(self.indexer), self.indexer.version)
+        view = self.indexer.snapshot()
+        key = (id(self.indexer), view.version)
         if self._present[0] != key:
-            with self.indexer.lock:
-                self._present = (key, present_values(list(self.indexer.docs.values())))
+            self._present = (key, present_values(list(view.docs.values())))
         return self.folding.expand(filters, self._present[1])
 
     def _allowed(self, filters: Filters) -> npt.NDArray[np.int64]:
@@ -488,7 +488,7 @@ class Searcher:
                 self._document_scores(dense, missed, query_vector)
                 if timings is not None:
                     timings["dense"] = embedded + time.perf_counter() - clock
-            docs = dict(indexer.docs)
+            docs = indexer.snapshot().docs  # taken under the lock: the documents the legs' chunks belong to
         return Legs(lexical, dense, docs, translated, ceilings)
 
     def _document_scores(self, dense: _Leg, missed: list[str], query_vector: npt.NDArray[np.float32]) -> None:
@@ -633,14 +633,14 @@ class Searcher:
             for retro, lessons in children.items()
         }
 
-    def _current_versions(self, docs: dict[str, DocInfo]) -> dict[str, str]:
+    def _current_versions(self, docs: Mapping[str, DocInfo]) -> dict[str, str]:
         """``findings.current_versions`` of the standards, cached per index state (a walk over every document)."""
         key = (id(self.indexer), self.indexer.version)
         if self._versions[0] != key:
             self._versions = (key, current_versions(docs.values(), frozenset(str(k) for k in STANDARD_KINDS)))
         return self._versions[1]
 
-    def _near_duplicates(self, listed: list[str], docs: dict[str, DocInfo]) -> dict[str, set[str]]:
+    def _near_duplicates(self, listed: list[str], docs: Mapping[str, DocInfo]) -> dict[str, set[str]]:
         """Which listed documents are near-duplicates (``kb.search.findings.DuplicateLine``), from their chunk vectors.
 
         The lead chunks are compared first; only documents whose lead chunk is
@@ -736,7 +736,7 @@ class Searcher:
         return merged(words, *found)
 
     def _title_hit_bodies(
-        self, chosen: dict[str, int], chunks: dict[int | None, Chunk], docs: dict[str, DocInfo]
+        self, chosen: dict[str, int], chunks: dict[int | None, Chunk], docs: Mapping[str, DocInfo]
     ) -> dict[str, Chunk]:
         """The snippet chunk of each hit whose best chunk is its title alone (see ``chunk_document``).
 

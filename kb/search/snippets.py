@@ -1,6 +1,6 @@
 """Snippets: the part of a chunk worth showing, with the matched terms marked.
 
-Pure functions over plain text. A snippet is a list of ``Segment``s, never
+Pure functions over plain text. A snippet is a list of ``SnippetPart``s (runs of text, matched or not), never
 HTML: each renderer (Jinja2 with autoescape, the terminal) marks matches its
 own way, so no text from a document can ever become markup.
 """
@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Segment:
+class SnippetPart:
+    """A run of a snippet's text: matched (a term of the query, to mark) or not."""
+
     text: str
     match: bool = False
 
@@ -35,7 +37,7 @@ def window(length: int, spans: list[tuple[int, int]], width: int) -> tuple[int, 
     return best
 
 
-def snippet(text: str, spans: list[tuple[int, int]], width: int = 200) -> list[Segment]:
+def snippet(text: str, spans: list[tuple[int, int]], width: int = 200) -> list[SnippetPart]:
     """Segments of the best window of ``text``, with ``spans`` (sorted, non-overlapping) marked.
 
     An ellipsis segment marks text cut at either end. A span the window cuts
@@ -49,18 +51,18 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = 200) -> list[S
             begin = start
         if start < end < stop:
             end = stop
-    segments: list[Segment] = [Segment("…")] if begin > 0 else []
+    segments: list[SnippetPart] = [SnippetPart("…")] if begin > 0 else []
     cursor = begin
     for start, stop in spans:
         start, stop = max(start, begin), min(stop, end)
         if start >= stop or start < cursor:
             continue
         if start > cursor:
-            segments.append(Segment(text[cursor:start]))
-        segments.append(Segment(text[start:stop], match=True))
+            segments.append(SnippetPart(text[cursor:start]))
+        segments.append(SnippetPart(text[start:stop], match=True))
         cursor = stop
     if cursor < end:
-        segments.append(Segment(text[cursor:end]))
+        segments.append(SnippetPart(text[cursor:end]))
     if end < len(text):
-        segments.append(Segment("…"))
+        segments.append(SnippetPart("…"))
     return segments

@@ -159,3 +159,14 @@ def test_an_upload_cannot_replace_someone_elses_file(store: SqlStore) -> None:
     with pytest.raises(Forbidden, match="someone else"):
         GuardedStore(store, sato).replace_source("upload:a.md", "h2", [_draft(title="mine now")])
     assert store.documents_of_source("upload:a.md")[0].title == "t"
+
+
+def test_the_guarded_store_offers_only_what_an_upload_writes_through(store: SqlStore) -> None:
+    """No read or write reaches the store around the guard: it has the upload's two methods and nothing else."""
+    tanaka = Principal("tanaka", Role.contributor, via="session")
+    guarded = GuardedStore(store, tanaka)
+    for unguarded in ("delete", "update", "remove_source", "create", "documents", "import_records"):
+        assert not hasattr(guarded, unguarded), unguarded
+    with pytest.raises(Forbidden, match="never as someone else"):
+        guarded.replace_source("upload:b.md", "h1", [_draft()], by="sato")
+    assert guarded.replace_source("upload:b.md", "h1", [_draft()], by="tanaka").added

@@ -8,13 +8,13 @@ from kb.search.analysis import (
     Analyzer,
     AnalyzerConfig,
     bigrams,
-    detect_language,
     match_spans,
     normalize,
     normalize_with_map,
     query_terms,
     tokenize,
 )
+from kb.search.language import detect_language
 
 
 def test_normalize_folds_width_and_case() -> None:

@@ -38,7 +38,7 @@ def test_a_strong_match_in_the_other_language_outranks_a_stray_same_language_wor
     knowledge_base: KnowledgeBase,
 ) -> None:
     """The mixed-store failure: 「前」 alone used to make a Japanese FAQ the best lexical hit, normalised to 1.0."""
-    knowledge_base.indexer.lexical._glossary = DictGlossary(
+    knowledge_base.indexer.lexical.glossary = DictGlossary(
         {"打ち上げ": ("launch",), "試験": ("test",), "不足": ("shortage", "insufficient")}
     )
     stray = _add(knowledge_base, "/ja.md", "転入届の前に", "引っ越しの前に窓口で手続きしてください。", "ja")

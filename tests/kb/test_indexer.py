@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from kb.engine import KnowledgeBase
 from kb.record.models import DocumentDraft, Kind
@@ -146,3 +147,24 @@ def test_a_generation_from_an_older_lexical_format_is_rebuilt(knowledge_base: Kn
     state_file.write_text(json.dumps(state))
     fresh = Indexer.open(kb.store, kb.embedder, directory)
     assert fresh.seq == 0 and fresh.pending() == 1
+
+
+def test_a_snapshot_is_a_consistent_read_only_view_that_later_writes_do_not_change(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    """Callers read documents, watermark and version from one snapshot, with no lock and no copy of their own."""
+    kb = knowledge_base
+    kb.store.replace_source("/a.md", "1", [draft("Vendor selection", "The shortlist took ten weeks.")])
+    kb.catch_up()
+    before = kb.indexer.snapshot()
+    a = document_id("/a.md", "main")
+    assert set(before.docs) == {a} and before.seq == kb.store.last_seq()
+    assert kb.indexer.snapshot() is before  # nothing changed: the same view, no copy
+    with pytest.raises(TypeError):
+        before.docs[a] = before.docs[a]  # type: ignore[index]  # read-only
+    kb.store.replace_source("/b.md", "1", [draft("Budget", "The estimate doubled.")])
+    kb.catch_up()
+    after = kb.indexer.snapshot()
+    assert set(before.docs) == {a} and set(after.docs) == {a, document_id("/b.md", "main")}
+    assert (after.seq, after.version) > (before.seq, before.version)
+    assert after.seq == kb.indexer.seq and after.docs == kb.indexer.docs

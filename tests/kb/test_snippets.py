@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from kb.search.snippets import Segment, snippet, window
+from kb.search.snippets import SnippetPart, snippet, window
 
 
 def test_short_text_is_shown_whole_with_matches_marked() -> None:
     assert snippet("ベンダー選定が遅延した", [(0, 4), (7, 9)]) == [
-        Segment("ベンダー", True),
-        Segment("選定が"),
-        Segment("遅延", True),
-        Segment("した"),
+        SnippetPart("ベンダー", True),
+        SnippetPart("選定が"),
+        SnippetPart("遅延", True),
+        SnippetPart("した"),
     ]
 
 
@@ -23,13 +23,13 @@ def test_window_prefers_the_densest_region_and_keeps_left_context() -> None:
 def test_cut_text_gets_ellipses_and_newlines_become_spaces() -> None:
     text = "a" * 300 + "\nmatch here\n" + "b" * 300
     segments = snippet(text, [(301, 306)], width=100)
-    assert segments[0] == Segment("…") and segments[-1] == Segment("…")
-    assert Segment("match", True) in segments
+    assert segments[0] == SnippetPart("…") and segments[-1] == SnippetPart("…")
+    assert SnippetPart("match", True) in segments
     assert all("\n" not in s.text for s in segments)
 
 
 def test_no_spans_shows_the_start() -> None:
-    assert snippet("x" * 500, [], width=50) == [Segment("x" * 50), Segment("…")]
+    assert snippet("x" * 500, [], width=50) == [SnippetPart("x" * 50), SnippetPart("…")]
 
 
 def test_markup_in_text_stays_text() -> None:
@@ -41,5 +41,5 @@ def test_a_match_the_window_cuts_is_shown_whole() -> None:
     """The window's edge never leaves half a word marked ("da" of "data")."""
     text = "x" * 95 + " data " + "y" * 100
     segments = snippet(text, [(96, 100)], width=98)
-    assert Segment("data", True) in segments
+    assert SnippetPart("data", True) in segments
     assert all(s.text in ("data", "…") or not s.match for s in segments)

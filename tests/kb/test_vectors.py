@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.search.vectors import FaissIndex
+from kb.search.vectors import FaissIndex, VectorIndex
 
 DIM = 32
 
@@ -173,3 +173,14 @@ def test_a_retrained_ivf_retrains_again_only_past_four_times_its_new_size() -> N
     assert index.trained_for == pytest.approx(500, rel=0.02) and len(index) == 500
     index.add(np.arange(500, 900, dtype=np.int64), pool[500:])  # 900 < 4 × 500
     assert not index.retraining and index.trained_for == pytest.approx(500, rel=0.02)
+
+
+def test_what_the_protocol_promises_besides_search(index: FaissIndex, request: pytest.FixtureRequest) -> None:
+    """``stored`` reads vectors back by id (NaN for an id not stored); ``approximate`` says which kind it is."""
+    seam: VectorIndex = index  # typed as the indexer holds it
+    assert not seam.approximate  # empty: flat until the first add
+    ids, vectors = filled(index)
+    assert seam.approximate is ("ivf" in request.node.callspec.id)
+    back = seam.stored(np.array([ids[3], 999_999, ids[0]], dtype=np.int64))
+    assert np.allclose(back[[0, 2]], vectors[[3, 0]], atol=1e-6) and np.isnan(back[1]).all()
+    assert len(seam) == len(ids) and seam.dim == DIM

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -175,3 +177,19 @@ def test_why_this_result_shows_a_dense_score_outside_the_dense_top_k(web_setting
         ja = client.get("/", params={"q": "ベンダー"}, headers={"accept-language": "ja"}).text
     assert "outside its top 100 · score" in en
     assert "上位100件の外" in ja
+
+
+@pytest.mark.parametrize("name", ["lang", "language"])  # ``language``: the page's old name, in bookmarks
+def test_the_search_page_filters_by_language_as_lang_like_the_api(client: TestClient, name: str) -> None:
+    """One name for the language filter in the API, the pages and the CLI; the old page name still works."""
+    query = {"q": "ベンダー選定 vendor selection"}
+    everything = client.get("/api/search", params={**query, "limit": 100}).json()["hits"]
+    assert {h["language"] for h in everything} == {"ja", "en"}
+    html = client.get("/", params={**query, name: "en"}).text
+    english = client.get("/api/search", params={**query, "lang": "en", "limit": 100}).json()["hits"]
+    japanese_titles = {h["title"] for h in everything if h["language"] == "ja"}
+    assert english and all(html.count(f">{h['title']}<") for h in english[:3])
+    assert not any(f">{title}<" in html for title in japanese_titles)
+    # the page's links and form carry the filter on as ``lang``
+    assert '<input type="hidden" name="lang" value="en">' in html and 'name="language"' not in html
+    assert re.search(r'href="/\?q=[^"]*&amp;lang=en&amp;kind=\w+"', html)  # another facet's link keeps it

@@ -53,7 +53,11 @@ class SentenceTransformerEmbedder:
         query, document = prefixes_for(model)
         self._query_prefix = prompts.get("query", query)
         self._document_prefix = prompts.get("document", prompts.get("passage", document))
-        dim = self._model.get_sentence_embedding_dimension()
+        # renamed in sentence-transformers 6 (the old name warns); the extra allows >= 3.0, which has only the old
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
+        dim = dimension()
         if dim is None:
             raise ValueError(f"model {model!r} does not report its embedding dimension")
         self._dim = int(dim)

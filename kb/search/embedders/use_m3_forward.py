@@ -59,8 +59,9 @@ DEFAULT_BUDGET = 512
 
 
 @dataclass(frozen=True)
-class Segment:
-    """Tokens ``[start, stop)`` of text ``text`` go through the convs; ``[core_start, core_stop)`` are summed."""
+class TokenWindow:
+    """A window of one text's tokens in a block: ``[start, stop)`` of text ``text`` go through the convs (the core
+    plus a halo for the conv context); ``[core_start, core_stop)`` are summed into the text's embedding."""
 
     text: int
     start: int
@@ -130,18 +131,18 @@ def id_tables(w: UseM3Weights, ids: I64) -> IdTables:
     )
 
 
-def plan_blocks(lengths: Sequence[int], budget: int = DEFAULT_BUDGET) -> list[list[Segment]]:
+def plan_blocks(lengths: Sequence[int], budget: int = DEFAULT_BUDGET) -> list[list[TokenWindow]]:
     """Pack texts into blocks of at most ~``budget`` tokens, splitting long texts with a halo."""
     core = budget - 2 * HALO
     if core < 1:
         raise ValueError(f"budget must exceed {2 * HALO} tokens, got {budget}")
-    blocks: list[list[Segment]] = []
-    block: list[Segment] = []
+    blocks: list[list[TokenWindow]] = []
+    block: list[TokenWindow] = []
     used = 0
     for t, length in enumerate(lengths):
         for a in range(0, length, core) if length > budget else (0,):
             b = min(length, a + core) if length > budget else length
-            seg = Segment(t, max(0, a - HALO), min(length, b + HALO), a, b)
+            seg = TokenWindow(t, max(0, a - HALO), min(length, b + HALO), a, b)
             size = seg.stop - seg.start + PAD
             if block and used + size > budget:
                 blocks.append(block)
@@ -162,7 +163,9 @@ class Sums:
     mean: F32  # (n_texts,): sum over tokens of mean / std
 
 
-def forward_block(w: UseM3Weights, tab: IdTables, tokens: Sequence[I64], segs: Sequence[Segment], acc: Sums) -> None:
+def forward_block(
+    w: UseM3Weights, tab: IdTables, tokens: Sequence[I64], segs: Sequence[TokenWindow], acc: Sums
+) -> None:
     """Run the per-token layers for one block of segments and add to ``acc``.
 
     ``tokens[t]`` are text ``t``'s tokens as row indices into ``tab``.

@@ -78,8 +78,8 @@ class Grow(Generic[T]):
 
 
 @dataclass
-class Segment:
-    """Term-major postings of a contiguous range of rows."""
+class PostingsSegment:
+    """Term-major postings of a contiguous range of rows (merged log-structured, as Lucene's segments are)."""
 
     indptr: I64  # one more than the vocabulary size when the segment was made
     rows: I32
@@ -104,7 +104,7 @@ def _level(nnz: int) -> int:
     return level
 
 
-def _merge(a: Segment, b: Segment, n_terms: int) -> Segment:
+def _merge(a: PostingsSegment, b: PostingsSegment, n_terms: int) -> PostingsSegment:
     """Interleave two segments term by term; every row of ``b`` follows every row of ``a``."""
     a_len = np.zeros(n_terms, dtype=np.int64)
     a_len[: a.n_terms] = np.diff(a.indptr)
@@ -120,7 +120,7 @@ def _merge(a: Segment, b: Segment, n_terms: int) -> Segment:
     a_dst = np.arange(a.nnz, dtype=np.int64) + np.repeat(starts - a_start, a_len)
     b_dst = np.arange(b.nnz, dtype=np.int64) + np.repeat(starts + a_len - b_start, b_len)
     total = int(indptr[-1])
-    out = Segment(
+    out = PostingsSegment(
         indptr,
         np.empty(total, dtype=np.int32),
         np.empty(total, dtype=np.uint16),
@@ -142,7 +142,7 @@ class Field:
         self.df: Grow[np.int32] = Grow(np.int32)
         self.lengths: Grow[np.float32] = Grow(np.float32)  # per row, dead rows included
         self.total_length = 0.0
-        self.segments: list[Segment] = []
+        self.segments: list[PostingsSegment] = []
         self.tail_rows: Grow[np.int32] = Grow(np.int32)
         self.tail_terms: Grow[np.int32] = Grow(np.int32)
         self.tail_tfs: Grow[np.uint16] = Grow(np.uint16)
@@ -197,7 +197,7 @@ class Field:
         np.cumsum(np.bincount(t_terms, minlength=n_terms), out=indptr[1:])
         rows = self.tail_rows.view()[order]
         tfs = self.tail_tfs.view()[order]
-        seg = Segment(indptr, rows, tfs, np.zeros(len(rows), dtype=np.float32))
+        seg = PostingsSegment(indptr, rows, tfs, np.zeros(len(rows), dtype=np.float32))
         if self._impact_key is not None:
             k1, b, ref = self._impact_key
             seg.impacts = self._impacts(seg, k1, b, ref)
@@ -222,7 +222,7 @@ class Field:
         """Drop dead rows (renumbering the live ones densely) and unused terms."""
         self.flush()
         n_terms = len(self.vocab)
-        seg = self.segments[0] if self.segments else Segment(np.zeros(n_terms + 1, dtype=np.int64), *_empty3())
+        seg = self.segments[0] if self.segments else PostingsSegment(np.zeros(n_terms + 1, dtype=np.int64), *_empty3())
         new_row = np.cumsum(alive, dtype=np.int64) - 1
         keep = alive[seg.rows]
         seg_len = np.zeros(n_terms, dtype=np.int64)
@@ -237,7 +237,7 @@ class Field:
         indptr = np.zeros(len(self.terms) + 1, dtype=np.int64)
         np.cumsum(df[used], out=indptr[1:])
         rows = new_row[seg.rows[keep]].astype(np.int32)
-        self.segments = [Segment(indptr, rows, seg.tfs[keep], seg.impacts[keep])] if len(rows) else []
+        self.segments = [PostingsSegment(indptr, rows, seg.tfs[keep], seg.impacts[keep])] if len(rows) else []
         lengths = self.lengths.view()[alive]
         self.lengths.replace(lengths)
         self.total_length = float(lengths.sum(dtype=np.float64))
@@ -246,7 +246,7 @@ class Field:
 
     def load_segment(self, indptr: I64, rows: I32, tfs: U16) -> None:
         """Install one segment read from disk (impacts are recomputed on first use)."""
-        seg = Segment(indptr, rows, tfs, np.zeros(len(rows), dtype=np.float32))
+        seg = PostingsSegment(indptr, rows, tfs, np.zeros(len(rows), dtype=np.float32))
         self.segments = [seg] if len(rows) else []
         self.total_length = float(self.lengths.view().sum(dtype=np.float64))
         self._impact_key = None
@@ -264,7 +264,7 @@ class Field:
         norm: F32 = (k1 * (1.0 - b + b * self.lengths.view() / np.float32(ref))).astype(np.float32)
         return norm
 
-    def _impacts(self, seg: Segment, k1: float, b: float, ref: float) -> F32:
+    def _impacts(self, seg: PostingsSegment, k1: float, b: float, ref: float) -> F32:
         norm = self._norm if self._norm is not None and self._norm_rows == self.lengths.size else None
         if norm is None:
             norm = self._row_norm(k1, b, ref)

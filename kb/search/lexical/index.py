@@ -6,7 +6,7 @@ Four fields per chunk (see :class:`kb.search.analysis.Terms`)::
     fallback = BM25(bigrams with hiragana), only when fewer than k chunks scored
     glosses  = English glosses of a Japanese chunk's words (JMdict), and its own English words
 
-Each chunk is Japanese or English (``kb.search.analysis.detect_language``). A query
+Each chunk is Japanese or English (``kb.search.language.detect_language``). A query
 scores the chunks of its own language (:meth:`Bm25Index.search`); the chunks
 of the other language are scored apart (:meth:`Bm25Index.search_translated`):
 a Japanese query's words are translated into English glosses and searched as
@@ -32,14 +32,11 @@ slower (p50 3.8 ms vs 0.5 ms at 100k chunks, words only).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import os
-import re
 import shutil
 import uuid
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,27 +45,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kb.search.analysis import (
-    Analyzer,
-    AnalyzerConfig,
-    Terms,
-    Variants,
-    detect_language,
-    has_japanese,
-    normalize_with_map,
-    spelling_marks,
-)
+from kb.search.analysis import Analyzer, AnalyzerConfig, Terms, Variants
 from kb.search.explain import Analysed
-from kb.search.lexical.glossary import Glossary, default_glossary
+from kb.search.language import detect_language
+from kb.search.lexical.glossary import Glossary
+from kb.search.lexical.highlight import TermFinder
+from kb.search.lexical.translate import Translator
 
 from ._field import F64, Field, Grow
 
 FORMAT = "kb-bm25/2"
 _FIELD_NAMES = ("words", "grams", "kana", "glosses")
-_KANA_ONLY = re.compile("[\u3041-\u30ff]")
-# Words of JMdict glosses that say nothing about the meaning (after stemming):
-# "to do something to someone", "(usu.) …", "one's …".
-GLOSS_NOISE = frozenset({"someth", "someon", "one", "oneself", "etc", "usu", "esp", "e.g", "eg", "e", "g", "i"})
 _LAYOUTS = itertools.count(1)
 """Process-wide numbers for row layouts: no two layouts of any two indexes share one."""
 
@@ -154,8 +141,7 @@ class Bm25Index:
         self.prune_df_grams = prune_df_grams
         self.prune_min_rows = prune_min_rows
         self.translate = translate
-        self._glossary = glossary
-        self._english: dict[str, tuple[str, ...]] = {}  # Japanese word -> analysed English gloss terms
+        self.translator = Translator(self.analyzer, glossary)  # the dictionary side of the cross-language leg
         self._words = Field()
         self._bigrams = Field()
         self._kana = Field()
@@ -172,11 +158,7 @@ class Bm25Index:
         # Spellings of indexed terms that share nothing with the term (see explain()); None when
         # unknown (an index saved before they were kept): explain() then analyses every run.
         self._variants: Variants | None = {}
-        # Hit texts analysed for explain(), per query's words: the same chunks come back as a user
-        # pages or filters, and analysing one (Sudachi) is the largest cost of rendering its hit.
-        # lru_cache is thread-safe.
-        self._analysed = functools.lru_cache(maxsize=1024)(self._analyse_text)
-        self._run_filter = functools.lru_cache(maxsize=256)(self._make_run_filter)
+        self.term_finder = TermFinder(self.analyzer, lambda: self._variants)  # highlights and explanations
 
     # -- writes ----------------------------------------------------------------
 
@@ -189,7 +171,7 @@ class Bm25Index:
             latest.pop(int(chunk_id), None)
             latest[int(chunk_id)] = text
         self._tombstone(latest.keys())
-        self._run_filter.cache_clear()  # the texts may bring new spellings of a term
+        self.term_finder.spellings_changed()  # the texts may bring new spellings of a term
         words: list[list[str]] = []
         grams: list[list[str]] = []
         kana: list[list[str]] = []
@@ -202,7 +184,7 @@ class Bm25Index:
             kana.append(terms.kana_grams if self.fallback else [])
             ja = detect_language(text) == "ja"
             japanese.append(ja)
-            glosses.append(self._gloss_field(terms.words) if ja and self.translate else [])
+            glosses.append(self.translator.gloss_field(terms.words) if ja and self.translate else [])
         first = self._row_ids.size
         self._words.add_rows(first, words)
         self._bigrams.add_rows(first, grams)
@@ -219,9 +201,13 @@ class Bm25Index:
     @property
     def glossary(self) -> Glossary:
         """The dictionary (JMdict unless one was given), opened on first use."""
-        if self._glossary is None:
-            self._glossary = default_glossary()
-        return self._glossary
+        return self.translator.glossary
+
+    @glossary.setter
+    def glossary(self, glossary: Glossary) -> None:
+        """Translate with another dictionary from now on; chunks indexed before keep the glosses they got (and
+        :attr:`identity` changes, so a saved index built with the old one is rebuilt on load)."""
+        self.translator.glossary = glossary
 
     @property
     def identity(self) -> str:
@@ -229,24 +215,8 @@ class Bm25Index:
         return f"{FORMAT};glossary={self.glossary.identity if self.translate else 'none'}"
 
     def english(self, word: str) -> tuple[str, ...]:
-        """The analysed English terms of a Japanese word's glosses (cached; empty for unknown words)."""
-        found = self._english.get(word)
-        if found is None:
-            terms: dict[str, None] = {}
-            if not (len(word) == 1 and _KANA_ONLY.match(word)):
-                for gloss in self.glossary.glosses(word):
-                    for term in self.analyzer.tokenize(gloss):
-                        if term not in GLOSS_NOISE and not has_japanese(term):
-                            terms[term] = None
-            found = self._english[word] = tuple(terms)
-        return found
-
-    def _gloss_field(self, words: list[str]) -> list[str]:
-        """The English rendering of a Japanese chunk: its words' gloss terms, and its own English words."""
-        out: list[str] = []
-        for word in words:
-            out.extend(self.english(word) if has_japanese(word) else (word,))
-        return out
+        """The analysed English terms of a Japanese word's glosses (see :class:`Translator`)."""
+        return self.translator.english(word)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove chunks by id; unknown ids are ignored."""
@@ -450,12 +420,7 @@ class Bm25Index:
         """
         if not self.translate or detect_language(query) != "ja":
             return []
-        groups: dict[tuple[str, ...], None] = {}
-        for word in self.analyzer.query_terms(query):
-            group = self.english(word) if has_japanese(word) else (word,)
-            if group:
-                groups[group] = None
-        return [list(g) for g in groups]
+        return self.translator.query_groups(query)
 
     def translated_scores(self, query: str) -> F64:
         """BM25 of every row in the other language than ``query``'s, across languages (0 elsewhere).
@@ -503,45 +468,11 @@ class Bm25Index:
     def terms_in(self, text: str, words: frozenset[str] | None) -> Analysed:
         """``text`` normalised, its offset maps, and its terms among ``words`` (all its terms when None).
 
-        For explanations and highlights (:mod:`kb.search.explain`); spans are
-        original offsets. Words need Sudachi, the largest cost of rendering a
-        hit (~0.5 ms per 600-character chunk, most of a page's rendering at
-        100k chunks), so with ``words`` given only the kana/kanji runs that
-        can hold one are analysed: those with a trace of its spelling
-        (:func:`kb.search.analysis.spelled_in`) or one of its other spellings seen
-        while indexing (こども for 子供). That skips most runs of a chunk and
-        finds exactly what analysing all of them would. Cached per (text,
-        words): paging and filtering bring the same hits back.
+        For explanations and highlights (:mod:`kb.search.explain`), analysing
+        only the runs that can hold one of ``words``
+        (:class:`kb.search.lexical.highlight.TermFinder`).
         """
-        return self._analysed(text, words)
-
-    def _analyse_text(self, text: str, words: frozenset[str] | None) -> Analysed:
-        norm, starts, ends = normalize_with_map(text)
-        keep = self._run_filter(words) if words is not None else None
-        terms = tuple(
-            (term, starts[s], ends[e - 1])
-            for term, s, e in self.analyzer.analyze_normalized(norm, keep)
-            if e > s and (words is None or term in words)
-        )
-        return Analysed(norm, array("i", starts), array("i", ends), terms)
-
-    def _make_run_filter(self, words: frozenset[str]) -> Callable[[str], object] | None:
-        """A test passed by every kana/kanji run that may hold one of ``words``; None: analyse every run."""
-        if self._variants is None:
-            return None
-        chars: set[str] = set()
-        strings: set[str] = set()
-        for word in words:
-            strong = spelling_marks(word)
-            if strong:
-                chars.update(strong)
-            else:
-                strings.add(word)
-            strings.update(self._variants.get(word, ()))
-        marks = frozenset(chars)
-        spellings = tuple(strings)
-        # set and substring tests run in C; a compiled regex of the same cost ~0.8 ms per query to build
-        return lambda run: not marks.isdisjoint(run) or any(s in run for s in spellings)
+        return self.term_finder.terms_in(text, words)
 
     # -- persistence -------------------------------------------------------------
 

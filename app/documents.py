@@ -8,8 +8,9 @@ from typing import Any
 from app.caller import Caller
 from app.effects import audit, counted, indexed
 from kb.engine import KnowledgeBase
-from kb.identity.access import admit, check_edit, only_visible, visible
-from kb.record.models import Document, DocumentDraft, Kind, Status
+from kb.identity.access import STANDARD_KINDS, admit, check_edit, only_visible, visible
+from kb.pmo import lifecycle
+from kb.record.models import Document, DocumentBase, DocumentDraft, Kind, Status
 from kb.search.language import detect_language
 from kb.search.searcher import Filters
 
@@ -63,6 +64,54 @@ def update(kb: KnowledgeBase, *, caller: Caller, doc_id: str, fields: Mapping[st
         action = _write_action(before.status, doc.status, doc.kind, "update")
         audit(kb, caller, action, doc.id, kind=doc.kind, title=doc.title, status=doc.status)
     counted(kb, "updated")
+    indexed(kb)
+    return doc
+
+
+# the fields an edit in the browser may change; status moves only through the lifecycle, groups on upload/create
+EDITABLE = (
+    "title",
+    "body",
+    "tags",
+    "project",
+    "phase",
+    "language",
+    "owner",
+    "version",
+    "review_by",
+    "doc_date",
+    "driving_event",
+    "lesson",
+    "recommendation",
+    "impact",
+    "category",
+    "question",
+    "answer",
+)
+
+
+def revise(kb: KnowledgeBase, *, caller: Caller, doc_id: str, fields: Mapping[str, Any]) -> Document:
+    """An edit made on the document page: the ``EDITABLE`` fields, everything else kept.
+
+    A published template or procedure is not changed in place: the edit becomes
+    a new draft version for review (``kb.pmo.lifecycle.revision_of``), created
+    by the editor, audited as ``revise``; the published version stays what
+    readers get until a PMO admin approves the new one. Anything else is
+    updated in place (its original file kept); a contributor's edit of a
+    standard in review takes it back to draft, to be submitted again.
+    """
+    before = get(kb, caller=caller, doc_id=doc_id)
+    check_edit(caller.principal, before)
+    kept = before.model_dump(include=set(DocumentBase.model_fields) - set(EDITABLE))
+    edited = {k: v for k, v in fields.items() if k in EDITABLE}
+    data = {**before.model_dump(include=set(EDITABLE)), **edited, **kept, "key": before.source_key or "main"}
+    if before.kind not in STANDARD_KINDS or before.status is not Status.published:
+        return update(kb, caller=caller, doc_id=doc_id, fields=data)
+    draft = admit(caller.principal, lifecycle.revision_of(before, draft_of(data)))
+    with kb.store.transaction():
+        doc = kb.store.create(draft, by=caller.login)
+        audit(kb, caller, "revise", doc.id, kind=doc.kind, title=doc.title, of=before.id, version=doc.version or "")
+    counted(kb, "added")
     indexed(kb)
     return doc
 

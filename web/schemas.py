@@ -10,7 +10,8 @@ from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ingest.forms import LessonEntry, RetrospectiveEntry
-from kb.record.models import Document, Kind, Status
+from kb.errors import InvalidInput
+from kb.record.models import Document, Kind, Status, Verdict
 from kb.record.store import SearchReport
 from kb.search.searcher import Explanation, Hit, SearchResult
 
@@ -250,9 +251,19 @@ class RetrospectiveCreated(BaseModel):
 
 
 class FeedbackIn(Incoming):
-    query: str = Field(max_length=500)
+    query: str = Field(default="", max_length=500)
     document_id: str
-    helpful: bool
+    helpful: bool | None = Field(default=None, description="Older clients: true or false (use ``verdict``)")
+    verdict: Verdict | None = Field(default=None, description="helpful, not_helpful or outdated")
+    comment: str = Field(default="", max_length=2000)
+
+    def verdict_given(self) -> Verdict:
+        """``verdict``, else what ``helpful`` said; one of them is needed."""
+        if self.verdict is not None:
+            return self.verdict
+        if self.helpful is None:
+            raise InvalidInput("give a verdict: helpful, not_helpful or outdated")
+        return Verdict.helpful if self.helpful else Verdict.not_helpful
 
 
 class FileResultPublic(BaseModel):

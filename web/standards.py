@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from app import documents as app_documents
+from app import feedback as app_feedback
 from app import standards as app_standards
 from kb.errors import InvalidInput
 from kb.identity.access import Principal
@@ -108,8 +109,17 @@ def reviews_page(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep
     returned = {d.id: events[0] for d in drafts if (events := lifecycle.history(kb.store, d.id))}
     today = dt.date.today()
     overdue = lifecycle.overdue(docs, today, None if who.is_admin else who)
+    reported = app_feedback.outdated(kb, caller=caller_of(request, who))
     return render(
-        request, "reviews.html", lang, queue=queue, drafts=drafts, returned=returned, overdue=overdue, today=today
+        request,
+        "reviews.html",
+        lang,
+        queue=queue,
+        drafts=drafts,
+        returned=returned,
+        overdue=overdue,
+        today=today,
+        reported=reported,
     )
 
 

@@ -39,6 +39,7 @@ from kb.record.models import (
     OriginalFile,
     SearchEvent,
     Source,
+    Verdict,
     utcnow,
 )
 from kb.record.transaction import Database
@@ -426,7 +427,8 @@ class SqlStore:
         with self.db.writing() as session:
             if session.get(Document, document_id) is None:
                 raise NotFound(f"no document with id {document_id!r}")
-            session.add(Feedback(query=query.strip()[:500], document_id=document_id, helpful=helpful))
+            verdict = Verdict.helpful if helpful else Verdict.not_helpful
+            session.add(Feedback(query=query.strip()[:500], document_id=document_id, helpful=helpful, verdict=verdict))
 
     def search_report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport:
         with self.db.reading() as session:

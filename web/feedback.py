@@ -19,7 +19,10 @@ ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
 
 
 def _with(url: str, param: str) -> str:
-    return url + ("&" if "?" in url else "?") + param
+    """``url`` with ``param`` added once (a second rating on the same page does not stack ``thanks=1``)."""
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and p != param]
+    return base + "?" + "&".join([*kept, param])
 
 
 @router.post("/feedback", dependencies=[CsrfDep])

@@ -14,7 +14,7 @@ from kb.errors import NotFound
 from kb.identity.access import STANDARD_KINDS, admit, check_edit, only_visible, visible
 from kb.pmo import actions, lifecycle
 from kb.pmo.clusters import ProblemCluster
-from kb.record.models import Attachment, Document, DocumentDraft, Kind, LessonAction, ReviewEvent, Status
+from kb.record.models import Attachment, Document, DocumentBase, DocumentDraft, Kind, LessonAction, ReviewEvent, Status
 from kb.search.language import detect_language
 from kb.search.searcher import Filters
 
@@ -72,6 +72,54 @@ def update(kb: KnowledgeBase, *, caller: Caller, doc_id: str, fields: Mapping[st
     return doc
 
 
+# the fields an edit in the browser may change; status moves only through the lifecycle, groups on upload/create
+EDITABLE = (
+    "title",
+    "body",
+    "tags",
+    "project",
+    "phase",
+    "language",
+    "owner",
+    "version",
+    "review_by",
+    "doc_date",
+    "driving_event",
+    "lesson",
+    "recommendation",
+    "impact",
+    "category",
+    "question",
+    "answer",
+)
+
+
+def revise(kb: KnowledgeBase, *, caller: Caller, doc_id: str, fields: Mapping[str, Any]) -> Document:
+    """An edit made on the document page: the ``EDITABLE`` fields, everything else kept.
+
+    A published template or procedure is not changed in place: the edit becomes
+    a new draft version for review (``kb.pmo.lifecycle.revision_of``), created
+    by the editor, audited as ``revise``; the published version stays what
+    readers get until a PMO admin approves the new one. Anything else is
+    updated in place (its original file kept); a contributor's edit of a
+    standard in review takes it back to draft, to be submitted again.
+    """
+    before = get(kb, caller=caller, doc_id=doc_id)
+    check_edit(caller.principal, before)
+    kept = before.model_dump(include=set(DocumentBase.model_fields) - set(EDITABLE))
+    edited = {k: v for k, v in fields.items() if k in EDITABLE}
+    data = {**before.model_dump(include=set(EDITABLE)), **edited, **kept, "key": before.source_key or "main"}
+    if before.kind not in STANDARD_KINDS or before.status is not Status.published:
+        return update(kb, caller=caller, doc_id=doc_id, fields=data)
+    draft = admit(caller.principal, lifecycle.revision_of(before, draft_of(data)))
+    with kb.store.transaction():
+        doc = kb.store.create(draft, by=caller.login)
+        audit(kb, caller, "revise", doc.id, kind=doc.kind, title=doc.title, of=before.id, version=doc.version or "")
+    counted(kb, "added")
+    indexed(kb)
+    return doc
+
+
 def delete(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> None:
     """Delete a document the caller may edit."""
     with kb.store.transaction():
@@ -104,11 +152,6 @@ def with_children(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> tuple[Do
     doc = get(kb, caller=caller, doc_id=doc_id)
     return doc, children(kb, caller=caller, doc=doc)
 
-
-def feedback(kb: KnowledgeBase, *, caller: Caller, query: str, doc_id: str, helpful: bool) -> None:
-    """Record whether a hit helped for a query (a document the caller may see)."""
-    get(kb, caller=caller, doc_id=doc_id)
-    kb.analytics.record_feedback(query, doc_id, helpful)
 
 
 def standards(kb: KnowledgeBase, *, caller: Caller) -> list[Document]:

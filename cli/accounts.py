@@ -1,8 +1,9 @@
 """Account commands: `kb user …`, `kb token …`, `kb audit`.
 
-They act on the local store directly: whoever can run the CLI on the data dir
-owns the data, so there is no login here. Each change is audited as
-``cli:<os user>``.
+Whoever can run the CLI on the data dir owns the data, so there is no login
+here: each command calls the same ``app.accounts`` use case as the pages and
+the API, as a PMO admin named ``cli:<os user>`` in the audit log. They open the
+store only (``app.accounts.StoreDirectory``), not the search core.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from app import accounts as app_accounts
+from app.caller import Caller
 from cli.common import AsJson, DataDir, domain_errors, err, out, print_json, store_for
 from kb.errors import InvalidInput
-from kb.identity.accounts import Accounts
-from kb.identity.audit import AuditLog
+from kb.identity.access import Principal
 from kb.record.models import Role
 
 user_app = typer.Typer(help="Manage user accounts (roles: reader, contributor, pmo_admin).", no_args_is_help=True)
@@ -38,10 +40,15 @@ def actor() -> str:
         return "cli"
 
 
+def caller() -> Caller:
+    """Whoever runs the CLI on the server: a PMO admin, named by their OS account in the audit log."""
+    return Caller.local(Principal(actor(), Role.pmo_admin, via="cli"))
+
+
 @contextmanager
-def accounts_for(data_dir: DataDir) -> Iterator[Accounts]:
+def accounts_for(data_dir: DataDir) -> Iterator[app_accounts.StoreDirectory]:
     with store_for(data_dir) as store:
-        yield Accounts(store.engine, AuditLog(store.engine))
+        yield app_accounts.StoreDirectory(store)
 
 
 def _password(generate: bool, from_env: bool) -> tuple[str | None, bool]:
@@ -76,9 +83,18 @@ def user_add(
 ) -> None:
     """Create a user; prompts for the password unless told otherwise."""
     password, generated = (None, False) if no_password else _password(generate_password, password_from_env)
-    with accounts_for(data_dir) as accounts:
-        user = accounts.add_user(login, role=role, password=password, display_name=name, groups=group or [], by=actor())
-    out.print(f"created {escape(user.login)} ({user.role.value})", highlight=False)
+    with accounts_for(data_dir) as kb:
+        issued = app_accounts.create_user(
+            kb,
+            caller=caller(),
+            login=login,
+            role=role,
+            groups=group or [],
+            display_name=name,
+            credential="none" if password is None else "password",
+            password=password,
+        )
+    out.print(f"created {escape(issued.user.login)} ({issued.user.role.value})", highlight=False)
     if generated:
         out.print(f"password (shown once): {password}", highlight=False, markup=False)
 
@@ -87,8 +103,8 @@ def user_add(
 @domain_errors
 def user_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """List users with their roles, groups and whether they are active."""
-    with accounts_for(data_dir) as accounts:
-        users = accounts.users()
+    with accounts_for(data_dir) as kb:
+        users = app_accounts.users(kb, caller=caller())
     if as_json:
         print_json(
             [
@@ -111,8 +127,8 @@ def user_set_role(
     data_dir: DataDir = None,
 ) -> None:
     """Change a user's role."""
-    with accounts_for(data_dir) as accounts:
-        user = accounts.update_user(login, role=role, by=actor())
+    with accounts_for(data_dir) as kb:
+        user = app_accounts.update_user(kb, caller=caller(), login=login, role=role)
     out.print(f"{escape(user.login)} is now {user.role.value}", highlight=False)
 
 
@@ -122,8 +138,8 @@ def user_set_groups(
     login: Annotated[str, typer.Argument(help="Login name.")], group: Groups = None, data_dir: DataDir = None
 ) -> None:
     """Replace a user's groups (none given: no groups)."""
-    with accounts_for(data_dir) as accounts:
-        user = accounts.update_user(login, groups=group or [], by=actor())
+    with accounts_for(data_dir) as kb:
+        user = app_accounts.update_user(kb, caller=caller(), login=login, groups=group or [])
     out.print(f"{escape(user.login)}: groups {', '.join(user.groups) or '(none)'}", highlight=False)
 
 
@@ -137,8 +153,8 @@ def user_set_password(
 ) -> None:
     """Set a new password (ends the user's browser sessions)."""
     password, generated = _password(generate_password, password_from_env)
-    with accounts_for(data_dir) as accounts:
-        accounts.update_user(login, password=password, by=actor())
+    with accounts_for(data_dir) as kb:
+        app_accounts.reset_password(kb, caller=caller(), login=login, credential="password", password=password)
     out.print(f"password of {escape(login)} changed", highlight=False)
     if generated:
         out.print(f"password (shown once): {password}", highlight=False, markup=False)
@@ -148,8 +164,8 @@ def user_set_password(
 @domain_errors
 def user_disable(login: Annotated[str, typer.Argument(help="Login name.")], data_dir: DataDir = None) -> None:
     """Disable a user: their sessions end and their tokens stop working at once."""
-    with accounts_for(data_dir) as accounts:
-        accounts.update_user(login, active=False, by=actor())
+    with accounts_for(data_dir) as kb:
+        app_accounts.update_user(kb, caller=caller(), login=login, active=False)
     out.print(f"{escape(login)} disabled", highlight=False)
 
 
@@ -157,8 +173,8 @@ def user_disable(login: Annotated[str, typer.Argument(help="Login name.")], data
 @domain_errors
 def user_enable(login: Annotated[str, typer.Argument(help="Login name.")], data_dir: DataDir = None) -> None:
     """Enable a disabled user again."""
-    with accounts_for(data_dir) as accounts:
-        accounts.update_user(login, active=True, by=actor())
+    with accounts_for(data_dir) as kb:
+        app_accounts.update_user(kb, caller=caller(), login=login, active=True)
     out.print(f"{escape(login)} enabled", highlight=False)
 
 
@@ -171,10 +187,10 @@ def token_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create an API token and print its secret (once: only its hash is kept)."""
-    with accounts_for(data_dir) as accounts:
-        new = accounts.create_token(login, name, role_cap=role_cap, by=actor())
-    err.print(f"token {new.token.id} for {escape(login)}; the secret is shown only now:", highlight=False)
-    out.print(new.secret, highlight=False, markup=False)
+    with accounts_for(data_dir) as kb:
+        token, secret = app_accounts.create_token(kb, caller=caller(), name=name, role_cap=role_cap, login=login)
+    err.print(f"token {token.id} for {escape(login)}; the secret is shown only now:", highlight=False)
+    out.print(secret, highlight=False, markup=False)
 
 
 @token_app.command("list")
@@ -185,8 +201,8 @@ def token_list(
     data_dir: DataDir = None,
 ) -> None:
     """List tokens: id, owner, name, prefix, cap, last used, revoked (never the secret)."""
-    with accounts_for(data_dir) as accounts:
-        rows = accounts.tokens(login)
+    with accounts_for(data_dir) as kb:
+        rows = [(t, o) for t, o in app_accounts.tokens(kb, caller=caller(), everyone=True) if login in (None, o)]
     records = [
         {
             "id": t.id,
@@ -217,8 +233,8 @@ def token_revoke(
     token_id: Annotated[int, typer.Argument(help="Token id (see `kb token list`).")], data_dir: DataDir = None
 ) -> None:
     """Revoke a token: it stops working at once."""
-    with accounts_for(data_dir) as accounts:
-        accounts.revoke_token(token_id, by=actor())
+    with accounts_for(data_dir) as kb:
+        app_accounts.revoke_token(kb, caller=caller(), token_id=token_id)
     out.print(f"token {token_id} revoked", highlight=False)
 
 
@@ -232,8 +248,8 @@ def audit(
     data_dir: DataDir = None,
 ) -> None:
     """Show the audit log: every write and security event, who, when, from where."""
-    with store_for(data_dir) as store:
-        events = AuditLog(store.engine).events(limit=limit, actor=user, action=action)
+    with accounts_for(data_dir) as kb:
+        events = app_accounts.audit_log(kb, caller=caller(), limit=limit, actor=user, action=action)
     if as_json:
         print_json([e.model_dump(mode="json") for e in events])
         return
@@ -246,11 +262,20 @@ def audit(
 
 def first_admin(data_dir: DataDir) -> None:
     """On a store without users, create ``admin`` (PMO admin) with a random password and print how to log in once."""
-    with accounts_for(data_dir) as accounts:
-        if accounts.count():
+    with accounts_for(data_dir) as kb:
+        if app_accounts.any_users(kb):
             return
         password = secrets.token_urlsafe(12)
-        accounts.add_user("admin", role=Role.pmo_admin, password=password, display_name="PMO admin", by=actor())
+        app_accounts.create_user(
+            kb,
+            caller=caller(),
+            login="admin",
+            role=Role.pmo_admin,
+            groups=[],
+            display_name="PMO admin",
+            credential="password",
+            password=password,
+        )
     out.print(
         f"created the first PMO admin. Log in as admin with the password {password} "
         "(shown only now; change it with `kb user set-password admin`).",

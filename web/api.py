@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from app import documents as app_documents
+from app import feedback as app_feedback
 from app import intake as app_intake
 from app import maintenance
 from app import search as app_search
@@ -158,10 +159,18 @@ async def upload(
 
 
 @router.post("/feedback", status_code=204)
-def feedback(request: Request, kb: KbDep, who: ContributorDep, body: FeedbackIn) -> Response:
-    """Record whether a result helped for a query (shown to the PMO on the insights page)."""
-    app_documents.feedback(
-        kb, caller=caller_of(request, who), query=body.query, doc_id=body.document_id, helpful=body.helpful
+def feedback(
+    request: Request, kb: KbDep, who: Annotated[Principal, Depends(requires(Role.reader))], body: FeedbackIn
+) -> Response:
+    """Say whether a result helped for a query, or that a document is outdated (it goes to its owner's review
+    queue), with an optional comment; any signed-in reader."""
+    app_feedback.give(
+        kb,
+        caller=caller_of(request, who),
+        doc_id=body.document_id,
+        verdict=body.verdict_given(),
+        query=body.query,
+        comment=body.comment,
     )
     return Response(status_code=204)
 

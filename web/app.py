@@ -23,7 +23,7 @@ from kb.engine import KnowledgeBase
 from kb.pmo.clusters import ClusterCache
 from kb.pmo.vocabulary import Vocabulary
 from kb.search.embedders.base import Embedder
-from web import account, accounts_api, api, briefs, dashboard, ops, pages, standards
+from web import account, accounts_api, admin, api, briefs, dashboard, editing, feedback, ops, pages, standards
 from web.deps import csrf_guard
 from web.errors import declare_errors, error_response, install_error_handlers
 from web.follower import Follower
@@ -118,6 +118,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(briefs.pages)
     app.include_router(dashboard.router)
     app.include_router(account.router)
+    app.include_router(admin.router)
+    app.include_router(editing.router)
+    app.include_router(feedback.router)
     app.include_router(ops.router)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), name="static")

@@ -290,22 +290,6 @@ async def upload_submit(
     return render(request, "upload.html", lang, reports=reports, kinds=list(Kind))
 
 
-@router.post("/feedback", dependencies=[CsrfDep])
-def feedback(
-    request: Request,
-    kb: KbDep,
-    who: ContributorDep,
-    query: Annotated[str, Form()],
-    document_id: Annotated[str, Form()],
-    helpful: Annotated[str, Form()],
-    back: Annotated[str, Form()] = "/",
-) -> Response:
-    app_documents.feedback(
-        kb, caller=caller_of(request, who), query=query, doc_id=document_id, helpful=helpful == "yes"
-    )
-    return RedirectResponse(_local(back) + ("&" if "?" in back else "?") + "thanks=1", status_code=303)
-
-
 @router.post("/demo", dependencies=[CsrfDep])
 def load_demo(request: Request, kb: KbDep, who: AdminDep) -> Response:
     """Load the demo knowledge base into an empty data dir (offered to PMO admins on the empty landing page)."""

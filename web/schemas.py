@@ -10,8 +10,9 @@ from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ingest.forms import LessonEntry, RetrospectiveEntry
+from kb.errors import InvalidInput
 from kb.pmo.analytics import SearchReport
-from kb.record.models import Document, Kind, Status
+from kb.record.models import Document, Kind, Status, Verdict
 from kb.search.searcher import Explanation, Hit, SearchResult
 
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A row number")]
@@ -256,9 +257,19 @@ class RetrospectiveCreated(BaseModel):
 
 
 class FeedbackIn(Incoming):
-    query: str = Field(max_length=500)
+    query: str = Field(default="", max_length=500)
     document_id: str
-    helpful: bool
+    helpful: bool | None = Field(default=None, description="Older clients: true or false (use ``verdict``)")
+    verdict: Verdict | None = Field(default=None, description="helpful, not_helpful or outdated")
+    comment: str = Field(default="", max_length=2000)
+
+    def verdict_given(self) -> Verdict:
+        """``verdict``, else what ``helpful`` said; one of them is needed."""
+        if self.verdict is not None:
+            return self.verdict
+        if self.helpful is None:
+            raise InvalidInput("give a verdict: helpful, not_helpful or outdated")
+        return Verdict.helpful if self.helpful else Verdict.not_helpful
 
 
 class FileResultPublic(BaseModel):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from app import feedback as app_feedback
 from app import standards as app_standards
 from kb.errors import InvalidInput
 from kb.identity.access import Principal
@@ -89,7 +90,8 @@ def diff_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id
 def reviews_page(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep) -> HTMLResponse:
     """Standards waiting for review, my drafts (and what came back), and my overdue reviews."""
     found = app_standards.review_queue(kb, caller=caller_of(request, who))
-    return render(request, "reviews.html", lang, **vars(found))
+    reported = app_feedback.outdated(kb, caller=caller_of(request, who))
+    return render(request, "reviews.html", lang, **vars(found), reported=reported)
 
 
 class MoveIn(Incoming):

@@ -41,6 +41,10 @@ class Principal:
     role: Role | None
     groups: frozenset[str] = field(default_factory=frozenset)
     via: str = "anonymous"
+    # what the header shows (the login when the account has none); never used to decide anything
+    display_name: str = ""
+    # a PMO admin issued this account a one-time password: every page asks them to choose their own
+    must_change_password: bool = False
 
     @property
     def authenticated(self) -> bool:
@@ -88,7 +92,11 @@ def require(principal: Principal, role: Role) -> None:
         return
     if not principal.authenticated:
         raise Unauthorized("log in first: this needs an account")
-    raise Forbidden(f"this needs the {role.value} role; you are {principal.role.value if principal.role else 'none'}")
+    have = principal.role.value if principal.role else "none"
+    raise Forbidden(
+        f"this needs the {role.value} role; you are {have}. Ask your PMO admin for the {role.value} role "
+        "if your work needs it."
+    )
 
 
 def visible(principal: Principal, doc: Document) -> Document:

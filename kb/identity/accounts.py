@@ -45,6 +45,9 @@ LOCKOUT = dt.timedelta(minutes=15)
 # A token's last-used time is written at most this often: one write per request would serialise readers.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 TOKEN_PREFIX = "kb_"
+# How long an invitation (or password-reset) link works: long enough for a colleague back from leave.
+INVITATION_DAYS = 7
+LANGUAGES = ("ja", "en")
 
 
 def _digest(secret: str) -> str:
@@ -72,7 +75,19 @@ def check_password(password: str) -> None:
 def principal_of(user: User, via: str, cap: Role | None = None) -> Principal:
     """The principal acting for ``user``: its role, lowered to ``cap`` when a token limits it."""
     role = cap if cap is not None and user.role.at_least(cap) else user.role
-    return Principal(user.login, role, frozenset(user.groups), via)
+    return Principal(
+        user.login,
+        role,
+        frozenset(user.groups),
+        via,
+        display_name=user.display_name or user.login,
+        must_change_password=user.must_change_password,
+    )
+
+
+def one_time_password() -> str:
+    """A password an admin hands over once (about 96 bits); the account replaces it at its first login."""
+    return secrets.token_urlsafe(12)
 
 
 class Accounts:
@@ -139,6 +154,22 @@ class Accounts:
         with self.db.reading() as session:
             return list(session.exec(select(Group).order_by(col(Group.name))))
 
+    def save_group(self, name: str, *, description: str, by: str, address: str | None) -> Group:
+        """Create the group ``name`` or change its description."""
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidInput("give the group a name of 1–200 characters")
+        with self.db.writing() as session:
+            group = session.get(Group, name)
+            action = "group_update" if group is not None else "group_add"
+            group = group or Group(name=name)
+            group.description = description.strip()[:2000]
+            session.add(group)
+            session.flush()
+            session.refresh(group)
+        self.audit.record(by, action, name, address=address, description=group.description)
+        return group
+
     def count(self) -> int:
         return len(self.users())
 
@@ -150,12 +181,21 @@ class Accounts:
         groups: Sequence[str] | None = None,
         active: bool | None = None,
         password: str | None = None,
+        display_name: str | None = None,
+        one_time: bool = False,
         by: str = "cli",
         address: str | None = None,
     ) -> User:
-        """Change a user's role, groups, active flag or password; disabling ends their sessions."""
+        """Change a user's role, groups, display name, active flag or password.
+
+        Disabling ends their sessions and revokes their API tokens at once (a
+        leaver's script must not come back to life when the account is enabled
+        again); a new password ends their sessions. ``one_time``: the password
+        was issued by an admin, so the account must choose its own at login.
+        """
         if password is not None:
             check_password(password)
+        hashed = HASHER.hash(password) if password is not None else None  # slow: before the write lock
         with self.db.writing() as session:
             user = session.exec(select(User).where(User.login == login)).first()
             if user is None:
@@ -169,12 +209,24 @@ class Accounts:
                 if new != user.groups:
                     changes["groups"] = new
                     user.groups = new
+            if display_name is not None and display_name.strip() != user.display_name:
+                changes["display_name"] = display_name.strip()[:200] or login
+                user.display_name = display_name.strip()[:200] or login
             if active is not None and active != user.active:
                 changes["active"] = active
                 user.active = active
-            if password is not None:
-                user.password_hash = HASHER.hash(password)
-                changes["password"] = "changed"
+                if not active:
+                    revoked = session.exec(
+                        update(ApiToken)
+                        .where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
+                        .values(revoked_at=utcnow())
+                    )
+                    changes["tokens_revoked"] = revoked.rowcount
+            if hashed is not None:
+                user.password_hash = hashed
+                user.must_change_password = one_time
+                user.invite_hash = user.invite_expires_at = None
+                changes["password"] = "one-time" if one_time else "changed"
             session.add(user)
             if user.active is False or password is not None:
                 session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
@@ -205,14 +257,26 @@ class Accounts:
         if not ok or user is None or not user.active:
             self.audit.record(login, "login_failed", login, address=address)
             raise Unauthorized("wrong login or password")
-        secret = secrets.token_urlsafe(32)
         rehashed = HASHER.hash(password) if HASHER.check_needs_rehash(stored) else None
+        if rehashed is not None:
+            with self.db.writing() as session:
+                session.exec(update(User).where(col(User.id) == user.id).values(password_hash=rehashed))
+        user, secret = self.start_session(login, address=address, hours=hours)
+        self.audit.record(login, "login", login, address=address)
+        return user, secret
+
+    def start_session(self, login: str, *, address: str | None, hours: float) -> tuple[User, str]:
+        """A new browser session for the active account ``login``: (user, the cookie's secret).
+
+        Used by a password login, by accepting an invitation and after changing
+        one's own password (the session id changes whenever the credential does).
+        """
+        now = utcnow()
+        secret = secrets.token_urlsafe(32)
         with self.db.writing() as session:
-            user = session.get(User, user.id)
-            assert user is not None and user.id is not None
-            if rehashed is not None:
-                user.password_hash = rehashed
-                session.add(user)
+            user = session.exec(select(User).where(User.login == login)).first()
+            if user is None or user.id is None or not user.active:
+                raise Unauthorized("wrong login or password")
             session.add(
                 LoginSession(
                     id_hash=_digest(secret),
@@ -224,8 +288,97 @@ class Accounts:
             session.exec(delete(LoginSession).where(col(LoginSession.expires_at) < now))  # tidy expired ones
             session.flush()
             session.refresh(user)
-        self.audit.record(login, "login", login, address=address)
         return user, secret
+
+    def check_current_password(self, login: str, password: str, *, address: str | None) -> None:
+        """Raise unless ``password`` is ``login``'s: before changing it, so a borrowed open session cannot.
+
+        A wrong one counts as a failed login (the same lockout applies), so the
+        change form cannot be used to guess the password.
+        """
+        by_login, by_address = self.audit.count_failures(login=login, address=address, since=utcnow() - LOCKOUT)
+        if by_login >= MAX_FAILURES_PER_LOGIN or by_address >= MAX_FAILURES_PER_ADDRESS:
+            raise TooManyRequests(
+                f"too many failed attempts: try again in {int(LOCKOUT.total_seconds() // 60)} minutes"
+            )
+        user = self.user(login)
+        try:
+            ok = bool(user.password_hash) and HASHER.verify(user.password_hash or _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            self.audit.record(login, "login_failed", login, address=address, reason="password change")
+            raise InvalidInput("the current password is not right")
+
+    def update_profile(
+        self, login: str, *, display_name: str | None = None, language: str | None = None, by: str, address: str | None
+    ) -> User:
+        """Change what an account shows as its name and the UI language it prefers ("" for the browser's)."""
+        if language is not None and language not in (*LANGUAGES, ""):
+            raise InvalidInput(f"language {language!r}: choose one of {', '.join(LANGUAGES)}")
+        with self.db.writing() as session:
+            user = session.exec(select(User).where(User.login == login)).first()
+            if user is None:
+                raise NotFound(f"no user {login!r}")
+            changes: dict[str, object] = {}
+            if display_name is not None and (display_name.strip()[:200] or login) != user.display_name:
+                user.display_name = changes["display_name"] = display_name.strip()[:200] or login
+            if language is not None and (language or None) != user.language:
+                user.language = language or None
+                changes["language"] = language or "browser"
+            session.add(user)
+            session.flush()
+            session.refresh(user)
+        if changes:
+            self.audit.record(by, "profile_update", login, address=address, **changes)
+        return user
+
+    # -- invitations -------------------------------------------------------
+
+    def invite(self, login: str, *, by: str, address: str | None, days: int = INVITATION_DAYS) -> str:
+        """A link secret with which ``login`` chooses their own password (shown once; only its hash is kept).
+
+        Also a password reset: the old password stops working and the account's
+        sessions end, so a reset after a leak shuts the door at once.
+        """
+        secret = secrets.token_urlsafe(32)
+        with self.db.writing() as session:
+            user = session.exec(select(User).where(User.login == login)).first()
+            if user is None:
+                raise NotFound(f"no user {login!r}")
+            user.invite_hash = _digest(secret)
+            user.invite_expires_at = utcnow() + dt.timedelta(days=days)
+            user.password_hash = None
+            user.must_change_password = False
+            session.add(user)
+            session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+        self.audit.record(by, "user_invite", login, address=address, days=days)
+        return secret
+
+    def invited(self, secret: str) -> User:
+        """The active account a pending invitation link belongs to, or NotFound (wrong, used or expired)."""
+        with self.db.reading() as session:
+            user = session.exec(select(User).where(User.invite_hash == _digest(secret))).first()
+        expires = user.invite_expires_at if user is not None else None
+        if user is None or expires is None or _aware(expires) <= utcnow() or not user.active:
+            raise NotFound("this invitation link is not valid any more: ask your PMO admin for a new one")
+        return user
+
+    def accept_invitation(self, secret: str, password: str, *, address: str | None) -> User:
+        """Set the invited account's own password; the link works once."""
+        check_password(password)
+        user = self.invited(secret)
+        hashed = HASHER.hash(password)
+        with self.db.writing() as session:
+            done = session.exec(
+                update(User)
+                .where(col(User.id) == user.id, col(User.invite_hash) == _digest(secret))
+                .values(password_hash=hashed, invite_hash=None, invite_expires_at=None, must_change_password=False)
+            )
+            if done.rowcount != 1:  # another request used the link first
+                raise NotFound("this invitation link is not valid any more: ask your PMO admin for a new one")
+        self.audit.record(user.login, "invite_accept", user.login, address=address)
+        return self.user(user.login)
 
     def session_user(self, secret: str) -> User | None:
         """The active user of an unexpired session, else None."""
@@ -292,6 +445,18 @@ class Accounts:
             if login is not None:
                 query = query.where(User.login == login)
             return [(t, str(owner)) for t, owner in session.exec(query.order_by(col(ApiToken.id))).all()]
+
+    def token(self, token_id: int) -> tuple[ApiToken, str]:
+        """(token, owner's login) or NotFound."""
+        with self.db.reading() as session:
+            row = session.exec(
+                select(ApiToken, User.login)
+                .join(User, col(User.id) == col(ApiToken.user_id))
+                .where(col(ApiToken.id) == token_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"no token {token_id}")
+            return row[0], str(row[1])
 
     def revoke_token(self, token_id: int, *, by: str = "cli", address: str | None = None) -> ApiToken:
         with self.db.writing() as session:

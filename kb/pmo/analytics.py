@@ -16,7 +16,7 @@ from sqlalchemy import case, func, insert
 from sqlmodel import col, select
 
 from kb.errors import NotFound
-from kb.record.models import Document, Feedback, SearchEvent
+from kb.record.models import Document, Feedback, SearchEvent, Verdict
 from kb.record.store import SqlStore
 
 MAX_QUERY = 500
@@ -59,7 +59,10 @@ class SearchAnalytics:
         with self.db.writing() as session:
             if session.get(Document, document_id) is None:
                 raise NotFound(f"no document with id {document_id!r}")
-            session.add(Feedback(query=query.strip()[:MAX_QUERY], document_id=document_id, helpful=helpful))
+            verdict = Verdict.helpful if helpful else Verdict.not_helpful
+            session.add(
+                Feedback(query=query.strip()[:MAX_QUERY], document_id=document_id, helpful=helpful, verdict=verdict)
+            )
 
     def report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport:
         with self.db.reading() as session:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from kb.identity.audit import AuditLog
-from kb.pmo import lifecycle
+from kb.pmo import feedback, lifecycle
 from kb.pmo.actions import actions
 from kb.pmo.analytics import SearchAnalytics
 from kb.pmo.clusters import ProblemCluster
@@ -47,6 +47,7 @@ class Dashboard:
     open_lessons: Table  # per project: open lessons by age
     overdue: Table
     briefs: Table
+    outdated: Table  # documents readers reported outdated, reports not yet dealt with
 
     def tables(self) -> dict[str, Table]:
         return {
@@ -60,6 +61,7 @@ class Dashboard:
                 self.open_lessons,
                 self.overdue,
                 self.briefs,
+                self.outdated,
             )
         }
 
@@ -102,7 +104,29 @@ def build(
             ],
         ),
         briefs=_briefs(store),
+        outdated=_outdated(store),
     )
+
+
+def _outdated(store: SqlStore) -> Table:
+    """Per document: open "outdated" reports, the latest one's date and comment, newest report first."""
+    latest: dict[str, list[Any]] = {}
+    for report in feedback.open_outdated(store):  # newest first
+        doc = report.document
+        if doc.id in latest:
+            latest[doc.id][3] += 1
+        else:
+            at = report.feedback.at.date()
+            latest[doc.id] = [
+                doc.title,
+                doc.kind.value,
+                doc.owner or doc.created_by or "",
+                1,
+                at,
+                report.feedback.comment,
+                doc.id,
+            ]
+    return Table("outdated", ["title", "kind", "owner", "reports", "latest", "comment", "id"], list(latest.values()))
 
 
 def _searches(store: SqlStore, audit: AuditLog, today: dt.date, weeks: int) -> Table:

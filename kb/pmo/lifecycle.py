@@ -177,6 +177,40 @@ def version_key(version: str | None) -> tuple[tuple[int, str], ...]:
     return tuple((int(p), "") if p.isdigit() else (-1, p) for p in re.findall(r"\d+|[^\d.\-_ ]+", version or ""))
 
 
+def next_version(version: str | None) -> str:
+    """The version an edit of a published standard proposes: ``1.2`` → ``1.3``, ``v2`` → ``v3``, none → ``2``.
+
+    Only a proposal: the editor may change it on the form before saving.
+    """
+    parts = re.split(r"(\d+)", version or "")
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i].isdigit():
+            parts[i] = str(int(parts[i]) + 1)
+            return "".join(parts)
+    return f"{version}.2" if version else "2"
+
+
+def revision_of(published: Document, edited: DocumentDraft) -> DocumentDraft:
+    """The new draft version an edit of a published template or procedure becomes.
+
+    A PMO expects a published standard never to change under its readers: the
+    edit is stored as a new draft that names the published one in
+    ``supersedes`` (so ``family`` links them), goes through submit → approve
+    like any draft, and only approval supersedes the published version. The
+    published version, its original file and its history stay as they were.
+    """
+    return edited.model_copy(
+        update={
+            "status": Status.draft,
+            "supersedes": published.title,
+            "key": "main",
+            "attachment_id": None,
+            "original": None,
+            "review_by": None,
+        }
+    )
+
+
 def current_version(versions: Sequence[Document]) -> Document | None:
     """The published version of a family, if any."""
     return next((d for d in versions if d.status is Status.published), None)

@@ -260,8 +260,21 @@ class SearchEvent(SQLModel, table=True):
     at: dt.datetime = Field(default_factory=utcnow, index=True)
 
 
+class Verdict(StrEnum):
+    """What a reader says about a hit or a document: ``outdated`` goes to its owner's review queue."""
+
+    helpful = "helpful"
+    not_helpful = "not_helpful"
+    outdated = "outdated"
+
+
 class Feedback(SQLModel, table=True):
-    """A reader's verdict on one result for one query: helpful or not."""
+    """A reader's verdict on one document (for one query when given on a search hit), with a comment.
+
+    ``helpful`` stays for the analytics that count helpful against not (an
+    ``outdated`` verdict is not helpful). An ``outdated`` report is open until
+    its owner or a PMO admin marks it dealt with (``resolved_at``).
+    """
 
     __table_args__ = {"sqlite_autoincrement": True}
 
@@ -269,7 +282,12 @@ class Feedback(SQLModel, table=True):
     query: str = Field(sa_column=Column(Text, nullable=False))
     document_id: str = Field(index=True, max_length=64)
     helpful: bool
+    verdict: Verdict = Field(default=Verdict.helpful, sa_column=Column(EnumText(Verdict), nullable=False, index=True))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    actor: str | None = Field(default=None, max_length=200)
     at: dt.datetime = Field(default_factory=utcnow)
+    resolved_at: dt.datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=200)
 
 
 class Role(StrEnum):
@@ -303,6 +321,13 @@ class User(SQLModel, table=True):
     groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     active: bool = True
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # the UI language the account chose on its own page (None: the browser's)
+    language: str | None = Field(default=None, max_length=8)
+    # set when a PMO admin issued a one-time password: the account is asked to choose its own at once
+    must_change_password: bool = False
+    # SHA-256 of a pending invitation link's secret (shown once to the admin) and when the link stops working
+    invite_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    invite_expires_at: dt.datetime | None = None
 
 
 class Group(SQLModel, table=True):

@@ -24,9 +24,9 @@ from starlette.routing import Mount, Route
 
 from kb.config import Settings
 from kb.identity.access import Principal
-from kb.pmo import saved_briefs
+from kb.pmo import feedback, saved_briefs
 from kb.pmo.brief import BriefRequest, make_brief
-from kb.record.models import DocumentDraft, Kind, OriginalFile, Role
+from kb.record.models import DocumentDraft, Kind, OriginalFile, Role, Verdict
 from tests.conftest import HashingEmbedder
 from tests.web.conftest import bearer, csrf_of
 from web.app import create_app
@@ -42,7 +42,29 @@ RULES: dict[tuple[str, str], Role | None] = {
     ("POST", "/retrospectives"): Role.contributor,
     ("GET", "/upload"): Role.contributor,
     ("POST", "/upload"): Role.contributor,
-    ("POST", "/feedback"): Role.contributor,
+    ("POST", "/feedback"): Role.reader,
+    ("POST", "/feedback/{feedback_id}/resolve"): Role.reader,
+    ("GET", "/documents/{doc_id}/edit"): Role.contributor,
+    ("POST", "/documents/{doc_id}/edit"): Role.contributor,
+    ("GET", "/documents/{doc_id}/delete"): Role.contributor,
+    ("POST", "/documents/{doc_id}/delete"): Role.contributor,
+    ("GET", "/account"): Role.reader,
+    ("POST", "/account/password"): Role.reader,
+    ("POST", "/account/profile"): Role.reader,
+    ("POST", "/account/tokens"): Role.reader,
+    ("POST", "/account/tokens/{token_id}/revoke"): Role.reader,
+    ("GET", "/invite/{secret}"): PUBLIC,
+    ("POST", "/invite/{secret}"): PUBLIC,
+    ("GET", "/users"): Role.pmo_admin,
+    ("POST", "/users"): Role.pmo_admin,
+    ("GET", "/users/{login}"): Role.pmo_admin,
+    ("POST", "/users/{login}"): Role.pmo_admin,
+    ("POST", "/users/{login}/active"): Role.pmo_admin,
+    ("POST", "/users/{login}/reset"): Role.pmo_admin,
+    ("GET", "/groups"): Role.pmo_admin,
+    ("POST", "/groups"): Role.pmo_admin,
+    ("GET", "/tokens"): Role.pmo_admin,
+    ("POST", "/tokens/{token_id}/revoke"): Role.pmo_admin,
     ("POST", "/demo"): Role.pmo_admin,
     ("GET", "/insights"): Role.pmo_admin,
     ("GET", "/audit"): Role.pmo_admin,
@@ -78,7 +100,7 @@ RULES: dict[tuple[str, str], Role | None] = {
     ("DELETE", "/api/documents/{doc_id}"): Role.contributor,
     ("POST", "/api/retrospectives"): Role.contributor,
     ("POST", "/api/upload"): Role.contributor,
-    ("POST", "/api/feedback"): Role.contributor,
+    ("POST", "/api/feedback"): Role.reader,
     ("GET", "/api/stats"): Role.pmo_admin,
     ("GET", "/api/me"): Role.reader,
     ("GET", "/api/tokens"): Role.reader,
@@ -140,6 +162,7 @@ class Caller:
         return bearer(self.token) if self.token else {}
 
 
+MATRIX_PASSWORD = "matrix password 1"
 CALLERS = [
     Caller("anonymous", None, None),
     Caller("reader", "reader1", Role.reader),
@@ -157,10 +180,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
         callers = {}
         for caller in CALLERS:
             if caller.login:
-                kb.accounts.add_user(caller.login, role=caller.role, groups=caller.groups)
+                kb.accounts.add_user(caller.login, role=caller.role, groups=caller.groups, password=MATRIX_PASSWORD)
                 caller.token = kb.accounts.create_token(caller.login, "matrix").secret
             callers[caller.name] = caller
         kb.accounts.add_user("pwuser", role=Role.reader, password="a long enough password")
+        kb.accounts.add_user("target1", role=Role.reader)  # what the /users/{login} pages change
         yield client, callers
 
 
@@ -176,6 +200,7 @@ def _doc(client: TestClient, by: str | None, **fields: Any) -> str:
 def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Callable[[], Any]:
     """One real request for the route, as ``caller``, with valid parameters and body, ready to send."""
     kb = client.app.state.kb  # type: ignore[attr-defined]
+    client.cookies.clear()  # a session a previous cell started (a login, an invitation) must not carry over
     outsider = caller.name == "outsider"
     # the document a route names: restricted to finance for the outsider, else the caller's own
     extra: dict[str, Any] = {}
@@ -188,7 +213,17 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
     if "{token_id}" in path:
         owner = caller.login or "reader1"
         url = path.replace("{token_id}", str(kb.accounts.create_token(owner, "to revoke").token.id))
+    if path.startswith("/users/{login}"):
+        url = url.replace("{login}", "target1")
     url = url.replace("{login}", "reader1").replace("{table}", "coverage")
+    if "{feedback_id}" in path:  # an outdated report on a document the caller created
+        own = _doc(client, caller.login or "reader1")
+        row = feedback.record(kb.store, doc_id=own, verdict=Verdict.outdated, query="", comment="old", by="reader1")
+        url = url.replace("{feedback_id}", str(row.id))
+    if "{secret}" in path:  # a pending invitation
+        invitee = f"invitee{len(kb.accounts.users())}"
+        kb.accounts.add_user(invitee, role=Role.reader)
+        url = url.replace("{secret}", kb.accounts.invite(invitee, by="test", address=None))
     if "{brief_id}" in path:  # a brief the caller saved (anonymous: the reader's)
         owner = Principal(caller.login or "reader1", Role.contributor, via="token")
         brief = make_brief(kb.searcher, kb.store, BriefRequest("vendor selection"), visible_to=None)
@@ -222,7 +257,29 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
     elif path == "/api/briefs":
         body["json"] = {"description": "We will select a vendor.", "project": "ERP"}
     elif path == "/feedback":
-        body["data"] = {**form, "query": "vendor", "document_id": doc_id, "helpful": "yes"}
+        body["data"] = {**form, "query": "vendor", "document_id": doc_id, "verdict": "outdated", "comment": "old"}
+    elif path == "/documents/{doc_id}/edit" and method == "POST":
+        body["data"] = {**form, "title": "Vendor selection slipped", "body": "Agree criteria before the RFP."}
+    elif path == "/account/password":
+        body["data"] = {**form, "current": MATRIX_PASSWORD, "new": "matrix password 2", "again": "matrix password 2"}
+    elif path == "/account/profile":
+        body["data"] = {**form, "display_name": "Matrix", "language": "en"}
+    elif path == "/account/tokens":
+        body["data"] = {**form, "name": "from the page"}
+    elif path == "/invite/{secret}" and method == "POST":
+        body["data"] = {**form, "new": "invited password", "again": "invited password"}
+    elif path == "/users" and method == "POST":
+        body["data"] = {**form, "login": f"new{len(kb.accounts.users())}", "role": "reader"}
+    elif path == "/users/{login}" and method == "POST":
+        body["data"] = {**form, "role": "reader", "display_name": "Target", "groups": "sales"}
+    elif path == "/users/{login}/active":
+        body["data"] = {**form, "active": "yes"}
+    elif path == "/users/{login}/reset":
+        body["data"] = {**form, "credential": "invitation"}
+    elif path == "/groups" and method == "POST":
+        body["data"] = {**form, "name": "sales", "description": "Sales team"}
+    elif method == "POST" and ("/revoke" in path or path.endswith("/delete") or path.endswith("/resolve")):
+        body["data"] = form
     elif path == "/api/feedback":
         body["json"] = {"query": "vendor", "document_id": doc_id, "helpful": True}
     elif path in ("/demo", "/logout"):

@@ -1,0 +1,210 @@
+"""Editing and deleting in the browser, and feedback from every signed-in reader."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.config import Settings
+from kb.record.models import DocumentDraft, Kind, OriginalFile, Role, Status
+from tests.conftest import HashingEmbedder
+from tests.web.conftest import add_user, bearer, csrf_of
+from web.app import create_app
+
+
+@pytest.fixture
+def site(web_settings: Settings) -> Iterator[TestClient]:
+    """An app with a contributor's lesson, someone else's lesson and a published template with its file."""
+    with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
+        client.cookies.set("kb_lang", "en")
+        yield client
+
+
+def token(client: TestClient, login: str, role: Role) -> dict[str, str]:
+    return bearer(add_user(client, login, role))
+
+
+def create(client: TestClient, by: str | None, **fields: object) -> str:
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    doc = kb.store.create(DocumentDraft.model_validate(fields), by=by)
+    kb.indexer.catch_up()
+    return str(doc.id)
+
+
+def post(client: TestClient, url: str, headers: dict[str, str], **data: object) -> object:
+    """A form post with the CSRF token a page's forms carry (the form page itself when it is one)."""
+    page = url if url.endswith(("/edit", "/delete")) else "/login"
+    csrf = csrf_of(client, page) if client.get(page, headers=headers).status_code == 200 else "no form"
+    return client.post(url, data={"csrf": csrf, **data}, headers=headers, follow_redirects=False)
+
+
+LESSON = {
+    "kind": Kind.lesson,
+    "title": "Vendor selection slipped",
+    "body": "Agree **criteria** early.",
+    "tags": ["vendor"],
+}
+
+
+def test_a_contributor_edits_their_own_lesson_and_not_anothers(site: TestClient) -> None:
+    tanaka = token(site, "tanaka", Role.contributor)
+    mine = create(site, "tanaka", **LESSON)
+    theirs = create(site, "suzuki", **{**LESSON, "title": "Budget overrun"})
+    page = site.get(f"/documents/{mine}", headers=tanaka).text
+    assert 'id="edit-link"' in page and 'id="delete-link"' in page
+    assert 'id="edit-link"' not in site.get(f"/documents/{theirs}", headers=tanaka).text
+    assert site.get(f"/documents/{theirs}/edit", headers=tanaka).status_code == 403
+    refused = site.post(
+        f"/documents/{theirs}/edit", data={"csrf": "x", "title": "hijacked"}, headers=tanaka, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    # preview: rendered on the server, nothing saved
+    form = {
+        "title": "Vendor selection slipped twice",
+        "body": "Agree **criteria** before the RFP.",
+        "tags": "vendor, 調達",
+    }
+    response = post(site, f"/documents/{mine}/edit", tanaka, **form, action="preview")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert "<strong>criteria</strong>" in response.text  # type: ignore[attr-defined]
+    kb = site.app.state.kb  # type: ignore[attr-defined]
+    assert kb.store.get(mine).title == "Vendor selection slipped"
+    response = post(site, f"/documents/{mine}/edit", tanaka, **form, action="save")
+    assert response.headers["location"] == f"/documents/{mine}?done=saved"  # type: ignore[attr-defined]
+    doc = kb.store.get(mine)
+    assert (doc.title, doc.tags, doc.body) == ("Vendor selection slipped twice", ["vendor", "調達"], form["body"])
+    assert kb.store.get(theirs).title == "Budget overrun"
+    assert any(e.action == "update" and e.target == mine for e in kb.audit.events())
+    # searchable at once under the new words
+    hits = site.get("/api/search", params={"q": "RFP"}, headers=tanaka).json()["hits"]
+    assert mine in [h["id"] for h in hits]
+
+
+def test_a_reader_cannot_edit_and_an_admin_can(site: TestClient) -> None:
+    doc = create(site, "tanaka", **LESSON)
+    reader = token(site, "yamada", Role.reader)
+    assert site.get(f"/documents/{doc}/edit", headers=reader).status_code == 403
+    admin = token(site, "boss", Role.pmo_admin)
+    response = post(site, f"/documents/{doc}/edit", admin, title="Fixed by the PMO", body="b", tags="")
+    assert response.status_code == 303  # type: ignore[attr-defined]
+
+
+def test_editing_a_published_template_makes_a_new_draft_version(site: TestClient) -> None:
+    kb = site.app.state.kb  # type: ignore[attr-defined]
+    original = OriginalFile(filename="report.xlsx", media_type="application/octet-stream", data=b"xlsx bytes")
+    published = create(
+        site,
+        "boss",
+        kind=Kind.template,
+        title="Status report",
+        body="## Weekly status",
+        status=Status.published,
+        version="1.2",
+        original=original,
+    )
+    admin = token(site, "boss", Role.pmo_admin)
+    form_page = site.get(f"/documents/{published}/edit", headers=admin).text
+    assert 'id="new-version-notice"' in form_page and 'value="1.3"' in form_page  # the next version proposed
+    response = post(
+        site,
+        f"/documents/{published}/edit",
+        admin,
+        title="Status report",
+        body="## Weekly status\n\nRisks first.",
+        tags="",
+        version="1.3",
+    )
+    location = response.headers["location"]  # type: ignore[attr-defined]
+    new_id = re.match(r"/documents/([^?]+)\?done=new_version", location)
+    assert new_id and new_id.group(1) != published
+    old, new = kb.store.get(published), kb.store.get(new_id.group(1))
+    assert (old.status, old.body, old.attachment_id) == (Status.published, "## Weekly status", original.digest)
+    assert (new.status, new.version, new.supersedes, new.created_by) == (Status.draft, "1.3", "Status report", "boss")
+    assert site.get(f"/documents/{published}/original", headers=admin).content == b"xlsx bytes"  # the file is kept
+    # the review flow takes it from here: submit, approve, and the old version is superseded
+    for action in ("submit", "approve"):
+        site.post(f"/api/documents/{new.id}/lifecycle", json={"action": action}, headers=admin).raise_for_status()
+    assert kb.store.get(published).status is Status.superseded
+    assert "revise" in [e.action for e in kb.audit.events()]
+
+
+def test_delete_asks_first_then_deletes(site: TestClient) -> None:
+    tanaka = token(site, "tanaka", Role.contributor)
+    doc = create(site, "tanaka", **LESSON)
+    page = site.get(f"/documents/{doc}/delete", headers=tanaka)
+    assert 'id="delete-confirm"' in page.text
+    kb = site.app.state.kb  # type: ignore[attr-defined]
+    assert kb.store.get(doc)  # asking deletes nothing
+    response = post(site, f"/documents/{doc}/delete", tanaka)
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert site.get(f"/documents/{doc}", headers=tanaka).status_code == 404
+    assert any(e.action == "delete" and e.target == doc for e in kb.audit.events())
+
+
+def test_a_reader_reports_a_hit_outdated_and_the_owner_sees_it(site: TestClient) -> None:
+    kb = site.app.state.kb  # type: ignore[attr-defined]
+    doc = create(site, "tanaka", **LESSON)
+    other = create(site, "suzuki", **{**LESSON, "title": "Budget overrun", "body": "Track the budget weekly."})
+    reader = token(site, "yamada", Role.reader)
+    page = site.get("/", params={"q": "vendor criteria"}, headers=reader).text
+    # every signed-in reader sees the buttons, outside the collapsed explanation
+    hit = page[page.index(f'id="hit-{doc}"') :]
+    assert hit.index('class="fb-outdated"') < hit.index('class="why"')
+    response = post(
+        site,
+        "/feedback",
+        reader,
+        document_id=doc,
+        query="vendor criteria",
+        verdict="outdated",
+        comment="RFP rules changed in 2025",
+        back="/?q=vendor+criteria",
+    )
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    (row,) = [f for f in _feedback(kb) if f.document_id == doc]
+    assert (row.verdict, row.comment, row.actor, row.helpful) == (
+        "outdated",
+        "RFP rules changed in 2025",
+        "yamada",
+        False,
+    )
+    tanaka = token(site, "tanaka", Role.contributor)
+    queue = site.get("/reviews", headers=tanaka).text
+    section = queue[queue.index('id="outdated-reports"') : queue.index('id="review-queue"')]
+    assert "Vendor selection slipped" in section and "RFP rules changed in 2025" in section
+    suzuki = token(site, "suzuki", Role.contributor)
+    assert "RFP rules changed" not in site.get("/reviews", headers=suzuki).text  # not their document
+    admin = token(site, "boss", Role.pmo_admin)
+    assert "RFP rules changed in 2025" in site.get("/dashboard", headers=admin).text
+    assert "RFP rules changed in 2025" in site.get("/dashboard/outdated.csv", headers=admin).text
+    # the owner deals with it: it leaves the queue
+    assert post(site, f"/feedback/{row.id}/resolve", suzuki).status_code == 403  # type: ignore[attr-defined]
+    post(site, f"/feedback/{row.id}/resolve", tanaka)
+    assert "RFP rules changed" not in site.get("/reviews", headers=tanaka).text
+    assert {"feedback", "feedback_resolve"} <= {e.action for e in kb.audit.events()}
+    assert other  # the other document got nothing
+    assert not [f for f in _feedback(kb) if f.document_id == other]
+
+
+def test_feedback_needs_a_sign_in_but_not_the_contributor_role(site: TestClient, web_settings: Settings) -> None:
+    doc = create(site, "tanaka", **LESSON)
+    reader = token(site, "yamada", Role.reader)
+    response = site.post("/api/feedback", json={"document_id": doc, "verdict": "helpful"}, headers=reader)
+    assert response.status_code == 204
+    anonymous = web_settings.model_copy(update={"anonymous_role": "reader"})
+    with TestClient(create_app(anonymous, embedder=HashingEmbedder())) as open_site:
+        assert 'class="fb-outdated"' not in open_site.get(f"/documents/{doc}").text
+        refused = open_site.post("/api/feedback", json={"document_id": doc, "verdict": "outdated"})
+        assert refused.status_code == 401
+
+
+def _feedback(kb: object) -> list[object]:
+    from sqlmodel import select
+
+    from kb.record.models import Feedback
+
+    with kb.store.db.reading() as session:  # type: ignore[attr-defined]
+        return list(session.exec(select(Feedback)))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -31,6 +30,7 @@ from kb.record.models import Kind, Status
 from kb.search.searcher import Filters
 from web.auth import principal_of
 from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, caller_of, csrf_token, requires, set_csrf_cookie
+from web.display import source_label
 from web.downloads import original_response
 from web.i18n import LANGUAGES, translate
 from web.schemas import LessonIn, RetrospectiveCreate
@@ -185,7 +185,7 @@ def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, do
         parent=next((p for p in parent if who.can_see(p.groups)), None),
         children=[c for c in kb.store.children(doc.id) if who.can_see(c.groups)],
         related=app_documents.related(kb, caller=caller_of(request, who), doc=doc),
-        source_name=Path(doc.source_path).name if doc.source_path else None,
+        source_name=source_label(doc.source_path),
         can_edit=who.can_edit(doc),
         **context,
     )

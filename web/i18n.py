@@ -117,6 +117,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_current": {"ja": "これは最新版ではありません。最新版:", "en": "This is not the current version. Current:"},
     "diff": {"ja": "差分", "en": "Changes"},
     "diff_skipped": {"ja": "変更のない {n} 行", "en": "{n} unchanged lines"},
+    "diff_removed": {"ja": "削除された語", "en": "removed words"},
+    "diff_added": {"ja": "追加された語", "en": "added words"},
     "diff_none": {"ja": "本文に違いはありません。", "en": "The texts are the same."},
     "original": {"ja": "元ファイル", "en": "original"},
     "lifecycle": {"ja": "承認の流れ", "en": "Review and publishing"},
@@ -253,6 +255,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "library_title": {"ja": "テンプレート・標準手順書", "en": "Templates and standard procedures"},
     "uncategorised": {"ja": "未分類", "en": "Uncategorised"},
     "faq_title": {"ja": "よくある質問", "en": "Frequently asked questions"},
+    "open_page": {"ja": "この FAQ のページを開く", "en": "Open this FAQ's page"},
     "faq_search": {"ja": "FAQ を検索", "en": "Search the FAQ"},
     "retro_title": {"ja": "振り返りを登録する", "en": "Add a retrospective"},
     "retro_intro": {

@@ -212,7 +212,8 @@ def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, all
             if all or doc.status in lifecycle.CURRENT:
                 by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
         groups[kind.value] = {
-            c: sorted(docs, key=lambda d: (order[d.status], d.title)) for c, docs in sorted(by_category.items())
+            c: sorted(docs, key=lambda d: (order[d.status], d.title))
+            for c, docs in sorted(by_category.items(), key=lambda i: _category_order(vocabulary, i[0], lang))
         }
     return render(request, "library.html", lang, groups=groups, today=dt.date.today(), all=all)
 
@@ -233,11 +234,16 @@ def faq_page(
             kb, caller=caller_of(request, who), query=q, filters=Filters(kinds=("faq",)), limit=20
         )
     by_category: dict[str, list[Any]] = defaultdict(list)
+    vocabulary = request.app.state.vocabulary
     for doc in app_documents.listed(kb, caller=caller_of(request, who), kind=Kind.faq):
-        by_category[request.app.state.vocabulary.canonical("category", doc.category) or ""].append(doc)
-    return render(
-        request, "faq.html", lang, q=q, result=result, categories=dict(sorted(by_category.items())), category=category
-    )
+        by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
+    categories = dict(sorted(by_category.items(), key=lambda i: _category_order(vocabulary, i[0], lang)))
+    return render(request, "faq.html", lang, q=q, result=result, categories=categories, category=category)
+
+
+def _category_order(vocabulary: Any, category: str, lang: str) -> tuple[bool, str]:
+    """Categories by their label in the reader's language; documents without one last."""
+    return (category == "", vocabulary.label("category", category, lang))
 
 
 @router.get("/retrospectives/new", response_class=HTMLResponse)

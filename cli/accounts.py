@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import AsJson, DataDir, domain_errors, err, out, print_json, store_for
+from cli.common import AsJson, DataDir, domain_errors, err, framed, out, print_json, store_for
 from kb.errors import InvalidInput
 from kb.identity.accounts import Accounts
 from kb.identity.audit import AuditLog
@@ -252,8 +252,14 @@ def first_admin(data_dir: DataDir) -> None:
         password = secrets.token_urlsafe(12)
         accounts.add_user("admin", role=Role.pmo_admin, password=password, display_name="PMO admin", by=actor())
     out.print(
-        f"created the first PMO admin. Log in as admin with the password {password} "
-        "(shown only now; change it with `kb user set-password admin`).",
+        framed(
+            [
+                "The first PMO admin account was created (this password is shown only now):",
+                "  login:    admin",
+                f"  password: {password}",
+                "Log in with it in the browser, then change it (`kb user set-password admin`).",
+            ]
+        ),
         highlight=False,
         markup=False,
     )

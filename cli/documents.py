@@ -61,13 +61,13 @@ def run_ingest(
     searchable before the command exits. Only a hard kill skips that; the next
     ``kb ingest``, ``kb search`` or server start catches up from the change log.
     """
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, create=True)
     registry = default_registry()
     total = sum(1 for _ in discover(paths, follow_links=follow_links))
     indexed = 0
     with _terminate_as_interrupt():
         try:
-            with store_for(data_dir) as store, progress_bar("ingest", quiet=as_json) as progress:
+            with store_for(data_dir, create=True) as store, progress_bar("ingest", quiet=as_json) as progress:
                 task = progress.add_task("ingest", total=total)
 
                 def on_file(result: FileReport) -> None:
@@ -90,7 +90,7 @@ def run_ingest(
                 AuditLog(store.engine).record(actor(), "ingest", target, address="local", **report.summary())
         finally:
             if index:
-                with kb_for(data_dir) as kb:
+                with kb_for(data_dir, create=True) as kb:
                     indexed = index_with_progress(kb, quiet=as_json)
     if as_json:
         print_json({**report.as_json(), "indexed": indexed})
@@ -293,7 +293,7 @@ def import_documents(
             records.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"not valid JSON: {exc.msg}", source=str(file), line=number) from exc
-    with store_for(data_dir) as store:
+    with store_for(data_dir, create=True) as store:
         result = store.import_records(records)
     out.print(f"imported {len(result.added)} documents, {len(result.unchanged)} already present", highlight=False)
 

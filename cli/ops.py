@@ -36,7 +36,7 @@ MANIFEST = "kb-backup.json"
 @domain_errors
 def migrate_command(data_dir: DataDir = None) -> None:
     """Bring the database schema to this release (under a lock: replicas starting together wait, never race)."""
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, create=True)
     settings.ensure_data_dir()
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -104,7 +104,7 @@ def restore(
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"not a kb backup: {exc}", source=str(folder)) from exc
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, create=True)
     url = settings.resolved_database_url
     kind = "sqlite" if url.startswith("sqlite") else "postgresql"
     if manifest.get("format") != kind:

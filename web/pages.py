@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from app import briefs as app_briefs
 from app import documents as app_documents
+from app import home as app_home
 from app import intake as app_intake
 from app import search as app_search
 from kb.errors import InvalidInput, KbError
@@ -136,7 +137,7 @@ def search_page(
         counts = kb.store.counts()
         context.update(
             empty=sum(v for k, v in counts.items() if k in {k.value for k in Kind}) == 0,
-            recent=[d for d in kb.store.recent(200) if who.can_see(d.groups)][:8],
+            home=app_home.home(kb, caller=caller_of(request, who)),
         )
     return render(request, "search.html", lang, **context)
 

@@ -107,3 +107,17 @@ def test_the_version_diff_is_compact_rendered_text(client: TestClient) -> None:
     html = client.get(f"/documents/{new['id']}/diff", params={"against": old["id"]}).text
     assert "<del>部</del><ins>課</ins>長が承認する" in html
     assert "<pre" not in html and "- 課長" not in html and "# 承認" not in html
+
+
+def test_the_home_page_shows_what_the_store_holds_and_my_work(client: TestClient) -> None:
+    form = {"csrf": csrf_of(client, "/brief"), "description": "ベンダー選定", "project": "販売管理刷新"}
+    client.post("/brief/save", data=form)
+    html = client.get("/", headers=EN).text
+    cards = re.findall(r'<li class="kind-card kind-card-(\w+)">(.*?)</li>\s*(?=<li class="kind-card|</ul>)', html, re.S)
+    assert [k for k, _ in cards] == ["lesson", "retrospective", "faq", "template", "procedure"]
+    lessons = dict(cards)["lesson"]
+    assert re.search(r"Japanese \d+ · English \d+|English \d+ · Japanese \d+", lessons)
+    assert 'name="kind" value="lesson"' in lessons and lessons.count("/documents/") == 3
+    assert 'href="/library"' in dict(cards)["template"] and 'href="/faq"' in dict(cards)["faq"]
+    mine = html[html.index('id="home-mine"') :]
+    assert "販売管理刷新" in mine  # my saved brief

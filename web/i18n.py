@@ -440,6 +440,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "detail_token_id": {"ja": "トークン番号 {value}", "en": "token no. {value}"},
     "detail_by_version": {"ja": "新しい版: {value}", "en": "new version: {value}"},
     "detail_adopted_into": {"ja": "反映先: {value}", "en": "adopted into: {value}"},
+    "detail_took_ms": {"ja": "{value} ms", "en": "{value} ms"},
+    "detail_lessons": {"ja": "教訓 {value} 件", "en": "{value} lessons"},
     "detail_project": {"ja": "プロジェクト: {value}", "en": "project: {value}"},
     "detail_disabled": {"ja": "無効化: {value}", "en": "disabled: {value}"},
     "detail_display_name": {"ja": "表示名: {value}", "en": "display name: {value}"},

@@ -34,9 +34,11 @@ lock: $(PY)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra all --extra dev --python-version 3.11 --quiet \
 		--override deploy/torch-cpu.txt --find-links $(TORCH_WHEELS) -o $(DEV_LOCK)
 
+# HOST=0.0.0.0 to be reached from other machines (default: this machine only); PORT=8080 for another port.
+# The first-run admin password is printed by `kb demo`, framed, just before the server starts.
 run: install
 	$(VENV)/bin/kb demo
-	$(VENV)/bin/kb serve --port $${PORT:-8000}
+	$(VENV)/bin/kb serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 # What the tests need from Debian: a real headless browser (Playwright's own download cannot work offline)
 # with Japanese fonts so screenshots show text, not boxes; nginx for the multi-replica test; docker-compose

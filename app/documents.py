@@ -153,7 +153,6 @@ def with_children(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> tuple[Do
     return doc, children(kb, caller=caller, doc=doc)
 
 
-
 def standards(kb: KnowledgeBase, *, caller: Caller) -> list[Document]:
     """Every template and procedure (all versions) the caller may see."""
     return [d for k in STANDARD_KINDS for d in listed(kb, caller=caller, kind=k)]
@@ -170,21 +169,6 @@ def original(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> Attachment:
     if not doc.attachment_id:
         raise NotFound("this document has no original file")
     return kb.store.get_attachment(doc.attachment_id)
-
-
-@dataclass
-class Landing:
-    """The search page without a query: whether the store is empty (the demo offer), and what was added lately."""
-
-    empty: bool
-    recent: list[Document]
-
-
-def landing(kb: KnowledgeBase, *, caller: Caller, limit: int = 8) -> Landing:
-    counts = kb.store.counts()
-    empty = sum(v for k, v in counts.items() if k in {k.value for k in Kind}) == 0
-    recent = only_visible(caller.principal, kb.store.recent(200), _groups)[:limit]
-    return Landing(empty, recent)
 
 
 @dataclass

@@ -107,10 +107,11 @@ LIBRARY_ORDER = {Status.published: 0, Status.in_review: 1, Status.draft: 2, Stat
 
 
 def library(
-    kb: KnowledgeBase, *, caller: Caller, vocabulary: Vocabulary, everything: bool = False
+    kb: KnowledgeBase, *, caller: Caller, vocabulary: Vocabulary, everything: bool = False, lang: str = "en"
 ) -> dict[str, dict[str, list[Document]]]:
     """Templates and procedures by kind, then by category (canonical spelling): the current versions only,
-    or with ``everything`` the superseded and archived ones too; published first, then by title."""
+    or with ``everything`` the superseded and archived ones too; categories by their label in the reader's
+    language (``lang``), uncategorised last; published first, then by title."""
     groups: dict[str, dict[str, list[Document]]] = {}
     for kind in STANDARD_KINDS:
         by_category: dict[str, list[Document]] = defaultdict(list)
@@ -118,6 +119,12 @@ def library(
             if everything or doc.status in lifecycle.CURRENT:
                 by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
         groups[kind.value] = {
-            c: sorted(docs, key=lambda d: (LIBRARY_ORDER[d.status], d.title)) for c, docs in sorted(by_category.items())
+            c: sorted(docs, key=lambda d: (LIBRARY_ORDER[d.status], d.title))
+            for c, docs in sorted(by_category.items(), key=lambda i: category_order(vocabulary, i[0], lang))
         }
     return groups
+
+
+def category_order(vocabulary: Vocabulary, category: str, lang: str) -> tuple[bool, str]:
+    """Categories by their label in the reader's language; documents without one last."""
+    return (category == "", vocabulary.label("category", category, lang))

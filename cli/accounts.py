@@ -21,7 +21,7 @@ from rich.table import Table
 
 from app import accounts as app_accounts
 from app.caller import Caller
-from cli.common import AsJson, DataDir, domain_errors, err, out, print_json, store_for
+from cli.common import AsJson, DataDir, domain_errors, err, framed, out, print_json, store_for
 from kb.errors import InvalidInput
 from kb.identity.access import Principal
 from kb.record.models import Role
@@ -277,8 +277,14 @@ def first_admin(data_dir: DataDir) -> None:
             password=password,
         )
     out.print(
-        f"created the first PMO admin. Log in as admin with the password {password} "
-        "(shown only now; change it with `kb user set-password admin`).",
+        framed(
+            [
+                "The first PMO admin account was created (this password is shown only now):",
+                "  login:    admin",
+                f"  password: {password}",
+                "Log in with it in the browser, then change it (`kb user set-password admin`).",
+            ]
+        ),
         highlight=False,
         markup=False,
     )

@@ -19,7 +19,7 @@ from app import maintenance
 from app.caller import Caller
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.errors import KbError
+from kb.errors import KbError, NotFound
 from kb.identity.access import Principal
 from kb.record.models import Role
 from kb.record.store import SqlStore, open_store
@@ -48,8 +48,21 @@ def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def settings_for(data_dir: Path | None) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir is not None else Settings()
+def settings_for(data_dir: Path | None, *, create: bool = False) -> Settings:
+    """The settings for ``--data-dir`` (or ``KB_DATA_DIR``); a data dir that does not exist is an error unless
+    the command makes one (``create``: demo, ingest, import, restore, ``serve --init``).
+
+    Without the check, `kb` run from another folder silently made an empty ``./kb-data`` and reported
+    success on it (``kb stats``: 0 documents; ``kb user add``: a user nobody's server sees).
+    """
+    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    if not create and settings.database_url is None and not settings.data_dir.exists():
+        raise NotFound(
+            f"there is no data dir at {settings.data_dir.resolve()}: nothing has been stored there. "
+            "Point --data-dir (or KB_DATA_DIR) at your data dir, or create one with `kb demo`, "
+            "`kb ingest FOLDER` or `kb serve --init`."
+        )
+    return settings
 
 
 def local_caller() -> Caller:
@@ -62,13 +75,19 @@ def local_caller() -> Caller:
 
 
 @contextmanager
-def store_for(data_dir: Path | None) -> Iterator[SqlStore]:
+def store_for(data_dir: Path | None, *, create: bool = False) -> Iterator[SqlStore]:
     """The bare store, for the account commands (``cli/accounts.py``) until they call ``app/accounts.py``."""
-    store = open_store(settings_for(data_dir))
+    store = open_store(settings_for(data_dir, create=create))
     try:
         yield store
     finally:
         store.close()
+
+
+def framed(lines: list[str]) -> str:
+    """``lines`` in a box of ``=`` rules, so one message stands out at the end of long install output."""
+    rule = "=" * max(60, *(len(line) for line in lines))
+    return "\n".join(["", rule, *lines, rule, ""])
 
 
 def print_json(data: Any) -> None:
@@ -76,9 +95,9 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def kb_for(data_dir: Path | None) -> Iterator[KnowledgeBase]:
+def kb_for(data_dir: Path | None, *, create: bool = False) -> Iterator[KnowledgeBase]:
     """The knowledge base of a data dir; its search core (the embedder: about a second) loads on first use."""
-    kb = KnowledgeBase.open(settings_for(data_dir))
+    kb = KnowledgeBase.open(settings_for(data_dir, create=create))
     try:
         yield kb
     finally:

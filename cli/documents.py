@@ -48,7 +48,7 @@ def run_ingest(
     total = sum(1 for _ in discover(paths, follow_links=follow_links))
     with (
         _terminate_as_interrupt(),
-        kb_for(data_dir) as kb,
+        kb_for(data_dir, create=True) as kb,
         progress_bar("{task.description}", quiet=as_json) as progress,
     ):
         files_task = progress.add_task("ingest", total=total)
@@ -274,7 +274,7 @@ def import_documents(
             records.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"not valid JSON: {exc.msg}", source=str(file), line=number) from exc
-    with kb_for(data_dir) as kb:
+    with kb_for(data_dir, create=True) as kb:
         result = maintenance.import_records(kb, caller=local_caller(), records=records)
     out.print(f"imported {len(result.added)} documents, {len(result.unchanged)} already present", highlight=False)
 

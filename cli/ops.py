@@ -17,7 +17,7 @@ app = typer.Typer()
 @domain_errors
 def migrate_command(data_dir: DataDir = None) -> None:
     """Bring the database schema to this release (under a lock: replicas starting together wait, never race)."""
-    before, after = maintenance.migrate_schema(settings_for(data_dir))
+    before, after = maintenance.migrate_schema(settings_for(data_dir, create=True))
     if before == after:
         out.print(f"schema is current (revision {after})", highlight=False)
     else:
@@ -50,7 +50,7 @@ def restore(
 
     Stop the servers first. The backup must come from the same kind of database (SQLite or PostgreSQL).
     """
-    done = maintenance.restore(settings_for(data_dir), caller=local_caller(), folder=folder, force=force)
+    done = maintenance.restore(settings_for(data_dir, create=True), caller=local_caller(), folder=folder, force=force)
     out.print(
         f"restored {folder} (change {done.manifest['last_seq']}, schema now {done.revision}); "
         "indexes rebuild on next start"

@@ -220,8 +220,11 @@ def eval_command(
 @app.command()
 @domain_errors
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default KB_HOST: 127.0.0.1; 0.0.0.0 for every interface).")
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    init: Annotated[bool, typer.Option("--init", help="Start an empty data dir when there is none yet.")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Serve the web UI and JSON API for a data dir (an empty one offers to load the demo)."""
@@ -231,12 +234,13 @@ def serve(
     from web.app import create_app
     from web.logs import log_config
 
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, create=init)
+    host = host or settings.host
     # Already done by the entry point; again here because serve is the path that must not miss it (an
     # embedding of the CLI that imported numpy first gets at least BLAS and this thread pinned).
     pin_native_threads(settings.native_threads)
     err.print(f"serving {settings.data_dir.resolve()} on http://{host}:{port}", highlight=False)
-    with kb_for(data_dir) as kb:
+    with kb_for(data_dir, create=init) as kb:
         if maintenance.without_users(kb):
             err.print("no users yet: create the first admin with `kb user add NAME --role pmo_admin`", highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(settings.log_format))

@@ -8,6 +8,7 @@ written in one transaction and linked by the same ids a file would give them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -46,8 +47,15 @@ class RetrospectiveEntry:
     went_wrong: list[str] = field(default_factory=list)
 
 
+# A bullet the author typed ("- ", "* ", "・", "•"): the list item gets our own "- ", never a second one ("-5 %"
+# is not a bullet: a Markdown bullet needs the space).
+_TYPED_BULLET = re.compile(r"^\s*(?:[-*+]\s+|[•・●]\s*)")
+
+
 def _bullets(items: list[str]) -> str:
-    return "\n".join("- " + " ".join(item.split()) for item in items if item.strip())
+    """One Markdown list item per non-blank line, whether or not the author started it with a bullet."""
+    lines = (" ".join(_TYPED_BULLET.sub("", item, count=1).split()) for item in items)
+    return "\n".join("- " + line for line in lines if line)
 
 
 def _title(entry: LessonEntry) -> str:

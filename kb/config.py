@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -159,6 +160,33 @@ class Settings(NativeThreadSettings):
             "JSON file of phase, category and tag synonyms that replaces or adds entries of the built-in vocabulary "
             '(`{"phase": {"test": {"ja": "テスト", "en": "Test", "synonyms": ["試験"]}}}`). '
             "Empty: the built-in table only."
+        ),
+    )
+
+    timezone: str = Field(
+        default="",
+        description=(
+            "Time zone every time on the pages is shown in (IANA name, e.g. `Asia/Tokyo`, shown as JST). "
+            "Empty: the server's own zone. Times are stored in UTC either way."
+        ),
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """A misspelt zone fails at start with the name, not on the first page that shows a time."""
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Tokyo)") from exc
+        return value
+
+    host: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Address `kb serve` listens on: `127.0.0.1` (this machine only) or `0.0.0.0` (every interface, to be "
+            "reached from other machines). `--host` overrides it; `make run` takes `HOST=0.0.0.0`."
         ),
     )
 

@@ -122,7 +122,9 @@ def test_ingest_maps_columns_takes_a_kind_and_reports_every_file_as_json(tmp_pat
 def test_demo_creates_the_first_admin_once_and_accounts_are_managed_from_the_cli(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
     code, out, _ = kb("demo", "--no-index", "--data-dir", data)
-    assert code == 0 and "Log in as admin with the password" in out
+    assert code == 0 and "login:    admin" in out
+    box = out.rstrip().splitlines()[-6:]  # the password comes last, framed, after the ingest report
+    assert box[0].startswith("====") and box[-1] == box[0] and box[3].startswith("  password: ")
     code, out, _ = kb("demo", "--no-index", "--data-dir", data)
     assert code == 0 and "password" not in out  # only once
     code, out, _ = kb(
@@ -184,7 +186,7 @@ def test_an_interrupted_ingest_still_indexes_what_it_stored(tmp_path: Path, monk
         return real_ingest(*args, on_file=then_interrupt, **kwargs)
 
     @contextmanager
-    def fast_kb(data_dir: Path | None) -> Iterator[KnowledgeBase]:
+    def fast_kb(data_dir: Path | None, *, create: bool = False) -> Iterator[KnowledgeBase]:
         kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
         yield kb
         kb.close()
@@ -197,3 +199,11 @@ def test_an_interrupted_ingest_still_indexes_what_it_stored(tmp_path: Path, monk
         assert kb.indexer.pending() == 0
         assert [d.title for d in kb.store.documents()] == ["a.md"]
         assert kb.searcher.search("axolotl launch", mode="lexical").hits[0].document.title == "a.md"
+
+
+def test_a_command_on_a_data_dir_that_does_not_exist_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    for command in (["stats"], ["list"], ["user", "list"], ["search", "x"]):
+        code, _, err = kb(*command, "--data-dir", str(missing))
+        assert code == 1 and "there is no data dir at" in err and "kb demo" in err, command
+    assert not missing.exists()

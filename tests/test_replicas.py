@@ -63,7 +63,7 @@ def test_two_replicas_share_writes_and_survive_a_kill(tmp_path: Path) -> None:
     )
     try:
         printed = cluster.start()
-        assert "Log in as admin" in printed
+        assert "login:    admin" in printed
         token = cluster.kb("token", "create", "admin", "--name", "replica-test").strip()
         auth = {"Authorization": f"Bearer {token}"}
         a, b = cluster.replica_url(0), cluster.replica_url(1)

@@ -38,7 +38,7 @@ def test_kb_serve_runs_every_pool_on_one_thread(tmp_path: Path) -> None:
     port, log = _free_port(), tmp_path / "serve.log"
     with log.open("wb") as stderr:
         server = subprocess.Popen(
-            [*KB, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+            [*KB, "serve", "--init", "--port", str(port), "--data-dir", str(tmp_path / "data")],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

@@ -25,6 +25,7 @@ from kb.pmo.vocabulary import Vocabulary
 from kb.search.embedders.base import Embedder
 from web import account, accounts_api, admin, api, briefs, dashboard, editing, feedback, ops, pages, standards
 from web.deps import csrf_guard
+from web.display import install_display, zone_of
 from web.errors import declare_errors, error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     templates.env.globals["translate"] = translate
     app.state.vocabulary = Vocabulary.load(settings.vocabulary)
     templates.env.globals["vocabulary"] = app.state.vocabulary
+    install_display(templates.env.globals, zone=zone_of(settings.timezone), vocabulary=app.state.vocabulary)
     app.state.templates = templates
     install_error_handlers(app)
     metrics = ops.install(app)

@@ -57,7 +57,7 @@ def dashboard_page(request: Request, kb: KbDep, who: AdminDep, lang: LangDep) ->
             width=420,
         ),
         "open_lessons": bar_chart(
-            board.open_lessons.columns[1:-1],
+            [translate("bucket_" + c, lang) for c in board.open_lessons.columns[1:-1]],
             {
                 translate("action_open", lang): [
                     sum(r[1 + n] for r in board.open_lessons.rows) for n in range(len(dashboard.AGE_BUCKETS))

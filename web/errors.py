@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Match
 
 from kb.errors import KbError, Unauthorized
 from web.deps import language_of
+from web.error_words import error_text
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,9 @@ def error_response(request: Request, status: int, message: str) -> Response:
         return JSONResponse({"status": status, "message": message}, status_code=status)
     from web.pages import render  # the pages module owns the page context (language, CSRF)
 
-    return render(request, "error.html", language_of(request), status_code=status, status=status, message=message)
+    lang = language_of(request)
+    text = error_text(status, message, lang)
+    return render(request, "error.html", lang, status_code=status, status=status, text=text)
 
 
 def unauthorized(request: Request, exc: Unauthorized) -> Response:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,15 +20,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from app import documents as app_documents
+from app import home as app_home
 from app import intake as app_intake
 from app import search as app_search
 from app import standards as app_standards
+from app.standards import category_order
 from kb.errors import InvalidInput, KbError
 from kb.identity.access import ANONYMOUS, Principal
 from kb.record.models import Kind
 from kb.search.searcher import Filters
 from web.auth import principal_of
 from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, caller_of, csrf_token, requires, set_csrf_cookie
+from web.display import source_label
 from web.downloads import original_response
 from web.i18n import LANGUAGES, translate
 from web.schemas import LessonIn, RetrospectiveCreate
@@ -134,14 +136,14 @@ def search_page(
             weak=weak,
         )
     else:
-        context.update(vars(app_documents.landing(kb, caller=caller_of(request, who))))
+        context.update(vars(app_home.landing(kb, caller=caller_of(request, who))))
     return render(request, "search.html", lang, **context)
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
 def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, doc_id: str) -> HTMLResponse:
     view = app_documents.page(kb, caller=caller_of(request, who), doc_id=doc_id)
-    source_name = Path(view.doc.source_path).name if view.doc.source_path else None
+    source_name = source_label(view.doc.source_path)
     return render(request, "document.html", lang, source_name=source_name, **vars(view))
 
 
@@ -154,7 +156,7 @@ def document_original(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) 
 def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, all: bool = False) -> HTMLResponse:
     """Templates and procedures by category: current versions only (``?all=1``: superseded and archived too)."""
     groups = app_standards.library(
-        kb, caller=caller_of(request, who), vocabulary=request.app.state.vocabulary, everything=all
+        kb, caller=caller_of(request, who), vocabulary=request.app.state.vocabulary, everything=all, lang=lang
     )
     return render(request, "library.html", lang, groups=groups, today=dt.date.today(), all=all)
 
@@ -175,11 +177,11 @@ def faq_page(
             kb, caller=caller_of(request, who), query=q, filters=Filters(kinds=("faq",)), limit=20
         )
     by_category: dict[str, list[Any]] = defaultdict(list)
+    vocabulary = request.app.state.vocabulary
     for doc in app_documents.listed(kb, caller=caller_of(request, who), kind=Kind.faq):
-        by_category[request.app.state.vocabulary.canonical("category", doc.category) or ""].append(doc)
-    return render(
-        request, "faq.html", lang, q=q, result=result, categories=dict(sorted(by_category.items())), category=category
-    )
+        by_category[vocabulary.canonical("category", doc.category) or ""].append(doc)
+    categories = dict(sorted(by_category.items(), key=lambda i: category_order(vocabulary, i[0], lang)))
+    return render(request, "faq.html", lang, q=q, result=result, categories=categories, category=category)
 
 
 @router.get("/retrospectives/new", response_class=HTMLResponse)

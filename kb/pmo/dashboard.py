@@ -25,7 +25,8 @@ from kb.pmo.vocabulary import Vocabulary
 from kb.record.models import ActionStatus, Document, Kind, SavedBrief, Status
 from kb.record.store import SqlStore
 
-AGE_BUCKETS = ((90, "< 90 days"), (365, "90–365 days"), (None, "> 1 year"))
+# (age limit in days, column name): the pages show each column in words (web/i18n.py, ``bucket_<name>``)
+AGE_BUCKETS = ((90, "age_under_90_days"), (365, "age_90_to_365_days"), (None, "age_over_1_year"))
 WEEKS = 12
 
 

@@ -209,7 +209,30 @@ BUILT_IN: dict[str, dict[str, dict[str, Any]]] = {
         "quality": {"ja": "品質管理", "en": "Quality", "synonyms": ["testing", "テスト", "quality management"]},
         "initiation": {"ja": "立ち上げ", "en": "Initiation", "synonyms": []},
         "closing": {"ja": "終結", "en": "Closing", "synonyms": []},
-        "cost": {"ja": "予算・コスト管理", "en": "Cost management", "synonyms": ["予算", "コスト管理", "予算・ツール"]},
+        "cost": {
+            "ja": "予算・コスト管理",
+            "en": "Budget and cost",
+            "synonyms": [
+                "予算",
+                "コスト管理",
+                "予算・ツール",
+                "予算・承認",
+                "cost management",
+                "budget",
+                "approvals and budget",
+                "budget and approvals",
+            ],
+        },
+        "support": {
+            "ja": "カスタマーサポート",
+            "en": "Customer support",
+            "synonyms": ["サポート", "顧客対応", "support", "delivery and support", "customer delivery"],
+        },
+        "tools": {
+            "ja": "ツール・テンプレート",
+            "en": "Tools and templates",
+            "synonyms": ["ツール", "tools", "templates and tools"],
+        },
     },
     "tag": _TAGS,
 }

@@ -318,7 +318,7 @@ def test_versions_diff_and_a_lesson_that_recurs(server: str, page: object) -> No
     page.wait_for_selector("#current-version")  # type: ignore[attr-defined]
     assert "第2版" in page.inner_text("#current-version")  # type: ignore[attr-defined]
     page.click("a.diff-link >> nth=0")  # type: ignore[attr-defined]
-    page.wait_for_selector("pre.diff ins")  # type: ignore[attr-defined]
+    page.wait_for_selector("div.diff ins")  # type: ignore[attr-defined]
     shot(page, "version-diff-ja")
     page.goto(server + "/?q=ベンダ選定の長期化を防ぐには決裁ルートを先に確定する&kind=lesson")  # type: ignore[attr-defined]
     page.click(".hit-title >> nth=0")  # type: ignore[attr-defined]

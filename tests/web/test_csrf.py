@@ -39,6 +39,7 @@ def browser(web_settings: Settings) -> Iterator[TestClient]:
         kb.accounts.add_user("alice", role=Role.pmo_admin, password=PASSWORD)
         _, secret = kb.accounts.login("alice", PASSWORD, address=None, hours=1)
         client.cookies.set(SESSION_COOKIE, secret)
+        client.headers["accept-language"] = "en"  # the refusals' wording below is the English page's
         yield client
 
 

@@ -156,7 +156,9 @@ def test_empty_knowledge_base_offers_the_demo(empty_client: TestClient) -> None:
 
 def test_errors_render_as_pages(client: TestClient) -> None:
     r = client.get("/documents/does-not-exist")
-    assert r.status_code == 404 and "no document with id" in r.text and "<html" in r.text
+    assert r.status_code == 404 and "文書 does-not-exist は見つかりませんでした" in r.text and "<html" in r.text
+    r = client.get("/documents/does-not-exist", headers={"accept-language": "en"})
+    assert "There is no document does-not-exist" in r.text
 
 
 def test_template_page_lists_its_versions(client: TestClient) -> None:

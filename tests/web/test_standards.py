@@ -60,7 +60,7 @@ def test_submit_return_resubmit_approve_supersede_through_pages_and_api(client: 
     page = client.get(f"/documents/{old}").text
     assert 'id="current-version"' in page and f"/documents/{new}" in page
     diff = client.get(f"/documents/{new}/diff", params={"against": old}).text
-    assert "<ins>+ - rollback tested</ins>" in diff
+    assert "<ins>• rollback tested</ins>" in diff and "- rollback" not in diff
     actions = [e.action for e in client.app.state.kb.audit.events(limit=20)]  # type: ignore[attr-defined]
     assert {"submit", "return", "approve", "supersede"} <= set(actions)
     hits = client.get("/api/search", params={"q": "Release checklist", "kind": "template"}).json()["hits"]

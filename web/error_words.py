@@ -1,0 +1,67 @@
+"""Domain errors in the reader's language on the HTML pages.
+
+``kb/`` raises errors with English messages (the API and the CLI show them
+as they are). A page shows the reader a heading for the status and, for the
+errors people meet in the browser (a role they lack, a document they may not
+change, an expired form), the message in their language with what to do
+next. The patterns below match the messages raised in ``kb.identity.access``,
+``kb.pmo`` and ``web.deps``; ``tests/web/test_localisation.py`` raises each
+for real, so a reworded message fails there instead of silently falling back.
+Any other message is shown under "technical details", after the heading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from web.i18n import MESSAGES, translate
+
+# (pattern, catalog key): named groups become the message's values; ``role``/``you`` are role codes.
+PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^this needs the (?P<role>\w+) role; you are (?P<you>\w+)$"), "error_role"),
+    (re.compile(r"^log in first: this needs an account$"), "error_login_first"),
+    (re.compile(r"^only its creator or a PMO admin may change or delete this document$"), "error_not_owner"),
+    (
+        re.compile(r"^you are not a member of the group\(s\) (?P<groups>.+); you cannot restrict to them$"),
+        "error_not_member",
+    ),
+    (re.compile(r"^no document with id '(?P<id>[^']*)'$"), "error_no_document"),
+    (re.compile(r"^the form expired or came from another site"), "error_form_expired"),
+    (re.compile(r"^this request came from another site"), "error_cross_site"),
+    (re.compile(r"^this request says neither where it came from"), "error_no_origin"),
+    (re.compile(r"^only a PMO admin may (?P<action>\w+) a template or procedure$"), "error_standard_admin"),
+    (re.compile(r"^only its owner, its creator or a PMO admin may verify it$"), "error_verify"),
+    (re.compile(r"^only whoever saved the brief or a PMO admin may change it$"), "error_brief_owner"),
+]
+# Starlette's own reason phrases (an unknown path, a wrong method, a crash): replaced by a sentence in words.
+GENERIC = {"Not Found": "error_404", "Method Not Allowed": "error_405", "internal error": "error_500"}
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    title: str  # the heading: what kind of problem, in words
+    message: str  # what happened and what to do, in the reader's language ("" when only details are known)
+    details: str  # the original message when it could not be put in words ("" otherwise)
+
+
+def error_text(status: int, message: str, lang: str) -> ErrorText:
+    """The heading and message a page shows for an error with ``status`` and the domain ``message``."""
+    title_key = f"error_{status}_title"
+    title = translate(title_key if title_key in MESSAGES else "error_title_other", lang)
+    if message in GENERIC:
+        return ErrorText(title, translate(GENERIC[message], lang), "")
+    for pattern, key in PATTERNS:
+        match = pattern.search(message)
+        if match:
+            values = {k: _words(k, v, lang) for k, v in match.groupdict().items()}
+            return ErrorText(title, translate(key, lang, **values), "")
+    return ErrorText(title, "", message)
+
+
+def _words(name: str, value: str, lang: str) -> str:
+    if name in ("role", "you") and f"role_{value}" in MESSAGES:
+        return translate(f"role_{value}", lang)
+    if name == "action" and f"move_{value}" in MESSAGES:
+        return translate(f"move_{value}", lang)
+    return value

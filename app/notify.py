@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,7 +115,8 @@ class Report:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who holds a lease: host, process and thread (the scheduler and a request may both send)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
 def deliver(

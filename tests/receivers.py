@@ -52,8 +52,10 @@ class Mailbox:
         return "250 OK"
 
     def authenticate(self, server: Any, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (SMTP_USER.encode(),
-                                                                                 SMTP_PASSWORD.encode())
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            SMTP_USER.encode(),
+            SMTP_PASSWORD.encode(),
+        )
         if ok:
             self.logins.append(SMTP_USER)
         return AuthResult(success=ok, handled=False)

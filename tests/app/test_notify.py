@@ -42,7 +42,9 @@ def hook() -> Iterator[Receiver]:
 
 @pytest.fixture
 def kb(settings: Settings, mail: tuple[str, Mailbox]) -> Iterator[KnowledgeBase]:
-    configured = settings.model_copy(update={"smtp_url": mail[0], "public_url": "http://kb.example", "min_dense_score": 0.5})
+    configured = settings.model_copy(
+        update={"smtp_url": mail[0], "public_url": "http://kb.example", "min_dense_score": 0.5}
+    )
     base = KnowledgeBase.open(configured, embedder=HashingEmbedder())
     for login, role, groups in (("alice", Role.contributor, []), ("bob", Role.contributor, ["board"])):
         base.accounts.add_user(login, role=role, groups=groups)
@@ -156,13 +158,13 @@ def test_disabling_a_user_stops_their_deliveries_at_once(kb: KnowledgeBase, mail
     assert mail[1].messages == []
 
 
-def test_a_weekly_digest_groups_the_weeks_matches_in_one_message(
-    kb: KnowledgeBase, mail: tuple[str, Mailbox]
-) -> None:
+def test_a_weekly_digest_groups_the_weeks_matches_in_one_message(kb: KnowledgeBase, mail: tuple[str, Mailbox]) -> None:
     box = mail[1]
     follow(kb, "alice", "email", "alice@example.com", rhythm="weekly", language="en")
     monday = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
-    for day, title in enumerate(("Vendor selection delays A", "Vendor selection delays B", "Vendor selection delays C")):
+    for day, title in enumerate(
+        ("Vendor selection delays A", "Vendor selection delays B", "Vendor selection delays C")
+    ):
         lesson(kb, title)
         kb.catch_up()
         notify.run(kb, now=monday + dt.timedelta(days=day))

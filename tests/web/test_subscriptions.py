@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.config import Settings
-
 from kb.record.models import Role
 from tests.web.conftest import add_user, bearer, csrf_of
 
@@ -33,7 +32,9 @@ def test_subscribe_from_a_search_then_a_matching_lesson_reaches_the_inbox(client
     pm = bearer(token)
     page = client.get("/?q=vendor+selection+delays", headers=pm).text
     assert 'id="subscribe-search"' in page and 'id="inbox-count">0<' in page
-    response = client.post("/api/subscriptions", headers=pm, json={"topic": "search", "query": "vendor selection delays"})
+    response = client.post(
+        "/api/subscriptions", headers=pm, json={"topic": "search", "query": "vendor selection delays"}
+    )
     assert response.status_code == 201
     doc = client.post("/api/documents", json={"kind": "lesson", "title": "Vendor selection delays the schedule",
                                               "body": "Vendor selection delays the schedule"}).json()  # fmt: skip

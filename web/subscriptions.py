@@ -308,4 +308,12 @@ def install(app: FastAPI) -> None:
         except KbError:
             return 0
 
+    def push_numbers() -> dict[str, Any]:
+        """The dashboard's push panel (PMO admins only see the dashboard): per topic, failures, reach."""
+        kb: KnowledgeBase = app.state.kb
+        numbers = app_notify.numbers(kb)
+        titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _ in numbers.reach])}
+        return {"numbers": numbers, "titles": titles}
+
     app.state.templates.env.globals["inbox_unread"] = inbox_unread
+    app.state.templates.env.globals["push_numbers"] = push_numbers

@@ -109,3 +109,12 @@ def test_pages_render_in_both_languages(client: TestClient) -> None:
             page = client.get(path, headers=pm)
             assert page.status_code == 200 and word in page.text, path
     client.cookies.clear()
+
+
+def test_the_dashboard_shows_subscriptions_per_topic_and_reach(client: TestClient) -> None:
+    pm = bearer(add_user(client, "pm", Role.contributor))
+    client.post("/api/subscriptions", headers=pm, json={"topic": "kind", "target": "lesson"})
+    client.post("/api/documents", json={"kind": "lesson", "title": "Reached lesson", "body": "x"})
+    _pass(client)
+    page = client.get("/dashboard").text
+    assert 'id="section-push"' in page and "Reached lesson" in page and "lesson" in page

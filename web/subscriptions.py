@@ -70,6 +70,8 @@ async def subscribe_form(
 ) -> Response:
     """Subscribe from this page, a search page (its words and filters), a document or a project."""
     form = await request.form()
+    if topic != "search" and not target:  # the page's one "words or value" field names a topic's value too
+        target, query = query, ""
     filters = {f"{name}s": [str(v) for v in form.getlist(name)] for name in FILTERS}
     app_subscriptions.subscribe(
         kb, caller=caller_of(request, who), topic=topic, query=query, target=target, filters=filters,

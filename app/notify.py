@@ -54,6 +54,15 @@ def principals(kb: KnowledgeBase) -> dict[str, Principal]:
     return {u.login: principal_of(u, "notify") for u in kb.accounts.users() if u.active}
 
 
+def principal(kb: KnowledgeBase, login: str) -> Principal | None:
+    """The account as it is now (None when disabled or gone): read for every message, so a change counts at once."""
+    try:
+        user = kb.accounts.user(login)
+    except NotFound:
+        return None
+    return principal_of(user, "notify") if user.active else None
+
+
 def match(kb: KnowledgeBase, *, now: dt.datetime | None = None) -> int:
     """Queue a notification for every subscription each change past the cursor matches; how many were queued."""
     db = kb.store.db
@@ -126,7 +135,8 @@ def deliver(
     db, settings = kb.store.db, kb.settings
     worker = worker or worker_name()
     counted: Counter[str] = Counter()
-    outbox.form(db, now=now or utcnow())
+    while outbox.form(db, now=now or utcnow()):
+        pass
     while True:
         at = now or utcnow()
         claimed = outbox.claim(db, now=at, worker=worker, lease=settings.notify_lease_seconds, limit=batch)
@@ -144,7 +154,7 @@ def _deliver_one(kb: KnowledgeBase, m: Message, *, now: dt.datetime | None, work
             db, m, outcome, now=now or utcnow(), worker=worker, max_attempts=settings.notify_max_attempts
         )
 
-    who = principals(kb).get(m.recipient)
+    who = principal(kb, m.recipient)
     if who is None:
         return finish(outbox.Outcome("withheld", "the account is disabled or gone"))
     notes = outbox.items(db, m.id or 0)
@@ -310,7 +320,7 @@ def feed(kb: KnowledgeBase, *, token: str) -> bytes:
     """The Atom feed at a subscription's secret URL, with what its owner may see now (no login: the URL is
     the key). A disabled owner's feed is gone."""
     sub = subscriptions.by_feed_token(kb.store.db, token)
-    who = principals(kb).get(sub.owner)
+    who = principal(kb, sub.owner)
     if who is None or not sub.active:
         raise NotFound("no such feed")
     notes = outbox.feed_entries(kb.store.db, sub.id or 0)

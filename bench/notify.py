@@ -27,7 +27,31 @@ from kb.notify import subscriptions
 from kb.record.models import DocumentDraft, Kind, Role
 from kb.search.embedders.base import make_embedder
 
-WORDS = ["vendor", "selection", "delay", "schedule", "budget", "migration", "rehearsal", "cutover", "test", "regression", "requirement", "scope", "change", "risk", "contract", "review", "staffing", "handover", "training", "data", "quality", "outage", "backup"]  # fmt: skip
+WORDS = [
+    "vendor",
+    "selection",
+    "delay",
+    "schedule",
+    "budget",
+    "migration",
+    "rehearsal",
+    "cutover",
+    "test",
+    "regression",
+    "requirement",
+    "scope",
+    "change",
+    "risk",
+    "contract",
+    "review",
+    "staffing",
+    "handover",
+    "training",
+    "data",
+    "quality",
+    "outage",
+    "backup",
+]
 PHASES = ("要件定義", "設計", "開発", "テスト", "移行", "運用")
 
 

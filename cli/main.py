@@ -15,7 +15,7 @@ pin_native_threads()
 
 import typer  # noqa: E402
 
-from cli import accounts, documents, ops, search, workflows  # noqa: E402
+from cli import accounts, documents, notify, ops, search, workflows  # noqa: E402
 
 app = typer.Typer(
     help="PMO knowledge base: lessons learned, FAQs, templates and procedures.",
@@ -27,6 +27,8 @@ for group in (documents.app, search.app, accounts.app, ops.app, workflows.app):
         app.registered_commands.append(command)
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
+app.add_typer(notify.app, name="notify")
+app.add_typer(notify.project_app, name="project")
 
 
 def main() -> None:

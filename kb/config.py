@@ -222,6 +222,44 @@ class Settings(NativeThreadSettings):
         description="`kb serve` log lines: `text`, or `json` (one object per line, for log shippers).",
     )
 
+    smtp_url: str | None = Field(
+        default=None,
+        description=(
+            "SMTP server for email notifications: `smtp://user:password@host:587` (STARTTLS, then login), "
+            "`smtps://…:465` (TLS from the start) or `smtp://host:25` (no login). Empty: email subscriptions wait "
+            "in the outbox until it is set."
+        ),
+    )
+    smtp_from: str = Field(default="kb@localhost", description="The From address of notification emails.")
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="This service's address as readers reach it: links in emails, webhooks and feeds start with it.",
+    )
+    notify_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "How often `kb serve` matches new documents against subscriptions, enters planned project phases and "
+            "sends what is due (0: never; run `kb notify run` from cron instead). A write through the app wakes it."
+        ),
+    )
+    notify_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        description=(
+            "Tries per email or webhook before the sender gives up (waiting 30 s, 1, 2, 4… min between them, "
+            "at most 6 h); the last error is shown to the subscription's owner and on the PMO dashboard."
+        ),
+    )
+    notify_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "How long a sender holds a message it is sending: one that crashed mid-send leaves it to be sent "
+            "again (with the same idempotency key) after this long."
+        ),
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL to connect to: the explicit one, or SQLite in the data dir."""

@@ -23,7 +23,20 @@ from kb.engine import KnowledgeBase
 from kb.pmo.clusters import ClusterCache
 from kb.pmo.vocabulary import Vocabulary
 from kb.search.embedders.base import Embedder
-from web import account, accounts_api, admin, api, briefs, dashboard, editing, feedback, ops, pages, standards
+from web import (
+    account,
+    accounts_api,
+    admin,
+    api,
+    briefs,
+    dashboard,
+    editing,
+    feedback,
+    ops,
+    pages,
+    standards,
+    subscriptions,
+)
 from web.deps import csrf_guard
 from web.display import install_display, zone_of
 from web.errors import declare_errors, error_response, install_error_handlers
@@ -59,9 +72,14 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         kb.hooks.written.append(lambda outcome, documents: metrics.written.labels(outcome).inc(documents))
         kb.clusters = recurring
         app.state.clusters = recurring
+        notifier = subscriptions.Notifier(kb, interval=settings.notify_seconds)
+        kb.hooks.indexed.append(notifier.wake)
+        notifier.start()
+        app.state.notifier = notifier
         try:
             yield
         finally:
+            notifier.stop()
             recurring.stop()
             follower.stop()
             kb.close()
@@ -124,6 +142,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(editing.router)
     app.include_router(feedback.router)
     app.include_router(ops.router)
+    subscriptions.install(app)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), name="static")
     return app

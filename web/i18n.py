@@ -651,3 +651,8 @@ def pick_language(cookie: str | None, accept_language: str | None) -> str:
         if code in LANGUAGES and quality > best_q:
             best, best_q = code, quality
     return best
+
+
+from web.notify_text import NOTIFY_MESSAGES  # noqa: E402  (subscriptions, inbox, projects: kept in their own module)
+
+MESSAGES.update(NOTIFY_MESSAGES)

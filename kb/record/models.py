@@ -460,3 +460,6 @@ class SavedBrief(SQLModel, table=True):
     items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: str = Field(max_length=200)
     created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+
+
+from kb.record import notifications as _notifications  # noqa: E402,F401  (the push tables, on the same metadata)

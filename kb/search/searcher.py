@@ -434,6 +434,22 @@ class Searcher:
             self.on_search(result)
         return result
 
+    def confident_documents(self, query: str, *, filters: Filters | None = None) -> dict[str, float]:
+        """Every document at or over the confidence line for ``query`` (``LegScores.strength`` ≥ 1), with it.
+
+        What a saved-search subscription is told about (``kb.notify.matching``):
+        the same legs and calibration as ``search``, per document, without the
+        page, snippets or folding a reader's result list needs. A weak match
+        listed under a confident one is not "a new match" worth a message.
+        """
+        query = query.strip()
+        if not query:
+            return {}
+        filters = self.widened(self.effective(filters or Filters()))
+        legs = self.legs(query, filters, self.candidates, "hybrid")
+        scores = self._calibrated("hybrid", legs)
+        return {d: s.strength for d, s in scores.items() if s.strength >= 1.0 and d in legs.docs}
+
     def legs(
         self,
         query: str,

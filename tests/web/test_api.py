@@ -36,6 +36,11 @@ def test_openapi_document_validates_and_lists_every_endpoint(client: TestClient)
         "/api/documents/{doc_id}/action",
         "/api/brief",
         "/api/briefs",
+        "/api/subscriptions",
+        "/api/subscriptions/{subscription_id}",
+        "/api/inbox",
+        "/api/projects",
+        "/api/projects/{name}/phase",
     }
     assert spec["components"]["securitySchemes"]["bearer"] == {
         "type": "http",

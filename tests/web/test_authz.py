@@ -110,6 +110,23 @@ RULES: dict[tuple[str, str], Role | None] = {
     ("POST", "/api/users"): Role.pmo_admin,
     ("PATCH", "/api/users/{login}"): Role.pmo_admin,
     ("GET", "/api/audit"): Role.pmo_admin,
+    ("GET", "/subscriptions"): Role.reader,
+    ("POST", "/subscriptions"): Role.reader,
+    ("POST", "/subscriptions/{subscription_id}/stop"): Role.reader,
+    ("GET", "/inbox"): Role.reader,
+    ("GET", "/inbox/{message_id}"): Role.reader,
+    ("GET", "/unsubscribe/{subscription_id}"): PUBLIC,
+    ("POST", "/unsubscribe/{subscription_id}"): PUBLIC,
+    ("GET", "/feeds/{token}.atom"): PUBLIC,
+    ("GET", "/projects"): Role.reader,
+    ("POST", "/projects"): Role.contributor,
+    ("POST", "/projects/phase"): Role.contributor,
+    ("GET", "/api/subscriptions"): Role.reader,
+    ("POST", "/api/subscriptions"): Role.reader,
+    ("DELETE", "/api/subscriptions/{subscription_id}"): Role.reader,
+    ("GET", "/api/inbox"): Role.reader,
+    ("GET", "/api/projects"): Role.reader,
+    ("POST", "/api/projects/{name}/phase"): Role.contributor,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
@@ -229,6 +246,8 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
         brief = make_brief(kb.searcher, kb.store, BriefRequest("vendor selection"), visible_to=None)
         url = url.replace("{brief_id}", str(saved_briefs.save(kb.store, brief, project="P", read=[], by=owner).id))
     body: dict[str, Any] = {}
+    url, extra_body = _push_route(kb, caller, path, url, form)
+    body.update(extra_body)
     if path == "/" or path == "/api/search":
         body["params"] = {"q": "vendor"}
     elif path == "/retrospectives":
@@ -303,6 +322,44 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
     if "data" in body and "files" not in body:  # a form post, as a browser sends it
         headers["content-type"] = "application/x-www-form-urlencoded"
     return lambda: client.request(method, url, headers=headers, follow_redirects=False, **body)
+
+
+def _push_route(kb: Any, caller: Caller, path: str, url: str, form: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Parameters and bodies of the subscription, inbox, feed and project routes: the caller's own rows."""
+    import uuid
+
+    from kb.notify import subscriptions
+    from kb.pmo import projects
+    from kb.record.notifications import Message
+
+    owner = caller.login or "reader1"
+    if "{subscription_id}" in path or "{token}" in path:
+        sub = subscriptions.new(kb.store.db, owner=owner, topic="tag", target="vendor", channel="feed")
+        url = url.replace("{subscription_id}", str(sub.id)).replace("{token}", sub.feed_token)
+        if path.startswith("/unsubscribe"):
+            url += f"?token={subscriptions.unsubscribe_token(sub)}"
+    if "{message_id}" in path:
+        with kb.store.db.writing() as session:
+            row = Message(key=uuid.uuid4().hex, recipient=owner, channel="inbox", state="sent")
+            session.add(row)
+            session.flush()
+            url = url.replace("{message_id}", str(row.id))
+    if path in ("/projects/phase", "/api/projects/{name}/phase"):
+        name = f"G-{owner}"
+        projects.save(kb.store.db, name=name, by=Principal(owner, Role.contributor, via="token"))
+        url = url.replace("{name}", name)
+        if path == "/projects/phase":
+            return url, {"data": {**form, "name": name, "phase": "移行"}}
+        return url, {"json": {"phase": "移行"}}
+    if path == "/subscriptions":
+        return url, {"data": {**form, "topic": "tag", "query": "vendor"}}
+    if path == "/api/subscriptions":
+        return url, {"json": {"topic": "tag", "target": "vendor"}}
+    if path == "/projects":
+        return url, {"data": {**form, "name": f"P-{owner}"}}
+    if path.endswith("/stop"):
+        return url, {"data": form}
+    return url, {}
 
 
 def _state(client: TestClient) -> tuple[int, ...]:

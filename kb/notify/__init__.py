@@ -1,0 +1,1 @@
+"""Push delivery: subscriptions, matching new documents, the outbox and its channels."""

@@ -1,0 +1,120 @@
+"""Subscriptions, inbox, feeds, unsubscribe and projects through the pages and the API."""
+
+from __future__ import annotations
+
+import re
+from xml.etree import ElementTree as ET
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.config import Settings
+from kb.record.models import Role
+from tests.web.conftest import add_user, bearer, csrf_of
+
+
+@pytest.fixture
+def web_settings(web_settings: Settings) -> Settings:
+    """No scheduler: each test runs the pass itself, so nothing races it."""
+    return web_settings.model_copy(update={"notify_seconds": 0})
+
+
+def _pass(client: TestClient) -> None:
+    from app import notify
+
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    kb.catch_up()
+    notify.run(kb)
+
+
+def test_subscribe_from_a_search_then_a_matching_lesson_reaches_the_inbox(client: TestClient) -> None:
+    token = add_user(client, "pm", Role.contributor)
+    pm = bearer(token)
+    page = client.get("/?q=vendor+selection+delays", headers=pm).text
+    assert 'id="subscribe-search"' in page and 'id="inbox-count">0<' in page
+    response = client.post(
+        "/api/subscriptions", headers=pm, json={"topic": "search", "query": "vendor selection delays"}
+    )
+    assert response.status_code == 201
+    doc = client.post("/api/documents", json={"kind": "lesson", "title": "Vendor selection delays the schedule",
+                                              "body": "Vendor selection delays the schedule"}).json()  # fmt: skip
+    _pass(client)
+    assert 'id="inbox-count">1<' in client.get("/", headers=pm).text
+    inbox = client.get("/api/inbox", headers=pm).json()
+    assert [i["id"] for i in inbox[0]["items"]] == [doc["id"]]
+    opened = client.get(f"/inbox/{inbox[0]['id']}", headers=pm, follow_redirects=False)
+    assert opened.headers["location"] == f"/documents/{doc['id']}"
+    assert 'id="inbox-count">0<' in client.get("/", headers=pm).text
+    # someone else's entry is not theirs to open
+    other = bearer(add_user(client, "other", Role.reader))
+    assert client.get(f"/inbox/{inbox[0]['id']}", headers=other, follow_redirects=False).status_code == 404
+
+
+def test_a_feed_lists_matches_at_its_secret_url_and_only_what_its_owner_may_see(client: TestClient) -> None:
+    pm = bearer(add_user(client, "pm", Role.contributor))
+    feed_url = client.post("/api/subscriptions", headers=pm, json={"topic": "kind", "target": "lesson",
+                                                                  "channel": "feed"}).json()["feed_url"]  # fmt: skip
+    path = "/" + feed_url.split("/", 3)[3]
+    client.post("/api/documents", json={"kind": "lesson", "title": "Open lesson", "body": "x"})
+    client.post("/api/documents", json={"kind": "lesson", "title": "Board lesson", "body": "y", "groups": ["board"]})
+    _pass(client)
+    anonymous = TestClient(client.app)
+    response = anonymous.get(path)
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    titles = [e.text for e in ET.fromstring(response.content).iter("{http://www.w3.org/2005/Atom}title")]
+    assert "Open lesson" in titles and "Board lesson" not in titles
+    assert anonymous.get(path.replace(".atom", "x.atom")).status_code == 404
+
+
+def test_the_unsubscribe_link_works_without_logging_in(client: TestClient) -> None:
+    pm = bearer(add_user(client, "pm", Role.contributor))
+    sub = client.post("/api/subscriptions", headers=pm, json={"topic": "tag", "target": "vendor"}).json()
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    from app import notify
+    from kb.notify import subscriptions
+
+    link = notify.unsubscribe_url(kb, subscriptions.get(kb.store.db, sub["id"]))
+    path = "/" + link.split("/", 3)[3]
+    anonymous = TestClient(client.app)
+    assert "unsubscribe" in anonymous.get(path).text
+    assert anonymous.post(path.replace("token=", "token=x")).status_code == 403
+    done = anonymous.post(path)
+    assert done.status_code == 200 and 'id="unsubscribed"' in done.text
+    assert [s["active"] for s in client.get("/api/subscriptions", headers=pm).json()] == [False]
+
+
+def test_a_pm_tool_moves_a_project_through_the_api(client: TestClient) -> None:
+    pm = bearer(add_user(client, "pm", Role.contributor))
+    add_user(client, "dev", Role.reader)
+    csrf = csrf_of(client, "/projects")
+    client.post("/projects", data={"csrf": csrf, "name": "基幹刷新", "members": "dev", "pm": "pm",
+                                   "description": "本番移行 リハーサル", "planned": "移行=2026-04-01"})  # fmt: skip
+    assert client.post("/api/projects/基幹刷新/phase", headers=bearer(add_user(client, "x", Role.contributor)),
+                       json={"phase": "移行"}).status_code == 403  # fmt: skip
+    moved = client.post("/api/projects/基幹刷新/phase", headers=pm, json={"phase": "移行"})
+    assert moved.status_code == 200 and moved.json()["phase"] == "移行"
+    _pass(client)
+    dev = bearer(client.app.state.kb.accounts.create_token("dev", "t").secret)  # type: ignore[attr-defined]
+    inbox = client.get("/api/inbox", headers=dev).json()
+    assert len(inbox) == 1 and re.match(r"/briefs/\d+", inbox[0]["link"])
+    assert "基幹刷新" in client.get("/projects", headers=dev).text
+
+
+def test_pages_render_in_both_languages(client: TestClient) -> None:
+    pm = bearer(add_user(client, "pm", Role.contributor))
+    client.post("/api/subscriptions", headers=pm, json={"topic": "search", "query": "ベンダー選定"})
+    for lang, word in (("ja", "購読"), ("en", "Subscriptions")):
+        client.cookies.set("kb_lang", lang)
+        for path in ("/subscriptions", "/inbox", "/projects"):
+            page = client.get(path, headers=pm)
+            assert page.status_code == 200 and word in page.text, path
+    client.cookies.clear()
+
+
+def test_the_dashboard_shows_subscriptions_per_topic_and_reach(client: TestClient) -> None:
+    pm = bearer(add_user(client, "pm", Role.contributor))
+    client.post("/api/subscriptions", headers=pm, json={"topic": "kind", "target": "lesson"})
+    client.post("/api/documents", json={"kind": "lesson", "title": "Reached lesson", "body": "x"})
+    _pass(client)
+    page = client.get("/dashboard").text
+    assert 'id="section-push"' in page and "Reached lesson" in page and "lesson" in page

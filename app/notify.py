@@ -67,6 +67,8 @@ def match(kb: KnowledgeBase, *, now: dt.datetime | None = None) -> int:
     """Queue a notification for every subscription each change past the cursor matches; how many were queued."""
     db = kb.store.db
     queued = 0
+    # match only what is searchable (the watermark below); a command's indexes load here and catch up first
+    kb.indexer.catch_up()
     while True:
         start, top = outbox.cursor(db), kb.indexer.seq
         if top <= start:
@@ -350,3 +352,10 @@ def feed(kb: KnowledgeBase, *, token: str) -> bytes:
 def numbers(kb: KnowledgeBase) -> outbox.Numbers:
     """Subscriptions per topic, delivery failures, lessons' reach: the PMO dashboard's push panel."""
     return outbox.numbers(kb.store.db)
+
+
+def push_panel(kb: KnowledgeBase) -> tuple[outbox.Numbers, dict[str, str]]:
+    """The dashboard's push panel: the numbers, and the titles of the lessons in its reach table."""
+    found = numbers(kb)
+    titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _ in found.reach])}
+    return found, titles

@@ -19,7 +19,11 @@ from web.i18n import MESSAGES, translate
 
 # (pattern, catalog key): named groups become the message's values; ``role``/``you`` are role codes.
 PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^this needs the (?P<role>\w+) role; you are (?P<you>\w+)$"), "error_role"),
+    # the guidance kb.identity.access appends ("Ask your PMO admin for …") is the catalog's, in the reader's language
+    (
+        re.compile(r"^this needs the (?P<role>\w+) role; you are (?P<you>\w+)(?:\. Ask your PMO admin .*)?$"),
+        "error_role",
+    ),
     (re.compile(r"^log in first: this needs an account$"), "error_login_first"),
     (re.compile(r"^only its creator or a PMO admin may change or delete this document$"), "error_not_owner"),
     (

@@ -65,7 +65,7 @@ NOTIFY_MESSAGES: dict[str, dict[str, str]] = {
     "project_members": {"ja": "メンバー (ログイン名、カンマ区切り)", "en": "Members (logins, comma-separated)"},
     "project_planned": {
         "ja": "フェーズ予定 (例: 移行=2026-04-01、1 行に 1 つ)",
-        "en": "Planned phases (e.g. 移行=2026-04-01, one per line)",
+        "en": "Planned phases (e.g. migration=2026-04-01, one per line)",
     },
     "project_phase": {"ja": "現在のフェーズ", "en": "Current phase"},
     "project_enter": {"ja": "フェーズを開始 (メンバーにブリーフを送信)", "en": "Enter phase (sends members the brief)"},

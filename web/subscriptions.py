@@ -290,7 +290,6 @@ class Notifier:
             if self._stop.is_set():
                 return
             try:
-                self.kb.indexer.catch_up()  # what other processes wrote, so it can be matched here too
                 app_notify.run(self.kb)
             except Exception:  # a failed pass must not stop the scheduler; the next one retries
                 log.exception("notification pass failed")
@@ -313,8 +312,7 @@ def install(app: FastAPI) -> None:
     def push_numbers() -> dict[str, Any]:
         """The dashboard's push panel (PMO admins only see the dashboard): per topic, failures, reach."""
         kb: KnowledgeBase = app.state.kb
-        numbers = app_notify.numbers(kb)
-        titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _ in numbers.reach])}
+        numbers, titles = app_notify.push_panel(kb)
         return {"numbers": numbers, "titles": titles}
 
     app.state.templates.env.globals["inbox_unread"] = inbox_unread

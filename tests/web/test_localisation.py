@@ -26,7 +26,10 @@ from web.error_words import error_text
 from web.i18n import LANGUAGES, MESSAGES
 
 NOT_PAGES = ("/api", "/static", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz", "/metrics", "/lang/")
-NOT_HTML = ("/original", ".csv", "/markdown")
+# not pages of their own: an inbox item marks itself read and redirects to its document; an unsubscribe link
+# answers only with its signature (tests/web/test_subscriptions.py renders both, in both languages)
+NOT_PAGES += ("/inbox/{message_id}", "/unsubscribe/")
+NOT_HTML = ("/original", ".csv", "/markdown", ".atom")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
@@ -63,7 +66,10 @@ def _samples(client: TestClient) -> dict[str, list[str]]:
     form = {"csrf": csrf_of(client, "/brief"), "description": "ベンダー選定", "project": "販売管理刷新"}
     saved = client.post("/brief/save", data=form, follow_redirects=False)
     brief = saved.headers["location"].rsplit("/", 1)[1]
-    return {"doc_id": ids, "brief_id": [brief], "against": versions[1:]}
+    login = client.get("/api/me").json()["login"]
+    invited = client.post("/api/users", json={"login": "invited", "role": "reader", "credential": "invitation"})
+    secret = invited.json()["invitation"]
+    return {"doc_id": ids, "brief_id": [brief], "against": versions[1:], "login": [login], "secret": [secret]}
 
 
 def _pages(client: TestClient) -> Iterator[str]:

@@ -1,8 +1,9 @@
-"""Search analytics, in one place: the searches and the feedback people leave, and what the PMO reads from them.
+"""Search analytics, in one place: the searches people make, and the report the PMO reads (with feedback).
 
 Searches are written in batches by ``kb.pmo.search_log`` (never on the
-request path); the insights page, ``/api/stats`` and the dashboard read the
-figures here. Queries are kept as typed, trimmed, at most 500 characters.
+request path); feedback is written by ``kb.pmo.feedback``. The insights page,
+``/api/stats`` and the dashboard read the figures here. Queries are kept as
+typed, trimmed, at most 500 characters.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, insert
 from sqlmodel import col, select
 
-from kb.errors import NotFound
-from kb.record.models import Document, Feedback, SearchEvent, Verdict
+from kb.record.models import Feedback, SearchEvent
 from kb.record.store import SqlStore
 
 MAX_QUERY = 500
@@ -53,16 +53,6 @@ class SearchAnalytics:
         ]
         with self.db.writing() as session:
             session.execute(insert(SearchEvent), rows)
-
-    def record_feedback(self, query: str, document_id: str, helpful: bool) -> None:
-        """Whether a hit helped for a query (NotFound for a document that does not exist)."""
-        with self.db.writing() as session:
-            if session.get(Document, document_id) is None:
-                raise NotFound(f"no document with id {document_id!r}")
-            verdict = Verdict.helpful if helpful else Verdict.not_helpful
-            session.add(
-                Feedback(query=query.strip()[:MAX_QUERY], document_id=document_id, helpful=helpful, verdict=verdict)
-            )
 
     def report(self, *, since: dt.datetime | None = None, limit: int = 20) -> SearchReport:
         with self.db.reading() as session:

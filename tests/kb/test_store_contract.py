@@ -8,8 +8,9 @@ import pytest
 
 from kb.config import Settings
 from kb.errors import Conflict, InvalidInput, NotFound
+from kb.pmo import feedback
 from kb.pmo.analytics import SearchAnalytics
-from kb.record.models import ChangeOp, DocumentDraft, Kind, OriginalFile, Status
+from kb.record.models import ChangeOp, DocumentDraft, Kind, OriginalFile, Status, Verdict
 from kb.record.store import SqlStore, document_id, open_store
 
 
@@ -188,11 +189,12 @@ def test_search_analytics(store: SqlStore) -> None:
     analytics.record_search("稟議 電子化", {}, 0)
     analytics.record_search("稟議 電子化", {}, 0)
     analytics.record_search("budget freeze", {}, 0)
-    analytics.record_feedback("ベンダー 遅延", doc.id, True)
-    analytics.record_feedback("ベンダー 遅延", doc.id, False)
-    analytics.record_feedback("x", doc.id, False)
-    with pytest.raises(NotFound):
-        analytics.record_feedback("x", "missing", True)
+    for query, verdict in (
+        ("ベンダー 遅延", Verdict.helpful),
+        ("ベンダー 遅延", Verdict.not_helpful),
+        ("x", Verdict.outdated),
+    ):
+        feedback.record(store, doc_id=doc.id, verdict=verdict, query=query, comment="", by="alice")
     report = analytics.report()
     assert (report.searches, report.zero_result_searches) == (5, 3)
     assert report.top_queries[0] == ("ベンダー 遅延", 2) or report.top_queries[0] == ("稟議 電子化", 2)

@@ -1,7 +1,7 @@
 """The one settings object: the only code that reads the environment.
 
 Every setting is declared here once, with a default and a help text (the
-``description``). A test checks that each appears in the README, so adding a
+``description``). A test checks that each appears in the README or docs/, so adding a
 setting without documenting it fails the suite.
 """
 

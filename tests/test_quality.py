@@ -1,6 +1,6 @@
 """Search quality floors on the real evaluation sets, run through `kb eval` as a user would.
 
-The floors sit just under what the product measured (see README "Measured
+The floors sit just under what the product measured (see docs/search.md "Measured
 quality"); a change that costs quality fails CI. The sets live in
 ``../shared/eval`` beside the repository (``KB_EVAL_DIR`` overrides) and are
 never copied into it.

@@ -15,7 +15,7 @@ sample (``bench/data/cluster_labels.json``: the demo's 46 lessons in Japanese
 and English, 10 NASA LLIS lessons in 3 groups and 25 NASA singletons), by a
 grid over weight 0.5–1.0 and threshold 0.15–0.70, choosing the best pairwise
 F1 on the NASA part and checking it on the demo part (and the reverse); see
-the README for the figures. Average linkage was chosen over single linkage
+docs/workflows.md (Recurring problems) for the figures. Average linkage was chosen over single linkage
 (chains unrelated lessons through one bridging lesson) and complete linkage
 (splits a group as soon as one member is worded far from another).
 

@@ -44,7 +44,7 @@ def rrf(
 
 # Calibrated fusion: every leg on one absolute scale, so scores compare across queries and languages.
 # Tuned on ../shared/eval (mixed_jaen per language pair, the single-language sets, oos_nasa) with the
-# legs of every query dumped once; see README "Search on a mixed store".
+# legs of every query dumped once; see docs/search.md ("Fusion").
 TRANSLATED_WEIGHT = 0.7
 """Weight of the cross-language lexical leg's coverage, next to the same-language leg's 1.0."""
 DENSE_WEIGHT = 0.42

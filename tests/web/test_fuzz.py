@@ -1,7 +1,7 @@
 """Schemathesis over the whole OpenAPI document, in process: no generated request may get a 5xx (issue 18).
 
 A bounded version of the full run (``schemathesis run --checks all
---max-examples 30`` against ``kb serve``, see the README): a few examples
+--max-examples 30`` against ``kb serve``, see docs/api.md): a few examples
 per operation, the checks on answers (``CHECKS``), an admin token. Operations that revoke the
 token or disable its user are left out: after them every request is a 401.
 """

@@ -82,7 +82,7 @@ def test_restricted_near_duplicates_change_nothing_an_outsider_sees(empty_client
     after = _outsider_sees(client, outsider, ids)
     assert after[0] == before[0]  # the recurring-problem lines, computed over what the outsider may see
     # the brief never shows the restricted twins (its scores still use corpus statistics over every document:
-    # BM25's document frequencies count restricted chunks, so a weak item can move; see README "Access")
+    # BM25's document frequencies count restricted chunks, so a weak item can move; see docs/accounts.md, "Restricted documents")
     listed = {item["id"] for items in after[1].values() for item in items}  # type: ignore[attr-defined]
     assert listed.isdisjoint(secret)
     # a member of the group sees the restricted twins in their own view of the problem

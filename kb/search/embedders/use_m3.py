@@ -119,7 +119,7 @@ class UseM3Embedder:
     # cosine at which a match by meaning alone is confident; see kb.search.fusion (calibrated on ../shared/eval)
     confident_cosine = 0.36
     # cosines over which two documents are near-duplicates (lead chunks, and the mean of the others);
-    # measured on the 1,270 NASA lessons, see kb.search.findings and the README ("One hit per finding")
+    # measured on the 1,270 NASA lessons, see kb.search.findings and docs/search.md ("One hit per finding")
     duplicate_line = DuplicateLine(lead=0.9, body=0.975)
 
     def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:

@@ -32,7 +32,7 @@ ATTRIBUTION = (
     "Dictionary Research and Development Group (EDRDG), under the Group's licence (CC BY-SA 4.0): "
     "https://www.edrdg.org/edrdg/licence.html"
 )
-"""The acknowledgement the EDRDG licence asks for; the README and the web UI's footer carry it too."""
+"""The acknowledgement the EDRDG licence asks for; docs/search.md (JMdict) and the web UI's footer carry it too."""
 
 _PARENTHESES = re.compile(r"\([^)]*\)")
 

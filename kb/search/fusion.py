@@ -1,6 +1,14 @@
-"""Reciprocal rank fusion of ranked lists (Cormack, Clarke & Büttcher, SIGIR 2009).
+"""Fusing the search legs: calibrated fusion (the default) and reciprocal rank fusion.
 
-``score(d) = Σ_i w_i / (k + rank_i(d))`` with ranks from 1. The constant ``k``
+Calibrated fusion (``LegScores``, ``calibrated_fusion``) puts every leg on one
+absolute scale before adding them: lexical and translated coverage (BM25 over
+the query's own ceiling) and the dense cosine calibrated between the
+embedder's floor and its confidence line, so a strong match in the other
+language outranks a weak one in the query's language, and the sum says how
+confident a match is.
+
+Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009), kept as an
+option: ``score(d) = Σ_i w_i / (k + rank_i(d))`` with ranks from 1. The constant ``k``
 damps the weight of the very top ranks so that one leg cannot dominate with a
 single confident hit; the paper found k = 60 robust across collections. The
 weights and k the product uses were tuned on the dev sets in ``../shared/eval``

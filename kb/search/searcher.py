@@ -1,4 +1,4 @@
-"""Hybrid search: lexical top-k and dense top-k, grouped by document, fused by normalised score.
+"""Hybrid search: lexical top-k and dense top-k, grouped by document, fused on one calibrated scale.
 
 A request reads as a straight line: filters → allowed chunk ids → the legs
 (BM25 over the chunks in the query's language, BM25 across languages through

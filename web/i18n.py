@@ -431,6 +431,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "supersedes": {"ja": "置き換え対象", "en": "Supersedes"},
     "source": {"ja": "出典ファイル", "en": "Source file"},
     "download_original": {"ja": "元ファイルをダウンロード", "en": "Download the original"},
+    "download_word": {"ja": "Word 形式でダウンロード", "en": "Download as Word"},
     "related": {"ja": "関連する文書", "en": "Related documents"},
     "lessons_of_retro": {"ja": "この振り返りから得られた教訓", "en": "Lessons from this retrospective"},
     "from_retro": {"ja": "出典の振り返り", "en": "From the retrospective"},

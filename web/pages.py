@@ -34,7 +34,7 @@ from kb.search.searcher import Filters
 from web.auth import principal_of
 from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, caller_of, csrf_token, requires, set_csrf_cookie
 from web.display import source_label
-from web.downloads import original_response
+from web.downloads import file_response, original_response
 from web.i18n import LANGUAGES, translate
 from web.schemas import LessonIn, RetrospectiveCreate
 
@@ -152,6 +152,13 @@ def document_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, do
 @router.get("/documents/{doc_id}/original")
 def document_original(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
     return original_response(app_documents.original(kb, caller=caller_of(request, who), doc_id=doc_id))
+
+
+@router.get("/documents/{doc_id}/docx")
+def document_word(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
+    """The document as a Word file to fill in (a template kept as Markdown), named after its title."""
+    made = app_documents.as_word(kb, caller=caller_of(request, who), doc_id=doc_id)
+    return file_response(made.filename, made.data, made.media_type)
 
 
 @router.get("/library", response_class=HTMLResponse)

@@ -115,6 +115,8 @@ class _Writer:
                 link = None
             elif kind in ("text", "code_inline", "image"):
                 text = child.content if kind != "image" else (child.content or str(child.attrs.get("alt", "")))
+                if not text:
+                    continue
                 run = paragraph.add_run(text)
                 run.bold, run.italic = bold or None, italic or None
                 if kind == "code_inline":

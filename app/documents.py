@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ from app.effects import audit, counted, indexed
 from kb.engine import KnowledgeBase
 from kb.errors import NotFound
 from kb.identity.access import STANDARD_KINDS, admit, check_edit, only_visible, visible
-from kb.pmo import actions, lifecycle
+from kb.pmo import actions, lifecycle, word
 from kb.pmo.clusters import ProblemCluster
 from kb.record.models import Attachment, Document, DocumentBase, DocumentDraft, Kind, LessonAction, ReviewEvent, Status
 from kb.search.language import detect_language
@@ -171,6 +172,36 @@ def original(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> Attachment:
     return kb.store.get_attachment(doc.attachment_id)
 
 
+@dataclass(frozen=True)
+class WordFile:
+    filename: str
+    data: bytes
+    media_type: str = word.MEDIA_TYPE
+
+
+def offers_word(doc: Document) -> bool:
+    """Whether the document page offers "Download as Word": a template or procedure with a body whose
+    original is not already a Word file (that one is downloaded as it is)."""
+    from_word = (doc.source_path or "").lower().endswith((".docx", ".doc"))
+    return doc.kind in STANDARD_KINDS and bool(doc.body.strip()) and not from_word
+
+
+def as_word(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> WordFile:
+    """The document's title and body as a .docx to fill in (``kb.pmo.word``), if the caller may see it."""
+    doc = get(kb, caller=caller, doc_id=doc_id)
+    data = word.markdown_docx(title=doc.title, body=doc.body, language=doc.language)
+    return WordFile(word_filename(doc.title), data)
+
+
+_NOT_IN_NAMES = re.compile(r'[\x00-\x1f\x7f\\/:*?"<>|]+')
+
+
+def word_filename(title: str) -> str:
+    """``<title>.docx`` with the characters no file system (or header) takes replaced, ≤ 120 chars."""
+    name = _NOT_IN_NAMES.sub("_", title).strip(" ._") or "document"
+    return name[:120] + ".docx"
+
+
 @dataclass
 class DocumentPage:
     """Everything the document page shows, as the caller may see it.
@@ -186,6 +217,7 @@ class DocumentPage:
     children: list[Document]
     related: list[tuple[str, str, str]]
     can_edit: bool
+    word: bool = False
     versions: list[Document] = field(default_factory=list)
     current: Document | None = None
     moves: list[lifecycle.Action] = field(default_factory=list)
@@ -208,6 +240,7 @@ def page(kb: KnowledgeBase, *, caller: Caller, doc_id: str) -> DocumentPage:
         children=children(kb, caller=caller, doc=doc),
         related=related(kb, caller=caller, doc=doc),
         can_edit=who.can_edit(doc),
+        word=offers_word(doc),
     )
     if doc.kind in STANDARD_KINDS:
         family = lifecycle.family(listed(kb, caller=caller, kind=doc.kind), doc)

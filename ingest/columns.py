@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ingest.lessons import LESSON_PARTS
 from ingest.mdtree import fold
+from kb.errors import InvalidInput
 
 FIELD_NAMES: tuple[str, ...] = (
     "id",
@@ -155,3 +156,33 @@ def columns(headers: Sequence[str], explicit: Mapping[str, str]) -> tuple[Column
         taken.add(target)
         out.append(Column(index, header, target))
     return tuple(out)
+
+
+PREVIEW_ROWS = HEADER_SEARCH_ROWS  # the header is looked for among these, so they are what a user maps from
+PREVIEW_COLUMNS = 30
+PREVIEW_CHARS = 80
+
+
+class UnrecognisedColumns(InvalidInput):
+    """No header row among the first rows: carries those rows as text, so a person can say what each column is.
+
+    The upload page shows ``rows`` (at most ``PREVIEW_ROWS`` × ``PREVIEW_COLUMNS``
+    cells of ``PREVIEW_CHARS``) with a field to pick per column, and ingests the
+    file again with that mapping, as ``--map`` does. The rows travel back from
+    the ingest worker with the error (an exception pickles its attributes).
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, rows: Sequence[Sequence[str]] = ()) -> None:
+        super().__init__(message, source=source)
+        self.rows = [[cell[:PREVIEW_CHARS] for cell in row[:PREVIEW_COLUMNS]] for row in list(rows)[:PREVIEW_ROWS]]
+
+
+def likely_header(rows: Sequence[Sequence[str]]) -> int | None:
+    """The row a person would call the header: the first of those with the most filled cells (two at least).
+
+    A title row ("2024年度 教訓一覧") or a note above the table fills fewer
+    cells than the header and the rows under it.
+    """
+    filled = [sum(1 for c in row if c.strip()) for row in rows]
+    most = max(filled, default=0)
+    return filled.index(most) if most >= 2 else None

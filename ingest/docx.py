@@ -57,6 +57,7 @@ class DocxIngester:
     """``.docx`` files of any kind; the kind comes from the Category property, ``--kind``, the folder,
     or the file name or title."""
 
+    format: str = "word"
     extensions: tuple[str, ...] = (".docx",)
 
     def parse(

@@ -69,6 +69,7 @@ class HtmlIngester:
     """``.html``/``.htm`` pages; the kind comes from Confluence breadcrumbs, ``--kind``,
     the folder, or the file name or title."""
 
+    format: str = "html"
     extensions: tuple[str, ...] = (".html", ".htm")
 
     def parse(

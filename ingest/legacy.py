@@ -25,6 +25,7 @@ _PROGRAM = {".doc": "Word", ".dot": "Word", ".ppt": "PowerPoint", ".pps": "Power
 class LegacyOfficeIngester:
     """``.doc`` and ``.ppt`` files: each fails with a message that says to save it in the current format."""
 
+    format: str = "legacy_office"
     extensions: tuple[str, ...] = tuple(_MODERN)
 
     def parse(

@@ -72,6 +72,7 @@ class Message:
 class MailIngester:
     """``.eml`` (RFC 822, read with the standard library) and Outlook ``.msg`` files."""
 
+    format: str = "mail"
     extensions: tuple[str, ...] = (".eml", ".msg")
 
     def __init__(self, depth: int = 0) -> None:

@@ -33,6 +33,7 @@ __all__ = ["FOLDER_KINDS", "MarkdownIngester", "document_drafts", "kind_from_pat
 class MarkdownIngester:
     """Parses one Markdown file into document drafts."""
 
+    format: str = "markdown"
     extensions: tuple[str, ...] = (".md", ".markdown")
 
     def parse(

@@ -41,6 +41,7 @@ _READ_ERRORS = (PdfReadError, PdfStreamError, DependencyError, ValueError, KeyEr
 class PdfIngester:
     """``.pdf`` files with a text layer, of any kind; the kind comes from ``--kind``, the folder, or the name."""
 
+    format: str = "pdf"
     extensions: tuple[str, ...] = (".pdf",)
 
     def parse(

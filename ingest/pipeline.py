@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from ingest.budget import IN_PROCESS, FileBudget, Parser, open_parser
+from ingest.columns import UnrecognisedColumns
 from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
 from ingest.registry import Ingester, IngesterRegistry
 from ingest.versions import keep_versions
@@ -28,6 +29,7 @@ from ingest.walk import Found, discover, read_found, too_big
 from kb.errors import InvalidInput, KbError
 from kb.record.models import Kind
 from kb.record.roles import SourceStore, SourceWriter
+from kb.record.store import document_id
 
 
 class FileStatus(StrEnum):
@@ -45,6 +47,9 @@ class FileReport:
 
     For a failure, ``error`` is the whole message (file, place, reason);
     ``place`` and ``reason`` are its parts for programs reading the JSON report.
+    ``doc_ids`` are the documents the file now makes (added or updated), so a
+    page can link them; ``preview`` holds the first rows of a spreadsheet whose
+    columns were not recognised (``columns.UnrecognisedColumns``), to map them.
     """
 
     path: str
@@ -54,6 +59,8 @@ class FileReport:
     line: int | None = None
     place: str | None = None
     reason: str | None = None
+    doc_ids: list[str] = field(default_factory=list)
+    preview: list[list[str]] | None = None
 
 
 @dataclass
@@ -197,8 +204,12 @@ def ingest_bytes(
     except KbError as exc:
         return FileReport(label, FileStatus.failed, error=f"{label}: {exc.message}", reason=exc.message)
     status = FileStatus.added if previous is None else FileStatus.updated
-    return FileReport(label, status, documents=len(drafts))
+    ids = [document_id(source, d.key) for d in drafts]
+    return FileReport(label, status, documents=len(drafts), doc_ids=ids)
 
 
 def _failed(label: str, exc: InvalidInput) -> FileReport:
-    return FileReport(label, FileStatus.failed, error=exc.message, line=exc.line, place=exc.place, reason=exc.reason)
+    preview = exc.rows if isinstance(exc, UnrecognisedColumns) else None
+    return FileReport(
+        label, FileStatus.failed, error=exc.message, line=exc.line, place=exc.place, reason=exc.reason, preview=preview
+    )

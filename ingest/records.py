@@ -27,6 +27,7 @@ _TOO_DEEP = "the JSON is nested thousands of levels deep; a record is a flat obj
 class RecordsIngester:
     """``.jsonl``/``.ndjson`` files, one JSON object per line, and ``.json`` files holding a list of objects."""
 
+    format: str = "records"
     extensions: tuple[str, ...] = (".jsonl", ".ndjson", ".json")
 
     def parse(

@@ -24,8 +24,11 @@ class Ingester(Protocol):
 
     ``options`` carry what the user said for the whole batch (``--map``,
     ``--kind``); an ingester uses what applies to its format and ignores the rest.
+    ``format`` names the format for people: the upload page lists each one by
+    it (``format_<name>`` in ``web/i18n.py`` says what such a file becomes).
     """
 
+    format: str
     extensions: tuple[str, ...]
 
     def parse(
@@ -42,6 +45,13 @@ class IngesterRegistry:
     @property
     def extensions(self) -> list[str]:
         return sorted(self._by_ext)
+
+    def formats(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(format, its extensions) per ingester, in the registry's order: what the upload page lists."""
+        listed: dict[str, list[str]] = {}
+        for ext, ingester in self._by_ext.items():
+            listed.setdefault(ingester.format, []).append(ext)
+        return [(name, tuple(exts)) for name, exts in listed.items()]
 
     def for_path(self, path: Path) -> Ingester | None:
         return self._by_ext.get(path.suffix.lower())

@@ -62,6 +62,7 @@ class PptxIngester:
     """``.pptx`` decks of any kind; the kind comes from the Category property, ``--kind``, the folder,
     or the file name or title."""
 
+    format: str = "powerpoint"
     extensions: tuple[str, ...] = (".pptx",)
 
     def parse(

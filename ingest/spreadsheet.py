@@ -36,7 +36,7 @@ from xlrd import XLRDError
 from xlrd.compdoc import CompDocError
 from xlrd.xldate import XLDateError
 
-from ingest.columns import Header, find_header
+from ingest.columns import PREVIEW_ROWS, Header, UnrecognisedColumns, find_header
 from ingest.filedoc import file_drafts, file_title, named_kind
 from ingest.office import OLE_MAGIC, check_package
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
@@ -69,6 +69,7 @@ class Sheet:
 class SpreadsheetIngester:
     """CSV, TSV and XLSX files whose rows are lessons, FAQs or other documents."""
 
+    format: str = "spreadsheet"
     extensions: tuple[str, ...] = (".csv", ".tsv", ".xlsx", ".xlsm", ".xls")
 
     def parse(
@@ -126,12 +127,14 @@ def register_drafts(sheets: list[Sheet], *, path: Path, source: str, options: In
         drafts.extend(sheet_drafts(sheet, header, path=path, source=source, options=options))
     if not found:
         where = "any sheet" if len(sheets) > 1 else "the first 10 rows"
-        raise InvalidInput(
+        first = next((sheet.rows for sheet in sheets if any(_trimmed_len(row) for row in sheet.rows)), [])
+        raise UnrecognisedColumns(
             f"no header row found in {where}: name the columns (e.g. 質問/回答, Q/A, title/lesson/recommendation, "
             "件名/教訓/対策) or map them with --map COLUMN=FIELD; a template or procedure workbook is published "
             "whole: put it under templates/ or procedures/, name it so (…テンプレート.xlsx, …手順書.xlsx) "
             "or pass --kind template",
             source=source,
+            rows=[[cell_text(c) if c is not None else "" for c in row] for row in first[:PREVIEW_ROWS]],
         )
     if not drafts:
         raise InvalidInput("the sheet has a header row but no rows below it", source=source)

@@ -24,6 +24,7 @@ TITLE_CHARS = 120
 class TextIngester:
     """``.txt`` files of any kind; the kind comes from ``--kind``, the folder, or the file name or title."""
 
+    format: str = "text"
     extensions: tuple[str, ...] = (".txt", ".text")
 
     def parse(

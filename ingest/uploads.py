@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
 from ingest.budget import FileBudget, open_parser
@@ -34,13 +35,17 @@ def ingest_upload(
     registry: IngesterRegistry,
     max_file_bytes: int,
     kind: Kind | None = None,
+    column_map: Mapping[str, str] | None = None,
     budget: FileBudget | None = None,
 ) -> FileReport:
     """Ingest one uploaded file through the same path as files on disk; bad input is reported, never raised.
 
     With a ``budget`` the parse runs in a worker of its own (``ingest.budget``),
     so one hostile upload cannot tie up the web worker that received it.
+    ``column_map`` is ``--map`` for an upload (the page's column mapping); a
+    bad one raises ``InvalidInput`` before the file is read.
     """
+    options = make_options(column_map, kind)
     name = safe_filename(filename)
     path = Path("/upload") / name  # never opened: its suffix picks the ingester
     ingester = registry.for_path(path)
@@ -57,7 +62,7 @@ def ingest_upload(
             path=path,
             ingester=ingester,
             max_file_bytes=max_file_bytes,
-            options=make_options(kind=kind),
+            options=options,
             label=name,
             parser=parser,
         )

@@ -15,13 +15,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app import choices as app_choices
 from app import documents as app_documents
 from kb.errors import InvalidInput
 from kb.identity.access import STANDARD_KINDS, Principal, check_edit
 from kb.pmo import lifecycle
 from kb.record.models import Document, Kind, Status
 from web.deps import CsrfDep, KbDep, LangDep, Role, caller_of, requires
-from web.pages import render
+from web.pages import render, tag_inputs, tag_list
 
 router = APIRouter(include_in_schema=False)
 ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
@@ -74,12 +75,17 @@ def _editable(request: Request, kb: KbDep, who: Principal, doc_id: str) -> Docum
     return doc
 
 
-def _edit_page(request: Request, lang: str, doc: Document, form: dict[str, str], **extra: Any) -> HTMLResponse:
+def _edit_page(
+    request: Request, kb: KbDep, who: Principal, lang: str, doc: Document, form: dict[str, str], **extra: Any
+) -> HTMLResponse:
     context: dict[str, Any] = {"preview": None, "error": None, "status_code": 200, **extra}
+    picks = app_choices.choices(kb, caller=caller_of(request, who), vocabulary=request.app.state.vocabulary, lang=lang)
     return render(
         request,
         "edit.html",
         lang,
+        choices=picks,
+        tag_values=tag_inputs(tag_list([form.get("tags", "")])),
         doc=doc,
         form=form,
         fields=KIND_FIELDS.get(doc.kind, ()),
@@ -92,7 +98,7 @@ def _edit_page(request: Request, lang: str, doc: Document, form: dict[str, str],
 @router.get("/documents/{doc_id}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep, doc_id: str) -> HTMLResponse:
     doc = _editable(request, kb, who, doc_id)
-    return _edit_page(request, lang, doc, _form_of(doc))
+    return _edit_page(request, kb, who, lang, doc, _form_of(doc))
 
 
 @router.post("/documents/{doc_id}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
@@ -104,7 +110,7 @@ def edit_submit(
     doc_id: str,
     title: LINE = "",
     body: TEXT = "",
-    tags: LINE = "",
+    tags: Annotated[list[str], Form()] = [],  # noqa: B006 - one input per tag (``web.pages.tag_list``)
     project: LINE = "",
     phase: LINE = "",
     driving_event: TEXT = "",
@@ -125,7 +131,7 @@ def edit_submit(
     given = {
         "title": title,
         "body": body,
-        "tags": tags,
+        "tags": ", ".join(tag_list(tags)),
         "project": project,
         "phase": phase,
         "driving_event": driving_event,
@@ -142,11 +148,11 @@ def edit_submit(
     # fields the form did not show for this kind are not in the post: keep what the document has
     form = {**_form_of(doc), **{k: v for k, v in given.items() if k in shown or k in _COMMON}}
     if action == "preview":
-        return _edit_page(request, lang, doc, form, preview=form)
+        return _edit_page(request, kb, who, lang, doc, form, preview=form)
     try:
         saved = app_documents.revise(kb, caller=caller_of(request, who), doc_id=doc_id, fields=_fields_of(form))
     except InvalidInput as exc:
-        return _edit_page(request, lang, doc, form, error=exc.message, status_code=422)
+        return _edit_page(request, kb, who, lang, doc, form, error=exc.message, status_code=422)
     notice = "new_version" if saved.id != doc.id else "saved"
     return RedirectResponse(f"/documents/{saved.id}?done={notice}", status_code=303)
 

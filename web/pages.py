@@ -9,6 +9,7 @@ HTML marked safe is the Markdown renderer's output (raw HTML off).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from functools import partial
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from app import choices as app_choices
 from app import documents as app_documents
 from app import home as app_home
 from app import intake as app_intake
@@ -32,7 +34,7 @@ from kb.search.searcher import Filters
 from web.auth import principal_of
 from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, caller_of, csrf_token, requires, set_csrf_cookie
 from web.display import source_label
-from web.downloads import original_response
+from web.downloads import file_response, original_response
 from web.i18n import LANGUAGES, translate
 from web.schemas import LessonIn, RetrospectiveCreate
 
@@ -152,6 +154,13 @@ def document_original(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) 
     return original_response(app_documents.original(kb, caller=caller_of(request, who), doc_id=doc_id))
 
 
+@router.get("/documents/{doc_id}/docx")
+def document_word(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> Response:
+    """The document as a Word file to fill in (a template kept as Markdown), named after its title."""
+    made = app_documents.as_word(kb, caller=caller_of(request, who), doc_id=doc_id)
+    return file_response(made.filename, made.data, made.media_type)
+
+
 @router.get("/library", response_class=HTMLResponse)
 def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, all: bool = False) -> HTMLResponse:
     """Templates and procedures by category: current versions only (``?all=1``: superseded and archived too)."""
@@ -184,9 +193,38 @@ def faq_page(
     return render(request, "faq.html", lang, q=q, result=result, categories=categories, category=category)
 
 
+TAG_INPUTS = 3  # empty tag inputs a form offers (besides the tags already given)
+
+
+def tag_list(values: list[str]) -> list[str]:
+    """Tags from the form's tag inputs; one input may hold several, separated by commas (、 too). No repeats."""
+    tags: list[str] = []
+    for value in values:
+        for tag in re.split(r"[,、，;；]", value):
+            if tag.strip() and tag.strip() not in tags:
+                tags.append(tag.strip())
+    return tags
+
+
+def tag_inputs(tags: list[str]) -> list[str]:
+    """The values of a form's tag inputs: the tags given, then a few empty ones (at least ``TAG_INPUTS`` in all)."""
+    return [*tags, *[""] * max(1, TAG_INPUTS - len(tags))]
+
+
+def _retro_page(
+    request: Request, kb: KbDep, who: Principal, lang: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """The retrospective form, with the pick-lists of the projects, phases and tags the caller may see."""
+    picks = app_choices.choices(kb, caller=caller_of(request, who), vocabulary=request.app.state.vocabulary, lang=lang)
+    tags = context["form"].get("tags", [])
+    return render(
+        request, "retrospective.html", lang, status_code, choices=picks, tag_values=tag_inputs(tags), **context
+    )
+
+
 @router.get("/retrospectives/new", response_class=HTMLResponse)
-def retrospective_form(request: Request, who: ContributorDep, lang: LangDep) -> HTMLResponse:
-    return render(request, "retrospective.html", lang, form={}, lessons=[{}, {}, {}], errors=[])
+def retrospective_form(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep) -> HTMLResponse:
+    return _retro_page(request, kb, who, lang, form={}, lessons=[{}, {}, {}], errors=[])
 
 
 @router.post("/retrospectives", response_class=HTMLResponse, dependencies=[CsrfDep])
@@ -198,6 +236,7 @@ def retrospective_submit(
     title: Annotated[str, Form()] = "",
     project: Annotated[str, Form()] = "",
     phase: Annotated[str, Form()] = "",
+    tags: Annotated[list[str], Form()] = [],  # noqa: B006
     doc_date: Annotated[str, Form()] = "",
     went_well: Annotated[str, Form()] = "",
     went_wrong: Annotated[str, Form()] = "",
@@ -209,10 +248,12 @@ def retrospective_submit(
     action: Annotated[str, Form()] = "save",
 ) -> Response:
     """Save the retrospective (split into lessons, searchable at once), or add a lesson block and show it again."""
+    given_tags = tag_list(tags)
     form = {
         "title": title,
         "project": project,
         "phase": phase,
+        "tags": given_tags,
         "doc_date": doc_date,
         "went_well": went_well,
         "went_wrong": went_wrong,
@@ -225,13 +266,14 @@ def retrospective_submit(
         )
     ]
     if action == "add":
-        return render(request, "retrospective.html", lang, form=form, lessons=[*rows, {}], errors=[])
+        return _retro_page(request, kb, who, lang, form=form, lessons=[*rows, {}], errors=[])
     filled = [r for r in rows if r["lesson"].strip()]
     try:
         data = RetrospectiveCreate(
             title=title.strip(),
             project=project.strip() or None,
             phase=phase.strip() or None,
+            tags=given_tags,
             doc_date=dt.date.fromisoformat(doc_date) if doc_date else None,
             went_well=[x for x in went_well.splitlines() if x.strip()],
             went_wrong=[x for x in went_wrong.splitlines() if x.strip()],
@@ -248,9 +290,7 @@ def retrospective_submit(
         )
     except (ValidationError, ValueError) as exc:
         errors = _form_errors(exc, lang)
-        return render(
-            request, "retrospective.html", lang, status_code=422, form=form, lessons=rows or [{}], errors=errors
-        )
+        return _retro_page(request, kb, who, lang, 422, form=form, lessons=rows or [{}], errors=errors)
     retro, *_ = app_intake.save_retrospective(kb, caller=caller_of(request, who), entry=data.entry())
     return RedirectResponse(f"/documents/{retro.id}", status_code=303)
 
@@ -266,9 +306,31 @@ def _form_errors(exc: Exception, lang: str) -> list[str]:
     return [f"{translate('date', lang)}: {exc}"]
 
 
+def _upload_page(request: Request, kb: KbDep, lang: str, **context: Any) -> HTMLResponse:
+    """The upload form, the formats it takes (from the ingest registry), and what an upload did."""
+    values: dict[str, Any] = {"uploaded": None, "kind": "", **context}
+    return render(
+        request,
+        "upload.html",
+        lang,
+        kinds=list(Kind),
+        max_mb=max(1, kb.settings.max_file_bytes // (1024 * 1024)),
+        formats=app_intake.formats(),
+        fields=app_intake.FIELDS,
+        **values,
+    )
+
+
 @router.get("/upload", response_class=HTMLResponse)
-def upload_form(request: Request, who: ContributorDep, lang: LangDep) -> HTMLResponse:
-    return render(request, "upload.html", lang, reports=None, kinds=list(Kind))
+def upload_form(request: Request, kb: KbDep, who: ContributorDep, lang: LangDep) -> HTMLResponse:
+    return _upload_page(request, kb, lang)
+
+
+def _kind(kind: str) -> Kind | None:
+    try:
+        return Kind(kind) if kind else None
+    except ValueError as exc:
+        raise InvalidInput(f"unknown kind {kind!r}") from exc
 
 
 @router.post("/upload", response_class=HTMLResponse, dependencies=[CsrfDep])
@@ -280,16 +342,39 @@ async def upload_submit(
     files: Annotated[list[UploadFile], File()],
     kind: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
+    """Store the files; link what each made, and offer a column mapping for a sheet whose header was not known."""
     limit = kb.settings.max_file_bytes
     contents = [(f.filename or "upload", await f.read(limit + 1)) for f in files if f.filename]
-    try:
-        hint = Kind(kind) if kind else None
-    except ValueError as exc:
-        raise InvalidInput(f"unknown kind {kind!r}") from exc
-    reports = await run_in_threadpool(
-        partial(app_intake.upload, kb, caller=caller_of(request, who), files_in=contents, kind=hint)
+    uploaded = await run_in_threadpool(
+        partial(app_intake.upload_files, kb, caller=caller_of(request, who), files_in=contents, kind=_kind(kind))
     )  # off the event loop
-    return render(request, "upload.html", lang, reports=reports, kinds=list(Kind))
+    return _upload_page(request, kb, lang, uploaded=uploaded, kind=kind)
+
+
+@router.post("/upload/map", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def upload_map(
+    request: Request,
+    kb: KbDep,
+    who: ContributorDep,
+    lang: LangDep,
+    token: Annotated[str, Form(max_length=64)],
+    column: Annotated[list[str], Form()] = [],  # noqa: B006 - the held sheet's column names, in order
+    field: Annotated[list[str], Form()] = [],  # noqa: B006 - the field picked for each
+    kind: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """The mapping step: the held file (by token, never a path) ingested again with column → field."""
+    mapping = {c: f for c, f in zip(column, field, strict=False) if c.strip()}
+    uploaded = await run_in_threadpool(
+        partial(
+            app_intake.upload_mapped,
+            kb,
+            caller=caller_of(request, who),
+            token=token,
+            column_map=mapping,
+            kind=_kind(kind),
+        )
+    )
+    return _upload_page(request, kb, lang, uploaded=uploaded, kind=kind)
 
 
 @router.post("/demo", dependencies=[CsrfDep])

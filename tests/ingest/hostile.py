@@ -46,6 +46,7 @@ class StubbornIngester:
     parser, including ones no limit in this code base knows about.
     """
 
+    format: str = "markdown"
     extensions: tuple[str, ...] = (".hang", ".hog", ".bug", ".md")
 
     def parse(self, path: Path, data: bytes, *, source: str, options: IngestOptions) -> list[DocumentDraft]:

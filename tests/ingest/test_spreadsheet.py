@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from pathlib import Path
 
 import pytest
 
+from ingest.columns import PREVIEW_ROWS, UnrecognisedColumns, likely_header
 from ingest.options import IngestOptions, make_options
 from ingest.spreadsheet import SpreadsheetIngester
 from kb.errors import InvalidInput
@@ -97,6 +99,17 @@ def test_an_xlsx_lessons_register_maps_every_column_and_finds_the_header_under_a
     assert second.doc_date == dt.date(2024, 5, 1) and second.tags == ["migration", "cut-over"]
     assert third.doc_date == dt.date(2024, 5, 1)
     assert third.project is None and third.phase is None  # "N/A" and "-" are placeholders
+
+
+def test_unknown_headers_carry_the_first_rows_to_map_from_through_a_worker() -> None:
+    rows = [["2024 register", None], ["Takeaway", "Fix"], ["Agree criteria", 3.0]] + [["x", "y"]] * 20
+    data = xlsx({"Lessons": rows})
+    with pytest.raises(UnrecognisedColumns) as caught:
+        parse("odd.xlsx", data)
+    assert caught.value.rows[:3] == [["2024 register", ""], ["Takeaway", "Fix"], ["Agree criteria", "3"]]
+    assert len(caught.value.rows) == PREVIEW_ROWS and likely_header(caught.value.rows) == 1
+    back = pickle.loads(pickle.dumps(caught.value))  # how the budgeted worker sends it to the web process
+    assert back.rows == caught.value.rows and back.reason == caught.value.reason
 
 
 def test_map_names_columns_the_aliases_do_not_know_and_the_rest_go_to_meta() -> None:

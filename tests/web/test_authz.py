@@ -22,6 +22,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from app import held
+from app.caller import Caller as AppCaller
 from kb.config import Settings
 from kb.identity.access import Principal
 from kb.pmo import feedback, saved_briefs
@@ -36,12 +38,14 @@ RULES: dict[tuple[str, str], Role | None] = {
     ("GET", "/"): Role.reader,
     ("GET", "/documents/{doc_id}"): Role.reader,
     ("GET", "/documents/{doc_id}/original"): Role.reader,
+    ("GET", "/documents/{doc_id}/docx"): Role.reader,
     ("GET", "/library"): Role.reader,
     ("GET", "/faq"): Role.reader,
     ("GET", "/retrospectives/new"): Role.contributor,
     ("POST", "/retrospectives"): Role.contributor,
     ("GET", "/upload"): Role.contributor,
     ("POST", "/upload"): Role.contributor,
+    ("POST", "/upload/map"): Role.contributor,
     ("POST", "/feedback"): Role.reader,
     ("POST", "/feedback/{feedback_id}/resolve"): Role.reader,
     ("GET", "/documents/{doc_id}/edit"): Role.contributor,
@@ -252,6 +256,10 @@ def _prepare(client: TestClient, caller: Caller, method: str, path: str) -> Call
         body["params"] = {"q": "vendor"}
     elif path == "/retrospectives":
         body["data"] = {**form, "title": "Retro", "lesson": ["Write it down."]}
+    elif path == "/upload/map":  # a sheet held for the caller after an upload whose columns were not known
+        held_by = AppCaller.local(Principal(caller.login or "reader1", Role.contributor, via="token"))
+        token = held.hold(kb, caller=held_by, name="matrix.csv", data=b"Frage,Antwort\nWie?,So.\n")
+        body["data"] = {**form, "token": token, "column": ["Frage", "Antwort"], "field": ["question", "answer"]}
     elif path in ("/upload", "/api/upload"):
         body["files"] = [("files", ("matrix.md", b"---\nkind: faq\n---\n# Q?\n\nA.\n", "text/markdown"))]
         body["data"] = form

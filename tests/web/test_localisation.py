@@ -29,7 +29,7 @@ NOT_PAGES = ("/api", "/static", "/docs", "/redoc", "/openapi.json", "/healthz", 
 # not pages of their own: an inbox item marks itself read and redirects to its document; an unsubscribe link
 # answers only with its signature (tests/web/test_subscriptions.py renders both, in both languages)
 NOT_PAGES += ("/inbox/{message_id}", "/unsubscribe/")
-NOT_HTML = ("/original", ".csv", "/markdown", ".atom")
+NOT_HTML = ("/original", "/docx", ".csv", "/markdown", ".atom")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 

@@ -10,9 +10,9 @@ A secret (a one-time password, an invitation link, a token) is returned once,
 in the value the use case hands back; only its hash is kept, so no later call
 can show it again.
 
-``kb`` is anything with ``store``, ``accounts`` and ``audit`` (``Directory``):
-the web app passes its ``KnowledgeBase``; ``kb user …`` opens only the store,
-since loading the embedder to add a user would cost a second for nothing.
+``kb`` is anything with ``store``, ``accounts`` and ``audit`` (``Directory``),
+in practice the ``KnowledgeBase``: its search core loads on first use, so
+``kb user …`` never pays for the embedder.
 """
 
 from __future__ import annotations
@@ -40,21 +40,6 @@ class Directory(Protocol):
     def accounts(self) -> Accounts: ...
     @property
     def audit(self) -> AuditLog: ...
-
-
-@dataclass(frozen=True)
-class StoreDirectory:
-    """The accounts of a store without the search core (the CLI's account commands)."""
-
-    store: SqlStore
-
-    @property
-    def audit(self) -> AuditLog:
-        return AuditLog(self.store.engine)
-
-    @property
-    def accounts(self) -> Accounts:
-        return Accounts(self.store.engine, self.audit)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 Whoever can run the CLI on the data dir owns the data, so there is no login
 here: each command calls the same ``app.accounts`` use case as the pages and
-the API, as a PMO admin named ``cli:<os user>`` in the audit log. They open the
-store only (``app.accounts.StoreDirectory``), not the search core.
+the API, as a PMO admin named ``cli:<os user>`` in the audit log. The search
+core (the embedder) is never loaded: it loads on first use, and no account
+command searches.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from rich.table import Table
 
 from app import accounts as app_accounts
 from app.caller import Caller
-from cli.common import AsJson, DataDir, domain_errors, err, framed, out, print_json, store_for
+from cli.common import AsJson, DataDir, domain_errors, err, framed, kb_for, out, print_json
+from kb.engine import KnowledgeBase
 from kb.errors import InvalidInput
 from kb.identity.access import Principal
 from kb.record.models import Role
@@ -46,9 +48,9 @@ def caller() -> Caller:
 
 
 @contextmanager
-def accounts_for(data_dir: DataDir) -> Iterator[app_accounts.StoreDirectory]:
-    with store_for(data_dir) as store:
-        yield app_accounts.StoreDirectory(store)
+def accounts_for(data_dir: DataDir) -> Iterator[KnowledgeBase]:
+    with kb_for(data_dir) as kb:
+        yield kb
 
 
 def _password(generate: bool, from_env: bool) -> tuple[str | None, bool]:

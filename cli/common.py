@@ -22,7 +22,6 @@ from kb.engine import KnowledgeBase
 from kb.errors import KbError, NotFound
 from kb.identity.access import Principal
 from kb.record.models import Role
-from kb.record.store import SqlStore, open_store
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -72,16 +71,6 @@ def local_caller() -> Caller:
     except (KeyError, OSError):
         login = "cli"
     return Caller.local(Principal(login, Role.pmo_admin, via="cli"))
-
-
-@contextmanager
-def store_for(data_dir: Path | None, *, create: bool = False) -> Iterator[SqlStore]:
-    """The bare store, for the account commands (``cli/accounts.py``) until they call ``app/accounts.py``."""
-    store = open_store(settings_for(data_dir, create=create))
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def framed(lines: list[str]) -> str:

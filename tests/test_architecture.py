@@ -35,10 +35,6 @@ ALLOWED: dict[str, set[str]] = {
     # The composition root: builds the knowledge base, wires the search metrics (searcher.on_search) and
     # hands the background cluster cache a view of the current indexer.
     "web/app.py": {"searcher", "indexer"},
-    # ``store_for`` serves the account commands until they call app/accounts.py (the accounts half of
-    # issue 20, another branch); remove with it.
-    "cli/common.py": {"kb.record.store"},
-    "cli/accounts.py": {"engine"},
 }
 
 LAYERS = {

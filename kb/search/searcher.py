@@ -46,6 +46,7 @@ from kb.search.findings import (
     near_duplicates,
     one_hit_per_finding,
     shares_passage,
+    unit_means,
 )
 from kb.search.fusion import RRF_K, LegScores, calibrated_fusion, rrf
 from kb.search.indexer import DocInfo, Indexer
@@ -572,14 +573,18 @@ class Searcher:
         floor = self.min_dense_score
         unit = self.confident_cosine - floor if self.confident_cosine > floor else 1.0
         lex_top, tr_top = (c if c > 0 else 1.0 for c in legs.ceilings)
-        keys = [d for d, _ in lexical.scored() + translated.ranked() + dense.scored()]
+        keys: dict[str, None] = {}  # the order of lexical.scored() + translated.ranked() + dense.scored()
+        for part in (lexical.order, lexical.best, translated.order, dense.order, dense.best):
+            keys.update(dict.fromkeys(part))
+        use_lexical, use_dense = mode != "dense", mode != "lexical"
+        none = (0, 0.0)
         out: dict[str, LegScores] = {}
-        for doc_id in dict.fromkeys(keys):
+        for doc_id in keys:
             lex, tr, den = lexical.best.get(doc_id), translated.best.get(doc_id), dense.best.get(doc_id)
             out[doc_id] = LegScores(
-                lexical=lex[1] / lex_top if lex and mode != "dense" else 0.0,
-                translated=tr[1] / tr_top if tr and mode != "dense" else 0.0,
-                dense=(den[1] - floor) / unit if den and mode != "lexical" else 0.0,
+                lexical=(lex or none)[1] / lex_top if use_lexical else 0.0,
+                translated=(tr or none)[1] / tr_top if use_lexical else 0.0,
+                dense=(den[1] - floor) / unit if den and use_dense else 0.0,
             )
         return out
 
@@ -594,9 +599,10 @@ class Searcher:
     @staticmethod
     def _confident(ranked: list[tuple[str, float]], scores: dict[str, LegScores]) -> list[tuple[str, float]]:
         """``ranked`` cut to the matches worth listing: none without a confident one, else down to WEAK_FLOOR."""
-        if not any(scores[d].strength >= 1.0 for d, _ in ranked):
+        strength = [scores[d].strength for d, _ in ranked]
+        if not strength or max(strength) < 1.0:
             return []
-        return [(d, f) for d, f in ranked if scores[d].strength >= WEAK_FLOOR]
+        return [pair for pair, s in zip(ranked, strength, strict=True) if s >= WEAK_FLOOR]
 
     def _findings(self, found: list[tuple[str, float]], legs: Legs) -> list[Finding]:
         """``found`` with each finding once (``kb.search.findings.one_hit_per_finding``), its relations read here.
@@ -667,10 +673,10 @@ class Searcher:
             return {}
         vectors = self.indexer.vectors
         with self.indexer.lock:
-            leads = vectors.stored(np.fromiter((docs[d].chunk_ids[0] for d in owned), dtype=np.int64))
+            leads = vectors.stored(np.fromiter((docs[d].chunk_ids[0] for d in owned), dtype=np.int64, count=len(owned)))
         close = np.nan_to_num(leads @ leads.T, nan=-1.0) >= self.duplicates.lead
         np.fill_diagonal(close, False)
-        candidates = [n for n in range(len(owned)) if close[n].any()]
+        candidates = np.flatnonzero(close.any(axis=1)).tolist()
         if not candidates:
             return {}
         rests = []
@@ -680,9 +686,8 @@ class Searcher:
         sizes = np.fromiter(map(len, rests), dtype=np.int64, count=len(rests))
         with self.indexer.lock:  # one batch read for every candidate's body (a read per document cost 4 ms)
             stored = vectors.stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())))
-        sums = np.add.reduceat(stored, np.concatenate(([0], np.cumsum(sizes)[:-1])), axis=0)
-        bodies = sums / np.linalg.norm(sums, axis=1, keepdims=True)
-        pairs = near_duplicates(leads[candidates], bodies.astype(np.float32), self.duplicates)
+        bodies = unit_means(stored, sizes)
+        pairs = near_duplicates(leads[candidates], bodies, self.duplicates)
         chosen = [owned[n] for n in candidates]
         twins: dict[str, set[str]] = {}
         for i, j in zip(*np.nonzero(pairs), strict=True):
@@ -745,8 +750,11 @@ class Searcher:
         """
         lexical = self.indexer.lexical
         wanted = wanted_terms(words, lexical.english)
-        found = []
+        every = {w.text for w in words if w.alone}
+        found: list[Match] = []
         for t in (text, title):
+            if found and (t == text or every.issubset(found[0].words)):
+                break  # the title can add no word (and so no translation ``merged`` would keep): skip analysing it
             analysed = lexical.terms_in(t, None if glossed and needs_every_term(words, t) else wanted)
             found.append(explain_match(words, t, analysed, lexical.english))
         return merged(words, *found)

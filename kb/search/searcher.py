@@ -49,7 +49,7 @@ from kb.search.findings import (
     shares_passage,
     unit_means,
 )
-from kb.search.fusion import RRF_K, LegScores, calibrated_fusion, rrf
+from kb.search.fusion import RRF_K, Calibrated, LegScores, rrf
 from kb.search.indexer import DocInfo, Indexer
 from kb.search.lexical.index import RowMask
 from kb.search.location import Location, location_at
@@ -566,7 +566,7 @@ class Searcher:
                 dense.best[doc_id] = (best_chunk[n], float(score[n]))
         dense.order.sort(key=lambda d: -dense.best[d][1])
 
-    def _calibrated(self, mode: Mode, legs: Legs) -> dict[str, LegScores]:
+    def _calibrated(self, mode: Mode, legs: Legs) -> Calibrated:
         """Every found document's legs on the calibrated scale (``kb.search.fusion.LegScores``), in leg order.
 
         The lexical legs become coverage (BM25 over the query's ceiling), the
@@ -582,33 +582,33 @@ class Searcher:
         keys: dict[str, None] = {}  # the order of lexical.scored() + translated.ranked() + dense.scored()
         for part in (lexical.order, lexical.best, translated.order, dense.order, dense.best):
             keys.update(dict.fromkeys(part))
-        use_lexical, use_dense = mode != "dense", mode != "lexical"
-        none = (0, 0.0)
-        out: dict[str, LegScores] = {}
-        for doc_id in keys:
-            lex, tr, den = lexical.best.get(doc_id), translated.best.get(doc_id), dense.best.get(doc_id)
-            out[doc_id] = LegScores(
-                lexical=(lex or none)[1] / lex_top if use_lexical else 0.0,
-                translated=(tr or none)[1] / tr_top if use_lexical else 0.0,
-                dense=(den[1] - floor) / unit if den and use_dense else 0.0,
-            )
-        return out
 
-    def _fuse(self, mode: Mode, legs: Legs, scores: dict[str, LegScores]) -> list[tuple[str, float]]:
+        def column(leg: _Leg, missing: float) -> npt.NDArray[np.float64]:
+            """The leg's score of each document; ``missing`` where the leg did not find it."""
+            none = (0, missing)
+            return np.fromiter(((leg.best.get(d) or none)[1] for d in keys), dtype=np.float64, count=len(keys))
+
+        zeros = np.zeros(len(keys), dtype=np.float64)
+        lex = column(lexical, 0.0) / lex_top if mode != "dense" else zeros
+        tr = column(translated, 0.0) / tr_top if mode != "dense" else zeros
+        den = (column(dense, floor) - floor) / unit if mode != "lexical" else zeros
+        return Calibrated(list(keys), lex, tr, den)
+
+    def _fuse(self, mode: Mode, legs: Legs, scores: Calibrated) -> list[tuple[str, float]]:
         if mode == "dense":
             return legs.dense.ranked()
         if self.fusion == "rrf" and mode == "hybrid":
             rankings = [legs.lexical.order, legs.dense.order, legs.translated.order]
             return rrf(rankings, weights=[*self.weights, self.weights[0] * RRF_TRANSLATED_WEIGHT], k=self.rrf_k)
-        return calibrated_fusion(scores)
+        return scores.ranked()
 
     @staticmethod
-    def _confident(ranked: list[tuple[str, float]], scores: dict[str, LegScores]) -> list[tuple[str, float]]:
+    def _confident(ranked: list[tuple[str, float]], scores: Calibrated) -> list[tuple[str, float]]:
         """``ranked`` cut to the matches worth listing: none without a confident one, else down to WEAK_FLOOR."""
-        strength = [scores[d].strength for d, _ in ranked]
-        if not strength or max(strength) < 1.0:
+        listed = scores.strength_of([d for d, _ in ranked])
+        if not len(listed) or listed.max() < 1.0:
             return []
-        return [pair for pair, s in zip(ranked, strength, strict=True) if s >= WEAK_FLOOR]
+        return [ranked[n] for n in np.flatnonzero(listed >= WEAK_FLOOR).tolist()]
 
     def _findings(self, found: list[tuple[str, float]], legs: Legs) -> list[Finding]:
         """``found`` with each finding once (``kb.search.findings.one_hit_per_finding``), its relations read here.
@@ -734,7 +734,7 @@ class Searcher:
         return out
 
     def _hits(
-        self, query: str, page: list[Finding], legs: Legs, scores: dict[str, LegScores], filters: Filters
+        self, query: str, page: list[Finding], legs: Legs, scores: Mapping[str, LegScores], filters: Filters
     ) -> list[Hit]:
         lexical, dense, docs = legs.lexical, legs.dense, legs.docs
         chosen = {f.doc_id: self._best_chunk(f.doc_id, legs) for f in page}

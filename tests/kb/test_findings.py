@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 
 from kb.search.findings import (
     IDENTICAL,
@@ -14,6 +15,7 @@ from kb.search.findings import (
     near_duplicates,
     one_hit_per_finding,
     shares_passage,
+    unit_means,
     version_titles,
 )
 
@@ -173,3 +175,14 @@ def test_current_versions_map_each_retired_standard_to_its_published_version() -
         _Doc("6", "procedure", "Report v1", "published"),  # another kind: another standard
     ]
     assert current_versions(docs, frozenset({"template", "procedure"})) == {"1": "3", "2": "3"}
+
+
+def test_unit_means_normalise_each_run_of_rows_like_a_sum_per_document() -> None:
+    rows = np.array([[1, 0], [3, 0], [0, 2], [0, 1], [1, 1], [np.nan, 0]], dtype=np.float32)
+    means = unit_means(rows, np.array([2, 1, 2, 1]))
+    assert means[:3].tolist() == [[1.0, 0.0], [0.0, 1.0], pytest.approx([0.447214, 0.894427], abs=1e-6)]
+    assert np.isnan(means[3]).all()  # a chunk without a vector leaves its document with no body to compare
+    wide = np.random.default_rng(1).standard_normal((40, 8)).astype(np.float32)
+    sizes = np.array([1, 7, 3, 20, 9])
+    sums = np.add.reduceat(wide, np.concatenate(([0], np.cumsum(sizes)[:-1])), axis=0)
+    assert np.allclose(unit_means(wide, sizes), sums / np.linalg.norm(sums, axis=1, keepdims=True), atol=1e-6)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from kb.search.fusion import (
     CONFIDENT_COVERAGE,
     DENSE_WEIGHT,
     TRANSLATED_WEIGHT,
+    Calibrated,
     LegScores,
     calibrated_fusion,
     first_ranks,
@@ -64,3 +66,22 @@ def test_strength_by_hand() -> None:
     assert LegScores(lexical=0.2, translated=0.3, dense=0.4).strength == pytest.approx(0.9)  # weak
     assert LegScores(translated=0.3, dense=0.75).strength == pytest.approx(1.05)
     assert LegScores().strength == 0.0
+
+
+def test_calibrated_arrays_rank_gate_and_explain_as_leg_scores_do() -> None:
+    """The searcher's arrays (kb.search.fusion.Calibrated) give what a LegScores per document gives."""
+    legs = {
+        "a": LegScores(lexical=0.9),
+        "b": LegScores(translated=1.0, dense=1.0),
+        "c": LegScores(lexical=0.2, dense=0.5),
+        "d": LegScores(lexical=0.2, dense=0.5),  # a tie with c: the earlier one first
+    }
+    arrays = Calibrated(
+        list(legs),
+        np.array([s.lexical for s in legs.values()]),
+        np.array([s.translated for s in legs.values()]),
+        np.array([s.dense for s in legs.values()]),
+    )
+    assert arrays.ranked() == calibrated_fusion(legs)
+    assert arrays.strength_of(["c", "a"]).tolist() == [legs["c"].strength, legs["a"].strength]
+    assert dict(arrays) == legs and len(arrays) == 4

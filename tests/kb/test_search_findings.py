@@ -109,3 +109,20 @@ def test_the_same_faq_imported_twice_is_one_hit_with_one_similar(kb: KnowledgeBa
     kept = next(h for h in result.hits if h.document.id in (a, b))
     assert [s.id for s in kept.similar] == list({a, b} - {kept.document.id})
     assert result.total == 2 and dict(result.facets["kind"]) == {"faq": 2}
+
+
+def test_an_edited_twin_stops_folding_though_its_body_was_remembered(kb: KnowledgeBase) -> None:
+    """Bodies are cached across searches (Searcher._bodies): an edit gives new chunks, so a fresh body."""
+    a, b = (document_id(f"/faq-{x}.md", "main") for x in "ab")
+    assert len({a, b} & set(_ids(kb, "claim travel expenses"))) == 1  # folded, bodies now cached
+    _add(
+        kb,
+        "/faq-b.md",
+        {
+            "kind": Kind.faq,
+            "title": "How do I claim travel expenses?",
+            "body": "Hotel nights above the city rate need the sponsor's written approval before booking.",
+        },
+    )
+    kb.catch_up()
+    assert {a, b} <= set(_ids(kb, "claim travel expenses"))  # the same question, another answer: two hits

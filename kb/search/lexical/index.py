@@ -32,6 +32,7 @@ slower (p50 3.8 ms vs 0.5 ms at 100k chunks, words only).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -159,6 +160,10 @@ class Bm25Index:
         # unknown (an index saved before they were kept): explain() then analyses every run.
         self._variants: Variants | None = {}
         self.term_finder = TermFinder(self.analyzer, lambda: self._variants)  # highlights and explanations
+        # A search analyses its query for the lexical leg, the ceiling and the translated leg's two
+        # uses: once each per query string (lru_cache is thread-safe; the lists are never mutated).
+        self._query_analysis = functools.lru_cache(maxsize=256)(self.analyzer.analyze)
+        self._query_groups = functools.lru_cache(maxsize=256)(self.translator.query_groups)
 
     # -- writes ----------------------------------------------------------------
 
@@ -208,6 +213,7 @@ class Bm25Index:
         """Translate with another dictionary from now on; chunks indexed before keep the glosses they got (and
         :attr:`identity` changes, so a saved index built with the old one is rebuilt on load)."""
         self.translator.glossary = glossary
+        self._query_groups.cache_clear()
 
     @property
     def identity(self) -> str:
@@ -313,7 +319,7 @@ class Bm25Index:
 
     def scores(self, query: str) -> F64:
         """Primary BM25 score (words + weighted bigrams) of every stored row; 0 for dead rows."""
-        terms = self.analyzer.analyze(query)
+        terms = self._query_analysis(query)
         return self._scores(self._primary(terms))
 
     def ceiling(self, query: str) -> float:
@@ -330,7 +336,7 @@ class Bm25Index:
         Only the query's ``CEILING_TERMS`` most telling terms count: a long
         query is covered by a chunk holding those.
         """
-        return _top_sum(self._ceiling_parts(self._primary(self.analyzer.analyze(query))))
+        return _top_sum(self._ceiling_parts(self._primary(self._query_analysis(query))))
 
     def translated_ceiling(self, query: str) -> float:
         """:meth:`ceiling` for :meth:`translated_scores`: one idf per translated word (or English query word).
@@ -393,7 +399,7 @@ class Bm25Index:
         """
         if k <= 0 or not self._row_of:
             return []
-        terms = self.analyzer.analyze(query)
+        terms = self._query_analysis(query)
         other = self._other_language(query) if self.translate else None
         scores = self._scores(self._primary(terms))
         if other is not None:
@@ -420,7 +426,7 @@ class Bm25Index:
         """
         if not self.translate or detect_language(query) != "ja":
             return []
-        return self.translator.query_groups(query)
+        return self._query_groups(query)
 
     def translated_scores(self, query: str) -> F64:
         """BM25 of every row in the other language than ``query``'s, across languages (0 elsewhere).

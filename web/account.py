@@ -26,6 +26,7 @@ from web.auth import SESSION_COOKIE, is_https, principal_of
 from web.deps import LANG_COOKIE, CsrfDep, KbDep, LangDep, Role, caller_of, requires
 from web.i18n import LANGUAGES
 from web.pages import _local, render
+from web.schemas import RowId
 
 router = APIRouter(include_in_schema=False)
 ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
@@ -165,7 +166,7 @@ def account_token_create(
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfDep])
-def account_token_revoke(request: Request, kb: KbDep, who: ReaderDep, token_id: int, back: str = "") -> Response:
+def account_token_revoke(request: Request, kb: KbDep, who: ReaderDep, token_id: RowId, back: str = "") -> Response:
     app_accounts.revoke_token(kb, caller=caller_of(request, who), token_id=token_id)
     return RedirectResponse(_local(back) if back else "/account?done=revoked", status_code=303)
 

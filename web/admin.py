@@ -20,6 +20,7 @@ from kb.identity.access import Principal
 from kb.record.models import Role
 from web.deps import CsrfDep, KbDep, LangDep, caller_of, requires
 from web.pages import render
+from web.schemas import RowId
 
 router = APIRouter(include_in_schema=False)
 AdminDep = Annotated[Principal, Depends(requires(Role.pmo_admin))]
@@ -203,6 +204,6 @@ def tokens_page(request: Request, kb: KbDep, who: AdminDep, lang: LangDep) -> HT
 
 
 @router.post("/tokens/{token_id}/revoke", dependencies=[CsrfDep])
-def tokens_revoke(request: Request, kb: KbDep, who: AdminDep, token_id: int) -> Response:
+def tokens_revoke(request: Request, kb: KbDep, who: AdminDep, token_id: RowId) -> Response:
     app_accounts.revoke_token(kb, caller=caller_of(request, who), token_id=token_id)
     return RedirectResponse("/tokens?done=revoked", status_code=303)

@@ -13,6 +13,7 @@ from kb.identity.access import Principal
 from kb.record.models import Verdict
 from web.deps import CsrfDep, KbDep, Role, caller_of, requires
 from web.pages import _local
+from web.schemas import RowId
 
 router = APIRouter(include_in_schema=False)
 ReaderDep = Annotated[Principal, Depends(requires(Role.reader))]
@@ -51,7 +52,7 @@ def feedback(
 
 
 @router.post("/feedback/{feedback_id}/resolve", dependencies=[CsrfDep])
-def resolve(request: Request, kb: KbDep, who: ReaderDep, feedback_id: int) -> Response:
+def resolve(request: Request, kb: KbDep, who: ReaderDep, feedback_id: RowId) -> Response:
     """The owner (or a PMO admin) dealt with an outdated report: it leaves the queue."""
     app_feedback.resolve(kb, caller=caller_of(request, who), feedback_id=feedback_id)
     return RedirectResponse("/reviews?done=resolved#outdated-reports", status_code=303)

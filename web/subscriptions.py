@@ -26,6 +26,7 @@ from kb.identity.access import ANONYMOUS, Principal
 from kb.notify.subscriptions import CHANNELS, FORMATS, RHYTHMS, TOPICS
 from web.deps import CsrfDep, KbDep, LangDep, Role, caller_of, requires
 from web.pages import render
+from web.schemas import RowId
 
 log = logging.getLogger(__name__)
 pages = APIRouter(include_in_schema=False)
@@ -81,7 +82,7 @@ async def subscribe_form(
 
 
 @pages.post("/subscriptions/{subscription_id}/stop", dependencies=[CsrfDep])
-def stop_form(request: Request, kb: KbDep, who: ReaderDep, subscription_id: int) -> Response:
+def stop_form(request: Request, kb: KbDep, who: ReaderDep, subscription_id: RowId) -> Response:
     app_subscriptions.stop(kb, caller=caller_of(request, who), subscription_id=subscription_id)
     return RedirectResponse("/subscriptions", status_code=303)
 
@@ -93,20 +94,22 @@ def inbox_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep) -> HT
 
 
 @pages.get("/inbox/{message_id}")
-def open_inbox_entry(request: Request, kb: KbDep, who: ReaderDep, message_id: int) -> Response:
+def open_inbox_entry(request: Request, kb: KbDep, who: ReaderDep, message_id: RowId) -> Response:
     """Open an entry: it is marked read, and the reader lands on its brief or document."""
     target = app_notify.open_entry(kb, caller=caller_of(request, who), message_id=message_id)
     return RedirectResponse(target, status_code=303)
 
 
 @pages.get("/unsubscribe/{subscription_id}", response_class=HTMLResponse)
-def unsubscribe_page(request: Request, subscription_id: int, token: str, lang: LangDep) -> HTMLResponse:
+def unsubscribe_page(request: Request, subscription_id: RowId, token: str, lang: LangDep) -> HTMLResponse:
     """The link in every message: a confirmation (a mail scanner fetching links must not unsubscribe)."""
     return render(request, "unsubscribe.html", lang, subscription_id=subscription_id, token=token, done=False)
 
 
 @pages.post("/unsubscribe/{subscription_id}", response_class=HTMLResponse)
-def unsubscribe_post(request: Request, kb: KbDep, subscription_id: int, lang: LangDep, token: str = "") -> HTMLResponse:
+def unsubscribe_post(
+    request: Request, kb: KbDep, subscription_id: RowId, lang: LangDep, token: str = ""
+) -> HTMLResponse:
     """Stop the subscription: the signed token is the proof, no login (also RFC 8058 one-click from mail apps)."""
     caller = Caller(ANONYMOUS, "web", request.client.host if request.client else None)
     app_subscriptions.unsubscribe(kb, caller=caller, subscription_id=subscription_id, token=token)
@@ -208,7 +211,7 @@ def create_subscription(request: Request, kb: KbDep, who: ReaderDep, body: Subsc
 
 
 @api.delete("/subscriptions/{subscription_id}", status_code=204)
-def delete_subscription(request: Request, kb: KbDep, who: ReaderDep, subscription_id: int) -> Response:
+def delete_subscription(request: Request, kb: KbDep, who: ReaderDep, subscription_id: RowId) -> Response:
     app_subscriptions.stop(kb, caller=caller_of(request, who), subscription_id=subscription_id)
     return Response(status_code=204)
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from ingest.pipeline import ingest_paths
@@ -15,6 +19,7 @@ from ingest.registry import default_registry
 from kb.config import Settings
 from kb.record.models import Role
 from kb.record.store import open_store
+from kb.search.embedders.base import Embedder
 from tests.conftest import HashingEmbedder
 from web.app import create_app
 
@@ -31,6 +36,29 @@ def load_demo(settings: Settings) -> None:
 def web_settings(settings: Settings) -> Settings:
     # The hashing embedder (64 dims, many collisions) scores unrelated text up to ~0.4; a floor lets nonsense find nothing.
     return settings.model_copy(update={"min_dense_score": 0.5})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serving(settings: Settings, embedder: Embedder | None = None) -> Iterator[str]:
+    """Serve the app for ``settings`` on a free local port in a thread (a real server, for the browser tests);
+    yield its base URL, then stop it. ``embedder``: the app's (default: the one ``settings`` name)."""
+    port = free_port()
+    config = uvicorn.Config(create_app(settings, embedder=embedder), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.started, "server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
 
 
 def add_user(client: TestClient, login: str, role: Role, groups: Sequence[str] = ()) -> str:

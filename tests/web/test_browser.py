@@ -6,20 +6,15 @@ Screenshots of every page land in ``test-artifacts/`` for a human to look at.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.record.models import Role
-from tests.web.conftest import load_demo
-from web.app import create_app
+from tests.web.conftest import load_demo, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,12 +23,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 PASSWORD = "browser test password"
 USERS = {"admin": Role.pmo_admin, "tanaka": Role.contributor, "yamada": Role.reader}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,22 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         kb.accounts.add_user(login, role=role, password=PASSWORD)
     kb.close()
     yield from serving(settings)
-
-
-def serving(settings: Settings) -> Iterator[str]:
-    """Serve the app for ``settings`` on a free local port in a thread; yield its base URL, then stop it."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")

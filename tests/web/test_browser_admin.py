@@ -9,21 +9,17 @@ queue. Every page these touch is screenshot in Japanese and English into
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.record.models import DocumentDraft, Kind, Role, Status
 from tests.conftest import HashingEmbedder
-from tests.web.conftest import load_demo
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, free_port
-from web.app import create_app
+from tests.web.conftest import load_demo, serving
+from tests.web.test_browser import ARTIFACTS, CHROMIUM
 
 pytestmark = [pytest.mark.browser]
 
@@ -60,18 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ).id
     kb.catch_up()
     kb.close()
-    port = free_port()
-    app = create_app(settings, embedder=HashingEmbedder())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    yield from serving(settings, embedder=HashingEmbedder())
 
 
 @pytest.fixture(scope="module")

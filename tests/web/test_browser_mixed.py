@@ -18,8 +18,8 @@ from ingest.registry import default_registry
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.record.models import Role
-from tests.web.conftest import load_demo
-from tests.web.test_browser import PASSWORD, browser, log_in, serving, shot  # noqa: F401 - fixture
+from tests.web.conftest import load_demo, serving
+from tests.web.test_browser import PASSWORD, browser, log_in, shot  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -12,8 +12,8 @@ from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.record.models import Role
 from tests.ingest.samples import docx_file
-from tests.web.conftest import load_demo
-from tests.web.test_browser import ARTIFACTS, PASSWORD, browser, log_in, serving
+from tests.web.conftest import load_demo, serving
+from tests.web.test_browser import ARTIFACTS, PASSWORD, browser, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["browser"]  # the Chromium fixture, shared with the other browser tests

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from kb.record.models import Role
 from tests.conftest import HashingEmbedder
-from tests.web.test_browser import ARTIFACTS, PASSWORD, browser, free_port, log_in
-from web.app import create_app
+from tests.web.conftest import serving
+from tests.web.test_browser import ARTIFACTS, PASSWORD, browser, log_in
 
 pytestmark = [pytest.mark.browser]
 __all__ = ["browser"]
@@ -26,25 +25,12 @@ SHOTS = Path("/work/shots/wf")
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """The app with the hashing embedder and a scheduler that runs every half second."""
-    import threading
-
     settings = Settings(data_dir=tmp_path / "data", notify_seconds=0.5, follow_seconds=0.5, min_dense_score=0.5)
     kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
     kb.accounts.add_user("tanaka", role=Role.contributor, password=PASSWORD)
     kb.accounts.add_user("admin", role=Role.pmo_admin, password=PASSWORD)
     kb.close()
-    port = free_port()
-    config = uvicorn.Config(create_app(settings, embedder=HashingEmbedder()), host="127.0.0.1", port=port,
-                            log_level="warning")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    yield from serving(settings, embedder=HashingEmbedder())
 
 
 def shot(page: object, name: str) -> None:

@@ -6,6 +6,7 @@ import os
 import uuid
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,17 +36,38 @@ def sqlite_store(settings: Settings) -> Iterator[SqlStore]:
     store.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
-    name = f"kb_test_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the test PostgreSQL server (``KB_TEST_POSTGRES_URL``): its URL, then dropped."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    with fresh_postgres_database("kb_test") as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """``KB_DATABASE_URL`` for a test that runs on each backend: None (SQLite in the data dir), then a database
+    of its own on PostgreSQL, for tests whose subprocesses open the store themselves (the crash tests)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    test_file = request.module.__name__.rsplit(".", 1)[-1]  # test_crash: kb_crash_…, a leftover is traceable
+    with fresh_postgres_database("kb_" + test_file.removeprefix("test_")) as url:
+        yield url
 
 
 @pytest.fixture

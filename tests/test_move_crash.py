@@ -17,19 +17,15 @@ import signal
 import subprocess
 import sys
 import textwrap
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from kb.config import Settings
 from kb.identity.audit import AuditLog
 from kb.pmo.lifecycle import history
 from kb.record.models import DocumentDraft, Kind, Status
 from kb.record.store import open_store
-from tests.conftest import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.slow  # a Python process per kill point: ~3 s each
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,21 +88,6 @@ KILLED_INSIDE = [
     "before-the-audit-rows",
     "between-the-audit-rows",
 ]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    name = f"kb_move_crash_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _two_versions(settings: Settings) -> tuple[str, str]:

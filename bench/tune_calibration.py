@@ -41,7 +41,7 @@ from kb.record.store import open_store
 from kb.search.embedders.base import make_embedder
 from kb.search.embedders.cached import CachedEmbedder
 from kb.search.evaluation import index_corpus, load_beir, ndcg_at, set_kind
-from kb.search.fusion import CONFIDENT_COVERAGE, DENSE_WEIGHT, TRANSLATED_WEIGHT
+from kb.search.fusion import ACROSS_BOOST, CONFIDENT_COVERAGE, DENSE_WEIGHT, LONG_QUERY_WORDS, TRANSLATED_WEIGHT
 from kb.search.indexer import Indexer
 from kb.search.language import detect_language
 from kb.search.searcher import CANDIDATES, WEAK_FLOOR, Filters
@@ -51,8 +51,8 @@ SETS = (
     "mixed_jaen,oos_nasa,ja_localgovfaq,en_localgovfaq_xl,ja_llis_title2lesson_xl,en_llis_title2lesson,"
     "en_llis_event2lesson,en_covidqa_faq"
 )
-# group, query language, (doc, lex, tr, dense, in the other language), qrels
-Row = tuple[str, str, list[tuple[str, float, float, float, bool]], dict[str, int]]
+# group, query language, (doc, lex, tr, dense, in the other language), qrels, the query's distinct words
+Row = tuple[str, str, list[tuple[str, float, float, float, bool]], dict[str, int], int]
 
 
 def dump(eval_dir: Path, names: list[str], cache: Path | None, out: Path) -> None:
@@ -78,7 +78,8 @@ def dump(eval_dir: Path, names: list[str], cache: Path | None, out: Path) -> Non
                     for d, s in scores.items()
                     if d in id_map and d in legs.docs
                 ]
-                rows.append((data.groups.get(query_id, ""), language, found, data.qrels.get(query_id, {})))
+                qrels = data.qrels.get(query_id, {})
+                rows.append((data.groups.get(query_id, ""), language, found, qrels, legs.words))
             store.close()
         (out / f"{name}.pkl").write_bytes(pickle.dumps(rows))
         print(f"{name}: {len(rows)} queries", flush=True)
@@ -97,6 +98,8 @@ class Setting:
     strength_translated: float = 1.0
     strength_across: float = 1.0  # scale of a cross-language cosine in the strength
     line_scale: float = 1.0  # stretches the cosine's unit in the strength (the line moves up)
+    long_words: int = LONG_QUERY_WORDS  # past this many words the same-language cosine weighs dense × long / words
+    across_en: float = ACROSS_BOOST["en"]  # an English query's translated and cross-language cosine weights × this
 
     def row(self) -> str:
         return " ".join(f"{v:g}" for v in astuple(self))
@@ -106,7 +109,7 @@ def replay_one(rows: list[Row], setting: Setting) -> tuple[dict[str, float], flo
     """nDCG@10 per group and the share of queries answered (a confident match) for one setting."""
     per: dict[str, list[float]] = defaultdict(list)
     answered = []
-    for group, language, found, qrels in rows:
+    for group, language, found, qrels, words in rows:
         if not found:
             per[group].append(0.0)
             answered.append(False)
@@ -114,8 +117,10 @@ def replay_one(rows: list[Row], setting: Setting) -> tuple[dict[str, float], flo
         a = np.array([f[1:4] for f in found], dtype=np.float64)
         across = np.array([f[4] for f in found], dtype=np.bool_)
         lex, tr, den = a[:, 0], a[:, 1], a[:, 2]
-        tw = setting.translated_ja if language == "ja" else setting.translated_en
-        fused = lex + tw * tr + np.where(across, setting.dense_across, setting.dense) * den
+        boost = setting.across_en if language == "en" else 1.0
+        tw = (setting.translated_ja if language == "ja" else setting.translated_en) * boost
+        same = setting.dense * min(1.0, setting.long_words / words) if words else setting.dense
+        fused = lex + tw * tr + np.where(across, setting.dense_across * boost, same) * den
         cosine = np.where(across, setting.strength_across, 1.0) * den / setting.line_scale
         strength = np.maximum(
             lex / setting.coverage, setting.strength_lexical * lex + setting.strength_translated * tr + cosine
@@ -134,6 +139,10 @@ GRIDS = {
         Setting(translated_ja=tw, translated_en=tw, dense=dw, dense_across=dw, coverage=cov, line_scale=scale)
         for tw, dw, cov, scale in itertools.product([0.7, 0.5, 1.0], [0.42, 0.3, 0.6], [0.5, 0.6], [1.0, 0.9, 1.1])
     ],
+    # how long a query is before its words outweigh its meaning (10**6: never)
+    "long": [Setting()] + [Setting(long_words=n) for n in (10, 15, 30, 40, 10**6)],
+    # how much more an English query weighs a Japanese document's legs
+    "across": [Setting()] + [Setting(across_en=b) for b in (1.0, 1.2, 1.3, 1.6, 1.8)],
     # weights per language pair (README "Search on a mixed store": the trade-off they meet)
     "pairs": [Setting()]
     + [

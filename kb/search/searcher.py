@@ -49,8 +49,9 @@ from kb.search.findings import (
     shares_passage,
     unit_means,
 )
-from kb.search.fusion import RRF_K, Calibrated, LegScores, rrf
+from kb.search.fusion import DENSE_WEIGHT, RRF_K, Calibrated, LegScores, Weights, rrf
 from kb.search.indexer import DocInfo, Indexer
+from kb.search.language import detect_language
 from kb.search.lexical.index import RowMask
 from kb.search.location import Location, location_at
 from kb.search.snippets import SnippetPart, snippet
@@ -283,6 +284,10 @@ class Legs:
     """The lexical leg across languages; empty in dense mode and when the index does not translate."""
     ceilings: tuple[float, float] = (1.0, 1.0)
     """The query's BM25 ceilings (same language, across languages): dividing by them gives coverage."""
+    words: int = 0
+    """The query's distinct words (``kb.search.fusion.Weights``: a long query leans on its words)."""
+    language: str = ""
+    """The query's language."""
 
 
 class Searcher:
@@ -490,7 +495,7 @@ class Searcher:
         query_vector = indexer.embedder.embed_query(query) if mode != "lexical" else None
         embedded = time.perf_counter() - clock
         with indexer.lock:
-            ceilings = (1.0, 1.0)
+            ceilings, words = (1.0, 1.0), 0
             if mode != "dense":
                 clock = time.perf_counter()
                 keep = self._allowed_rows(filters, allowed) if allowed is not None else None
@@ -499,6 +504,7 @@ class Searcher:
                     found = indexer.lexical.search_translated(query, depth, allowed=keep)
                     translated = _Leg.of(found, indexer.chunk_doc)
                 ceilings = (indexer.lexical.ceiling(query), indexer.lexical.translated_ceiling(query))
+                words = indexer.lexical.query_words(query)
                 if timings is not None:
                     timings["lexical"] = time.perf_counter() - clock
             clock = time.perf_counter()
@@ -512,7 +518,7 @@ class Searcher:
                 if timings is not None:
                     timings["dense"] = embedded + time.perf_counter() - clock
             docs = indexer.snapshot().docs  # taken under the lock: the documents the legs' chunks belong to
-        return Legs(lexical, dense, docs, translated, ceilings)
+        return Legs(lexical, dense, docs, translated, ceilings, words, detect_language(query))
 
     def _document_scores(self, dense: _Leg, missed: list[str], query_vector: npt.NDArray[np.float32]) -> None:
         """Turn ``dense``'s best-chunk scores into document scores, and score ``missed`` (unranked) too.
@@ -592,7 +598,15 @@ class Searcher:
         lex = column(lexical, 0.0) / lex_top if mode != "dense" else zeros
         tr = column(translated, 0.0) / tr_top if mode != "dense" else zeros
         den = (column(dense, floor) - floor) / unit if mode != "lexical" else zeros
-        return Calibrated(list(keys), lex, tr, den)
+        weights = Weights.of(words=legs.words, language=legs.language)
+        dense_weight = None  # every row DENSE_WEIGHT
+        if weights.dense != weights.dense_across or weights.dense != DENSE_WEIGHT:
+            docs = legs.docs
+            other = np.fromiter(
+                (d in docs and docs[d].language != legs.language for d in keys), dtype=np.bool_, count=len(keys)
+            )
+            dense_weight = np.where(other, weights.dense_across, weights.dense)
+        return Calibrated(list(keys), lex, tr, den, translated_weight=weights.translated, dense_weight=dense_weight)
 
     def _fuse(self, mode: Mode, legs: Legs, scores: Calibrated) -> list[tuple[str, float]]:
         if mode == "dense":

@@ -8,9 +8,11 @@ import pytest
 from kb.search.fusion import (
     CONFIDENT_COVERAGE,
     DENSE_WEIGHT,
+    LONG_QUERY_WORDS,
     TRANSLATED_WEIGHT,
     Calibrated,
     LegScores,
+    Weights,
     calibrated_fusion,
     first_ranks,
     rrf,
@@ -85,3 +87,43 @@ def test_calibrated_arrays_rank_gate_and_explain_as_leg_scores_do() -> None:
     assert arrays.ranked() == calibrated_fusion(legs)
     assert arrays.strength_of(["c", "a"]).tolist() == [legs["c"].strength, legs["a"].strength]
     assert dict(arrays) == legs and len(arrays) == 4
+
+
+def test_a_long_query_leans_on_its_words_in_its_own_language() -> None:
+    """A pasted narrative: the document holding its words beats one that is merely about the same sort of thing."""
+    short, long = Weights.of(words=6, language="ja"), Weights.of(words=3 * LONG_QUERY_WORDS, language="ja")
+    assert short == Weights.of(words=LONG_QUERY_WORDS, language="ja") == Weights()
+    assert long.dense == pytest.approx(DENSE_WEIGHT / 3)
+    assert long.dense_across == DENSE_WEIGHT and long.translated == TRANSLATED_WEIGHT  # across: words match poorly
+    words, meaning = LegScores(lexical=0.6, dense=0.2), LegScores(lexical=0.45, dense=0.7)
+    assert meaning.fused > words.fused  # a short query: the closer meaning wins
+    long_words, long_meaning = (
+        LegScores(s.lexical, s.translated, s.dense, dense_weight=long.dense) for s in (words, meaning)
+    )
+    assert long_words.fused > long_meaning.fused
+    assert long_meaning.strength == meaning.strength  # how confident a match is does not change
+    arrays = Calibrated(
+        ["w", "m"], np.array([0.6, 0.45]), np.zeros(2), np.array([0.2, 0.7]), dense_weight=np.full(2, long.dense)
+    )
+    assert arrays.ranked() == calibrated_fusion({"w": long_words, "m": long_meaning})
+    assert arrays["m"] == long_meaning
+
+
+def test_an_english_query_weighs_a_japanese_answer_over_stray_english_words() -> None:
+    """mixed_jaen en→ja: an English question's everyday words in a long English narrative outranked the Japanese FAQ."""
+    en, ja = Weights.of(words=8, language="en"), Weights.of(words=8, language="ja")
+    assert ja == Weights() and en.dense == DENSE_WEIGHT
+    assert en.translated > TRANSLATED_WEIGHT and en.dense_across > DENSE_WEIGHT
+    stray = LegScores(lexical=0.3, dense=0.35)  # an English lesson sharing "city" and "use"
+    answer = {"translated": 0.2, "dense": 0.45}  # the Japanese FAQ that answers, through glosses and meaning
+    assert LegScores(**answer).fused < stray.fused
+    assert LegScores(**answer, translated_weight=en.translated, dense_weight=en.dense_across).fused > stray.fused
+    arrays = Calibrated(
+        ["s", "a"],
+        np.array([0.3, 0.0]),
+        np.array([0.0, 0.2]),
+        np.array([0.35, 0.45]),
+        translated_weight=en.translated,
+        dense_weight=np.array([en.dense, en.dense_across]),
+    )
+    assert [key for key, _ in arrays.ranked()] == ["a", "s"]

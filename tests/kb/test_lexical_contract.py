@@ -73,6 +73,12 @@ def test_the_ceiling_calibrates_a_full_match_to_about_one(index: LexicalIndex) -
     assert index.ceiling("zzz qqq") > 0  # words in no chunk still count: a chunk cannot match them
 
 
+def test_query_words_counts_distinct_words(index: LexicalIndex) -> None:
+    assert index.query_words("budget budget estimate") == 2
+    assert index.query_words("ベンダー選定の遅延") >= 3  # ベンダー, 選定, 遅延 (particles aside)
+    assert index.query_words("") == 0
+
+
 def test_across_languages_only_when_translating(index: LexicalIndex) -> None:
     translating = isinstance(index, Bm25Index) and index.translate
     across = ids(index.search_translated("ベンダー選定の遅延", 10))

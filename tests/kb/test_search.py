@@ -9,6 +9,7 @@ import pytest
 from kb.engine import KnowledgeBase
 from kb.record.models import DocumentDraft, Kind, Status
 from kb.record.store import document_id
+from kb.search.fusion import DENSE_WEIGHT, LONG_QUERY_WORDS, Weights
 from kb.search.indexer import index_text
 from kb.search.searcher import Filters, Searcher
 
@@ -212,3 +213,24 @@ def test_a_filtered_search_survives_a_save_that_compacts_without_a_write(kb: Kno
     assert kb.indexer.version == version and not kb.indexer.lexical._dead
     after = [h.document.id for h in kb.searcher.search("vendor", filters=lessons).hits]
     assert after == before and document_id("/l2.md", "main") in after
+
+
+def test_a_long_query_weighs_meaning_less_in_its_own_language_only(kb: KnowledgeBase) -> None:
+    """kb.search.fusion.Weights reaches the ranking: a pasted narrative leans on its words."""
+    searcher = kb.searcher
+    short = "ベンダー選定の遅延"
+    narrative = (
+        "ベンダー選定が遅延した。評価基準を決めずにRFPを出し、提案の比較に時間がかかった。"
+        "要件定義と見積の前提がそろわず、契約交渉、稟議、予算承認、体制構築、移行計画、教育、運用設計も遅れた。"
+    )
+    for query, long in ((short, False), (narrative, True)):
+        legs = searcher.legs(query, Filters(), 10)
+        scores = searcher._calibrated("hybrid", legs)
+        assert (legs.words > LONG_QUERY_WORDS) is long
+        assert {legs.docs[d].language for d in scores} == {"ja", "en"}  # both rules are exercised
+        weights = Weights.of(words=legs.words, language="ja")
+        for doc_id in scores:
+            same = legs.docs[doc_id].language == "ja"
+            expected = weights.dense if same else weights.dense_across
+            assert scores[doc_id].dense_weight == pytest.approx(expected)
+            assert (expected < DENSE_WEIGHT) is (long and same)

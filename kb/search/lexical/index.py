@@ -338,6 +338,10 @@ class Bm25Index:
         """
         return _top_sum(self._ceiling_parts(self._primary(self._query_analysis(query))))
 
+    def query_words(self, query: str) -> int:
+        """How many distinct words the query has, as the index analyses it (how long a query is)."""
+        return len(set(self._query_analysis(query).words))
+
     def translated_ceiling(self, query: str) -> float:
         """:meth:`ceiling` for :meth:`translated_scores`: one idf per translated word (or English query word).
 

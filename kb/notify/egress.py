@@ -69,7 +69,6 @@ class Allowed:
 class Destination:
     """A checked webhook address: where to connect (``addresses``, in the resolver's order) and what to ask for."""
 
-    url: str
     scheme: str
     host: str
     port: int
@@ -161,4 +160,4 @@ def resolve(url: str, allowed: Allowed, *, resolver: Resolver | None = None) -> 
                     f"the webhook address {url} is not allowed: it leads to {ip}, a non-public address ({why}); "
                     f"the server's administrator can allow it in {SETTING}"
                 )
-    return Destination(url, scheme, host, port, target, tuple(found))
+    return Destination(scheme, host, port, target, tuple(found))

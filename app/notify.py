@@ -34,7 +34,7 @@ from kb.engine import KnowledgeBase
 from kb.errors import NotFound
 from kb.identity.access import Principal
 from kb.identity.accounts import principal_of
-from kb.notify import atom, email, outbox, subscriptions, webhook
+from kb.notify import atom, egress, email, outbox, subscriptions, webhook
 from kb.notify.content import Content, Item, describe, items_of, summary_of, word
 from kb.notify.matching import matches
 from kb.pmo import projects, saved_briefs
@@ -189,7 +189,10 @@ def _deliver_one(kb: KnowledgeBase, m: Message, *, now: dt.datetime | None, work
                 webhook.body(content, format=sub.format, key=m.key, event=event),
                 secret=sub.secret,
                 key=m.key,
+                allowed=egress.Allowed.of(settings.webhook_allow_hosts),
             )
+    except egress.Refused as e:  # the address leads somewhere the server may not post: trying again changes nothing
+        return finish(outbox.Outcome("failed", f"{type(e).__name__}: {e}", final=True))
     except Exception as e:  # any failure of the far end is recorded, retried, and shown to the owner
         return finish(outbox.Outcome("failed", f"{type(e).__name__}: {e}"))
     return finish(outbox.Outcome("sent", delivered=delivered))

@@ -11,7 +11,7 @@ from app.effects import audit
 from kb.engine import KnowledgeBase
 from kb.errors import Forbidden, NotFound, Unauthorized
 from kb.identity.access import require
-from kb.notify import outbox, subscriptions
+from kb.notify import egress, outbox, subscriptions
 from kb.record.models import Role
 from kb.record.notifications import Message, Subscription
 
@@ -38,11 +38,13 @@ def subscribe(
     format: str = "json",
     language: str = "ja",
 ) -> Subscription:
-    """Follow a saved search, a topic, a project, a kind or a document; webhooks are for contributors and up
-    (the server posts to the address given, so readers cannot aim it at internal services)."""
+    """Follow a saved search, a topic, a project, a kind or a document; webhooks are for contributors and up,
+    to public addresses or those in KB_WEBHOOK_ALLOW_HOSTS (the server posts to the address given; delivery
+    checks it again)."""
     owner = _signed_in(caller)
     if channel == "webhook":
         require(caller.principal, Role.contributor)
+        egress.resolve(address, egress.Allowed.of(kb.settings.webhook_allow_hosts))  # looked up before the write
     if topic == "document":
         from app.documents import get as get_document  # visible or NotFound: no following what one cannot see
 

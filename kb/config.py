@@ -7,12 +7,18 @@ setting without documenting it fails the suite.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
+"""A DNS name as KB_WEBHOOK_ALLOW_HOSTS may list it: labels of letters, digits, ``-`` and ``_``, lower case."""
 
 
 class NativeThreadSettings(BaseSettings):
@@ -251,6 +257,36 @@ class Settings(NativeThreadSettings):
             "at most 6 h); the last error is shown to the subscription's owner and on the PMO dashboard."
         ),
     )
+    webhook_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Host names and networks webhooks may reach although they are not public, comma-separated "
+            "(`chat-relay.corp.example,10.20.0.0/16`); an address is a one-address network. Empty: webhooks "
+            "reach public addresses only, never loopback, private, link-local (cloud metadata) or reserved ones."
+        ),
+    )
+
+    @field_validator("webhook_allow_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """The environment gives one string: split it at commas (a list passed in code is kept)."""
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("webhook_allow_hosts")
+    @classmethod
+    def _hosts_or_networks(cls, value: list[str]) -> list[str]:
+        """A typo stops the server at start with the entry named, instead of refusing webhooks later."""
+        kept = []
+        for entry in value:
+            name = entry.strip().lower().rstrip(".")
+            try:
+                ipaddress.ip_network(name, strict=False)
+            except ValueError:
+                if not HOST_NAME.match(name):
+                    raise ValueError(f"{entry!r} is not a host name, an address or a network (10.0.0.0/8)") from None
+            kept.append(name)
+        return kept
+
     notify_lease_seconds: float = Field(
         default=300.0,
         gt=0,

@@ -105,7 +105,8 @@ class Receiver:
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[Receiver]:
+def webhook_receiver(tls: tuple[Path, Path] | None = None) -> Iterator[Receiver]:
+    """An HTTP receiver on 127.0.0.1 (HTTPS with ``tls``: a certificate and its key, from ``self_signed``)."""
     receiver = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -123,7 +124,11 @@ def webhook_receiver() -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    receiver.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

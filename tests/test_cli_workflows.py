@@ -1,4 +1,4 @@
-"""`kb lifecycle`, `kb reviews` and `kb brief`, run in-process as a user would type them."""
+"""`kb lifecycle`, `kb reviews`, `kb brief` and `kb notify subscribe`, run in-process as a user would type them."""
 
 from __future__ import annotations
 
@@ -74,3 +74,17 @@ def test_brief_from_stdin_as_json_and_markdown(tmp_path: Path) -> None:
     assert code == 0 and out.startswith("# ") and "- [ ] [ベンダー選定手順書]" in out
     code, _, err = kb("brief", "-", "--data-dir", data, stdin="  ")
     assert code == 1 and "empty" in err
+
+
+def test_notify_subscribe_refuses_an_internal_webhook_unless_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = str(tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    kb("user", "add", "tanaka", "--role", "contributor", "--no-password", "--data-dir", data)
+    hook = ("notify", "subscribe", "tanaka", "--topic", "kind", "--target", "lesson", "--channel", "webhook")
+    code, _, err = kb(*hook, "--address", "http://10.20.0.5/relay", "--data-dir", data)
+    assert code == 1 and "the webhook address http://10.20.0.5/relay is not allowed" in err and "(private)" in err
+    monkeypatch.setenv("KB_WEBHOOK_ALLOW_HOSTS", "10.20.0.0/16")
+    code, out, _ = kb(*hook, "--address", "http://10.20.0.5/relay", "--json", "--data-dir", data)
+    assert code == 0 and json.loads(out)["channel"] == "webhook"

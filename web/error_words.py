@@ -5,7 +5,7 @@ as they are). A page shows the reader a heading for the status and, for the
 errors people meet in the browser (a role they lack, a document they may not
 change, an expired form), the message in their language with what to do
 next. The patterns below match the messages raised in ``kb.identity.access``,
-``kb.pmo`` and ``web.deps``; ``tests/web/test_localisation.py`` raises each
+``kb.pmo``, ``kb.notify.egress`` and ``web.deps``; ``tests/web/test_localisation.py`` raises each
 for real, so a reworded message fails there instead of silently falling back.
 Any other message is shown under "technical details", after the heading.
 """
@@ -37,6 +37,19 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^only a PMO admin may (?P<action>\w+) a template or procedure$"), "error_standard_admin"),
     (re.compile(r"^only its owner, its creator or a PMO admin may verify it$"), "error_verify"),
     (re.compile(r"^only whoever saved the brief or a PMO admin may change it$"), "error_brief_owner"),
+    # kb.notify.egress: a webhook address that leads inside, or nowhere
+    (
+        re.compile(
+            r"^the webhook address (?P<url>.+) is not allowed: it leads to (?P<ip>\S+), "
+            r"a non-public address \((?P<kind>[\w-]+)\)"
+        ),
+        "error_webhook_refused",
+    ),
+    (
+        re.compile(r"^the webhook address (?P<url>.+) cannot be used: its host (?P<host>\S+) was not found"),
+        "error_webhook_unknown_host",
+    ),
+    (re.compile(r"^give the webhook's http:// or https:// address$"), "error_webhook_http"),
 ]
 # Starlette's own reason phrases (an unknown path, a wrong method, a crash): replaced by a sentence in words.
 GENERIC = {"Not Found": "error_404", "Method Not Allowed": "error_405", "internal error": "error_500"}
@@ -68,4 +81,6 @@ def _words(name: str, value: str, lang: str) -> str:
         return translate(f"role_{value}", lang)
     if name == "action" and f"move_{value}" in MESSAGES:
         return translate(f"move_{value}", lang)
+    if name == "kind" and (key := f"address_{value.replace('-', '_')}") in MESSAGES:
+        return translate(key, lang)
     return value

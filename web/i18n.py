@@ -654,6 +654,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このブリーフを変更できるのは保存した人と PMO 管理者だけです。",
         "en": "Only whoever saved the brief or a PMO admin may change it.",
     },
+    "error_webhook_refused": {
+        "ja": "Webhook の宛先 {url} には送信できません。{ip} は公開されていない内部向けのアドレス ({kind}) です。社内のチャット中継などに送る場合は、サーバー管理者に KB_WEBHOOK_ALLOW_HOSTS への追加を依頼してください。",
+        "en": "The webhook address {url} is not allowed: it leads to {ip}, a non-public address ({kind}). To post to an internal relay such as a company chat gateway, ask the server's administrator to add it to KB_WEBHOOK_ALLOW_HOSTS.",
+    },
+    "error_webhook_unknown_host": {
+        "ja": "Webhook の宛先 {url} は使えません。ホスト {host} が見つかりませんでした。アドレスを確認してください。",
+        "en": "The webhook address {url} cannot be used: its host {host} was not found. Check the address.",
+    },
+    "error_webhook_http": {
+        "ja": "Webhook の宛先は http:// または https:// で始まるアドレスで指定してください。",
+        "en": "Give the webhook's address starting with http:// or https://.",
+    },
+    "address_unspecified": {"ja": "未指定アドレス", "en": "unspecified"},
+    "address_loopback": {"ja": "ループバック", "en": "loopback"},
+    "address_link_local": {"ja": "リンクローカル", "en": "link-local"},
+    "address_multicast": {"ja": "マルチキャスト", "en": "multicast"},
+    "address_private": {"ja": "プライベート", "en": "private"},
+    "address_reserved": {"ja": "予約済み", "en": "reserved"},
+    "address_shared": {"ja": "キャリアグレード NAT 共有", "en": "shared, carrier-grade NAT"},
     "error_details": {"ja": "技術的な詳細", "en": "Technical details"},
     "role_none": {"ja": "権限なし", "en": "no role"},
     # values of document fields

@@ -168,18 +168,24 @@ def items(db: Database, message_id: int) -> list[Notification]:
 
 @dataclass
 class Outcome:
-    """What became of one try: ``sent``, ``withheld`` (nothing the recipient may see) or ``failed``."""
+    """What became of one try: ``sent``, ``withheld`` (nothing the recipient may see) or ``failed``.
+
+    A ``final`` failure is not retried (an address the server refuses to
+    reach stays refused); any other is, after ``backoff``.
+    """
 
     state: str
     detail: str = ""
     delivered: tuple[str, ...] = ()
     brief_id: int | None = None
+    final: bool = False
 
 
 def finish(
     db: Database, message: Message, outcome: Outcome, *, now: dt.datetime, worker: str, max_attempts: int
 ) -> str:
-    """Record the try's outcome; a failure is retried after ``backoff`` until ``max_attempts``. The new state.
+    """Record the try's outcome; a failure is retried after ``backoff`` until ``max_attempts`` (a final one is
+    not). The new state.
 
     A sender whose lease ran out (another took the message over) records its
     attempt but leaves the message to the one holding it.
@@ -196,7 +202,7 @@ def finish(
         row.lease_until = None
         if outcome.state == "failed":
             row.last_error = outcome.detail[:2000]
-            if row.attempts >= max_attempts:
+            if row.attempts >= max_attempts or outcome.final:
                 row.state = "failed"
             else:
                 row.next_at = now + backoff(row.attempts)

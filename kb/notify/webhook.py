@@ -5,20 +5,30 @@ Headers a receiver checks: ``X-KB-Signature: sha256=<hex>`` is the HMAC of
 ``X-KB-Timestamp``, so a captured request cannot be replayed later with the
 same meaning); ``X-KB-Idempotency-Key`` is the same on every retry of one
 message. Slack's incoming webhooks read ``text`` and ``blocks``; Teams' read
-a MessageCard. Any status outside 2xx is a failure, retried with back-off.
+a MessageCard. Any status outside 2xx is a failure, retried with back-off;
+a redirect is not followed (it could lead anywhere, unchecked).
+
+The address is checked and resolved once per try (``kb.notify.egress``) and
+the connection goes to an address that was checked, never to a second
+lookup's answer: the request still names the host (``Host``, and for https
+the TLS server name, with the certificate verified against the host name).
+An HTTP(S) proxy from the environment is not used: the server connects
+itself, so the check holds for the address it really reaches.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 from kb.notify.content import Content
+from kb.notify.egress import Allowed, Destination, resolve
 
 TIMEOUT = 15.0
 
@@ -68,24 +78,74 @@ def sign(secret: str, timestamp: str, payload: bytes) -> str:
     return f"sha256={digest}"
 
 
-def post(url: str, payload: dict[str, Any], *, secret: str, key: str) -> int:
-    """POST the signed body; the HTTP status, or an exception saying why it failed (non-2xx included)."""
+def post(url: str, payload: dict[str, Any], *, secret: str, key: str, allowed: Allowed) -> int:
+    """POST the signed body to ``url`` once checked; the HTTP status, or an exception saying why it failed.
+
+    ``egress.Refused`` when the address may not be reached (the caller fails
+    the message for good), ``egress.Unresolvable`` or an ``OSError`` when the
+    far end could not be reached, RuntimeError for an answer outside 2xx.
+    """
+    destination = resolve(url, allowed)
     data = json.dumps(payload, ensure_ascii=False).encode()
     stamp = str(int(time.time()))
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "pmo-kb-webhook/1",
-            "X-KB-Timestamp": stamp,
-            "X-KB-Signature": sign(secret, stamp, data),
-            "X-KB-Idempotency-Key": key,
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "pmo-kb-webhook/1",
+        "X-KB-Timestamp": stamp,
+        "X-KB-Signature": sign(secret, stamp, data),
+        "X-KB-Idempotency-Key": key,
+    }
+    connection = _connection(destination)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # http(s) only: checked when saved
-            return int(response.status)
-    except urllib.error.HTTPError as e:
-        raise RuntimeError(f"the webhook answered HTTP {e.code} {e.reason}") from e
+        connection.request("POST", destination.target, body=data, headers=headers)
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    if not 200 <= response.status < 300:
+        raise RuntimeError(f"the webhook answered HTTP {response.status} {response.reason}")
+    return int(response.status)
+
+
+def _connection(destination: Destination) -> http.client.HTTPConnection:
+    if destination.scheme == "https":
+        return _PinnedHTTPS(destination, context=ssl.create_default_context())
+    return _PinnedHTTP(destination)
+
+
+def _connect(destination: Destination, timeout: float) -> socket.socket:
+    """A TCP connection to the first checked address that answers (as ``socket.create_connection`` tries each)."""
+    error: OSError | None = None
+    for address in destination.addresses:
+        try:
+            return socket.create_connection((address, destination.port), timeout)
+        except OSError as e:
+            error = e
+    raise error or OSError(f"no address to connect to for {destination.host}")
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """HTTP to the checked addresses; the ``Host`` header names the host as the URL does."""
+
+    def __init__(self, destination: Destination) -> None:
+        super().__init__(destination.host, destination.port, timeout=TIMEOUT)
+        self.destination = destination
+
+    def connect(self) -> None:
+        self.sock = _connect(self.destination, TIMEOUT)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to the checked addresses, the TLS server name and certificate check against the host name."""
+
+    def __init__(self, destination: Destination, *, context: ssl.SSLContext) -> None:
+        super().__init__(destination.host, destination.port, timeout=TIMEOUT, context=context)
+        self.destination, self.tls = destination, context
+
+    def connect(self) -> None:
+        raw = _connect(self.destination, TIMEOUT)
+        try:
+            self.sock = self.tls.wrap_socket(raw, server_hostname=self.destination.host)
+        except BaseException:
+            raw.close()
+            raise

@@ -15,13 +15,13 @@ from app import documents, notify, projects, subscriptions
 from app.caller import Caller
 from kb.config import Settings
 from kb.engine import KnowledgeBase
-from kb.errors import Forbidden
+from kb.errors import Forbidden, InvalidInput
 from kb.identity.access import CLI, Principal
-from kb.notify import outbox
+from kb.notify import egress, outbox
 from kb.pmo import saved_briefs
 from kb.record.models import Role
 from tests.conftest import HashingEmbedder
-from tests.receivers import Mailbox, Receiver, smtp_server, webhook_receiver
+from tests.receivers import Mailbox, Receiver, self_signed, smtp_server, webhook_receiver
 
 ADMIN = Caller.local(CLI)
 QUERY = "vendor selection delays"
@@ -42,9 +42,11 @@ def hook() -> Iterator[Receiver]:
 
 @pytest.fixture
 def kb(settings: Settings, mail: tuple[str, Mailbox]) -> Iterator[KnowledgeBase]:
+    # the webhook receiver listens on 127.0.0.1: allowed, as a company allows its chat relay on the LAN
     configured = settings.model_copy(
-        update={"smtp_url": mail[0], "public_url": "http://kb.example", "min_dense_score": 0.5}
-    )
+        update={"smtp_url": mail[0], "public_url": "http://kb.example", "min_dense_score": 0.5,
+                "webhook_allow_hosts": ["127.0.0.1"]}
+    )  # fmt: skip
     base = KnowledgeBase.open(configured, embedder=HashingEmbedder())
     for login, role, groups in (("alice", Role.contributor, []), ("bob", Role.contributor, ["board"])):
         base.accounts.add_user(login, role=role, groups=groups)
@@ -285,3 +287,103 @@ def test_the_matcher_cursor_never_matches_a_change_twice(kb: KnowledgeBase) -> N
     # a replica that read the same changes before the cursor moved writes nothing
     assert outbox.record(kb.store.db, expected=start, seq=kb.indexer.seq, notifications=[]) == 0
     assert notify.match(kb) == 0
+
+
+# -- webhook addresses the server refuses to post to (kb.notify.egress) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("http://127.0.0.1:8000/hook", "loopback"),
+        ("http://10.0.0.8/hook", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),  # the cloud metadata service
+        ("http://localhost:8000/hook", "loopback"),  # a name, resolved (to 127.0.0.1 or ::1)
+    ],
+)
+def test_a_webhook_to_an_internal_address_is_refused_when_subscribing(
+    kb: KnowledgeBase, address: str, kind: str
+) -> None:
+    kb.settings.webhook_allow_hosts = []
+    with pytest.raises(InvalidInput) as refused:
+        follow(kb, "alice", "webhook", address)
+    assert refused.value.status == 422
+    assert refused.value.message.startswith(f"the webhook address {address} is not allowed: it leads to ")
+    assert f", a non-public address ({kind})" in refused.value.message
+    assert subscriptions.mine(kb, caller=caller(kb, "alice")) == []  # nothing stored
+
+
+def test_a_webhook_to_an_internal_address_is_accepted_when_the_admin_allows_it(kb: KnowledgeBase) -> None:
+    kb.settings.webhook_allow_hosts = ["10.0.0.0/8", "localhost"]
+    follow(kb, "alice", "webhook", "http://10.0.0.8/hook")
+    follow(kb, "alice", "webhook", "http://localhost:8000/hook")
+    assert [m.subscription.address for m in subscriptions.mine(kb, caller=caller(kb, "alice"))] == [
+        "http://localhost:8000/hook",
+        "http://10.0.0.8/hook",
+    ]
+    with pytest.raises(InvalidInput, match=r"169\.254\.169\.254"):  # what is not listed stays refused
+        follow(kb, "alice", "webhook", "http://169.254.169.254/latest/meta-data/")
+
+
+def test_a_delivery_to_an_address_refused_at_send_time_fails_at_once_with_the_reason(
+    kb: KnowledgeBase, hook: Receiver
+) -> None:
+    sub_id = follow(kb, "alice", "webhook", hook.url)  # allowed when made …
+    kb.settings.webhook_allow_hosts = []  # … and no more: the check at delivery is the one that counts
+    lesson(kb, "Vendor selection delays the schedule")
+    assert notify.run(kb).outcomes == {"failed": 1}  # not retried: refusing again would change nothing
+    assert hook.received == []
+    failed = subscriptions.mine(kb, caller=caller(kb, "alice"))[0].failed[0]
+    assert failed.subscription_id == sub_id and failed.attempts == 1
+    assert "is not allowed: it leads to 127.0.0.1, a non-public address (loopback)" in failed.last_error
+    assert [f.id for f in notify.numbers(kb).failures] == [failed.id]  # on the PMO dashboard too
+    assert notify.deliver(kb, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)) == {}
+
+
+def test_a_name_that_resolves_inside_at_send_time_is_not_followed(
+    kb: KnowledgeBase, hook: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: public when the subscription was made, the receiver's loopback when the message is sent."""
+    port = hook.url.split(":")[2].split("/")[0]
+    monkeypatch.setattr(egress, "lookup", lambda host, p: ["93.184.216.34"])
+    kb.settings.webhook_allow_hosts = []
+    follow(kb, "alice", "webhook", f"http://hooks.example.com:{port}/hook")
+    monkeypatch.setattr(egress, "lookup", lambda host, p: ["127.0.0.1"])
+    lesson(kb, "Vendor selection delays the schedule")
+    assert notify.run(kb).outcomes == {"failed": 1}
+    assert hook.received == []
+    failed = subscriptions.mine(kb, caller=caller(kb, "alice"))[0].failed[0]
+    assert "it leads to 127.0.0.1" in failed.last_error
+
+
+def test_the_post_goes_to_the_checked_address_and_still_names_the_host(
+    kb: KnowledgeBase, hook: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection uses the address that was checked; the request names the host as the URL does."""
+    port = hook.url.split(":")[2].split("/")[0]
+    monkeypatch.setattr(egress, "lookup", lambda host, p: ["127.0.0.1"])
+    kb.settings.webhook_allow_hosts = ["chat-relay.corp.example"]
+    follow(kb, "alice", "webhook", f"http://chat-relay.corp.example:{port}/hook")
+    lesson(kb, "Vendor selection delays the schedule")
+    assert notify.run(kb).outcomes == {"sent": 1}
+    assert [r.headers["host"] for r in hook.received] == [f"chat-relay.corp.example:{port}"]
+
+
+def test_https_is_verified_against_the_host_name_not_the_address_connected_to(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "hook").mkdir()
+    cert, key = self_signed(tmp_path / "hook")  # for localhost and 127.0.0.1 only
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    kb.settings.webhook_allow_hosts = ["localhost", "other.corp.example"]
+    with webhook_receiver(tls=(cert, key)) as secure:
+        port = secure.url.split(":")[2].split("/")[0]
+        good = follow(kb, "alice", "webhook", f"https://localhost:{port}/hook")
+        monkeypatch.setattr(egress, "lookup", lambda host, p: ["127.0.0.1"])
+        bad = follow(kb, "bob", "webhook", f"https://other.corp.example:{port}/hook")  # same server, other name
+        lesson(kb, "Vendor selection delays the schedule")
+        assert notify.run(kb).outcomes == {"sent": 1, "pending": 1}
+        secret = subscriptions.own(kb, caller=ADMIN, subscription_id=good).secret
+        assert len(secure.received) == 1 and verify(secret, secure.received[0])
+    retried = subscriptions.mine(kb, caller=caller(kb, "bob"))[0].messages[0]
+    assert retried.subscription_id == bad and "CERTIFICATE_VERIFY_FAILED" in retried.last_error

@@ -27,7 +27,8 @@ from app import notify
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from tests.conftest import HashingEmbedder
-kb = KnowledgeBase.open(Settings(data_dir=sys.argv[1], notify_lease_seconds=1.0), embedder=HashingEmbedder())
+settings = Settings(data_dir=sys.argv[1], notify_lease_seconds=1.0, webhook_allow_hosts="127.0.0.1")
+kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
 print(dict(notify.deliver(kb, batch=5)), flush=True)
 kb.close()
 """
@@ -40,7 +41,8 @@ def _sender(data_dir: Path) -> subprocess.Popen[str]:
 
 
 def test_sigkill_mid_batch_then_restart_delivers_every_message_exactly_once_by_key(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", notify_lease_seconds=1.0)
+    # the receiver listens on 127.0.0.1: allowed as a company would allow its chat relay
+    settings = Settings(data_dir=tmp_path / "data", notify_lease_seconds=1.0, webhook_allow_hosts="127.0.0.1")
     kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
     with webhook_receiver() as hook:
         hook.delay = 0.15

@@ -28,7 +28,8 @@ from app import notify
 from kb.config import Settings
 from kb.engine import KnowledgeBase
 from tests.conftest import HashingEmbedder
-kb = KnowledgeBase.open(Settings(data_dir=sys.argv[1], database_url=sys.argv[2]), embedder=HashingEmbedder())
+settings = Settings(data_dir=sys.argv[1], database_url=sys.argv[2], webhook_allow_hosts="127.0.0.1")
+kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
 kb.catch_up()
 print(notify.run(kb).summary(), flush=True)
 kb.close()
@@ -38,7 +39,8 @@ USERS = 20
 
 @pytest.mark.postgres
 def test_two_replicas_on_one_postgresql_deliver_each_notification_once(postgres_url: str, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "a", database_url=postgres_url)
+    # the receiver listens on 127.0.0.1: allowed as a company would allow its chat relay
+    settings = Settings(data_dir=tmp_path / "a", database_url=postgres_url, webhook_allow_hosts="127.0.0.1")
     kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
     with kb.store.engine.begin() as conn:
         conn.execute(

@@ -100,3 +100,30 @@ def test_subscribe_from_a_search_upload_a_match_and_open_it_from_the_inbox(
         page.wait_for_selector("#section-push")
         page.locator("#section-push").screenshot(path=str(SHOTS / "dashboard-push-en.png"))
     admin.close()
+
+
+def test_a_webhook_to_the_metadata_address_is_refused_on_the_page_in_both_languages(
+    server: str, browser: object
+) -> None:
+    """The form's refusal names the address and why, in the page's language; screenshots of both."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1366, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    log_in(page, server, "tanaka", then="/subscriptions")
+    for lang, words in (
+        ("ja", "169.254.169.254 は公開されていない内部向けのアドレス (リンクローカル) です"),
+        ("en", "it leads to 169.254.169.254, a non-public address (link-local)"),
+    ):
+        page.goto(server + "/subscriptions")
+        page.select_option("#new-subscription select[name=topic]", "kind")
+        page.fill("#new-subscription input[name=query]", "lesson")
+        page.select_option("#new-subscription select[name=channel]", "webhook")
+        page.fill("#new-subscription input[name=address]", "http://169.254.169.254/latest/meta-data/")
+        page.click("#new-subscription button")
+        page.wait_for_selector("section.error")
+        assert words in page.inner_text("section.error") and "KB_WEBHOOK_ALLOW_HOSTS" in page.inner_text(
+            "section.error"
+        )
+        shot(page, f"webhook-refused-{lang}")
+        page.click("#lang-en")  # the next round in English
+        page.wait_for_selector("html[lang=en]")
+    context.close()

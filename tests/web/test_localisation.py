@@ -18,7 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import web.i18n
+from kb.errors import InvalidInput
 from kb.identity.access import Principal, require
+from kb.notify.egress import Allowed, resolve
 from kb.record.models import Role
 from tests.web.conftest import add_user, bearer, csrf_of
 from tests.web.test_authz import app_routes
@@ -122,6 +124,30 @@ def test_the_error_patterns_match_the_messages_really_raised() -> None:
         require(Principal("yamada", Role.reader, via="session"), Role.contributor)
     text = error_text(403, str(refused.value), "ja")
     assert text.message.startswith("この操作には「投稿者」の権限が必要です") and not text.details
+
+
+def test_the_webhook_refusals_read_in_words_in_both_languages() -> None:
+    """kb.notify.egress's three refusals, raised for real, each in the reader's language with nothing left over."""
+
+    def missing(host: str, port: int) -> list[str]:
+        raise OSError("Name or service not known")
+
+    raised = []
+    for url, resolver in (
+        ("http://[::ffff:10.0.0.1]/x", None),
+        ("http://nowhere.invalid/x", missing),
+        ("ftp://x/", None),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            resolve(url, Allowed.of([]), resolver=resolver)
+        raised.append(str(refused.value))
+    for lang, expected in (
+        ("ja", ["(プライベート)", "ホスト nowhere.invalid が見つかりません", "http:// または https://"]),
+        ("en", ["(private)", "its host nowhere.invalid was not found", "starting with http:// or https://"]),
+    ):
+        for message, words in zip(raised, expected, strict=True):
+            text = error_text(422, message, lang)
+            assert words in text.message and not text.details, (lang, message)
 
 
 BOTH_ON_PURPOSE = {"search_placeholder"}  # the example query shows that either language finds the other

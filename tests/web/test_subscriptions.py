@@ -118,3 +118,34 @@ def test_the_dashboard_shows_subscriptions_per_topic_and_reach(client: TestClien
     _pass(client)
     page = client.get("/dashboard").text
     assert 'id="section-push"' in page and "Reached lesson" in page and "lesson" in page
+
+
+def test_a_webhook_to_an_internal_address_is_refused_in_the_readers_language(client: TestClient) -> None:
+    """The form says which address and why, in Japanese or English; the API gives the same refusal as JSON."""
+    for lang, words in (
+        ("ja", "Webhook の宛先 http://169.254.169.254/latest/meta-data/ には送信できません。169.254.169.254 は"
+               "公開されていない内部向けのアドレス (リンクローカル) です。"),
+        ("en", "The webhook address http://169.254.169.254/latest/meta-data/ is not allowed: it leads to "
+               "169.254.169.254, a non-public address (link-local)."),
+    ):  # fmt: skip
+        form = {"csrf": csrf_of(client, "/subscriptions"), "topic": "kind", "query": "lesson", "channel": "webhook",
+                "address": "http://169.254.169.254/latest/meta-data/"}  # fmt: skip
+        page = client.post("/subscriptions", data=form, headers={"accept-language": lang}, follow_redirects=False)
+        assert page.status_code == 422 and words in page.text and "KB_WEBHOOK_ALLOW_HOSTS" in page.text
+    api = client.post("/api/subscriptions", json={"topic": "kind", "target": "lesson", "channel": "webhook",
+                                                  "address": "http://127.0.0.1:8000/hook"})  # fmt: skip
+    assert api.status_code == 422
+    assert api.json()["message"].startswith(
+        "the webhook address http://127.0.0.1:8000/hook is not allowed: it leads to"
+    )
+    assert client.get("/api/subscriptions").json() == []
+
+
+def test_an_internal_webhook_is_accepted_once_the_admin_allows_it(client: TestClient) -> None:
+    client.app.state.kb.settings.webhook_allow_hosts = ["10.20.0.0/16"]  # type: ignore[attr-defined]
+    form = {"csrf": csrf_of(client, "/subscriptions"), "topic": "kind", "query": "lesson", "channel": "webhook",
+            "address": "http://10.20.0.5/teams-relay"}  # fmt: skip
+    assert (
+        client.post("/subscriptions", data=form, follow_redirects=False).headers["location"] == "/subscriptions?saved=1"
+    )
+    assert [s["channel"] for s in client.get("/api/subscriptions").json()] == ["webhook"]

@@ -133,6 +133,10 @@ def test_admin_creates_a_contributor_who_changes_the_password_and_edits_only_the
     assert person.locator("#must-change").count() == 1  # type: ignore[attr-defined]
     assert "佐藤 花子" in person.inner_text("#who")  # type: ignore[attr-defined]
     shot(person, "account-first-login-ja")
+    person.goto(server + "/?q=" + quote("移行"))  # type: ignore[attr-defined]  # anywhere else: back to choose one
+    assert person.url.endswith("/account?first=1")  # type: ignore[attr-defined]
+    assert person.locator("#create-token").count() == 0  # type: ignore[attr-defined]
+    both_languages(person, server, "/library", "account-one-time-redirect")
     person.fill("input[name=current]", password)  # type: ignore[attr-defined]
     person.fill("input[name=new]", "sato chooses this one")  # type: ignore[attr-defined]
     person.fill("input[name=again]", "sato chooses this one")  # type: ignore[attr-defined]

@@ -71,6 +71,13 @@ class Forbidden(KbError):
     status = 403
 
 
+class PasswordChangeRequired(Forbidden):
+    """The account still has the one-time password a PMO admin issued: it must choose its own before anything else.
+
+    The web layer sends a browser to the account page instead of showing a 403 page.
+    """
+
+
 class TooManyRequests(KbError):
     """Too many failed logins for one account or address in the lockout window; try again later."""
 

@@ -37,7 +37,7 @@ from web import (
     standards,
     subscriptions,
 )
-from web.deps import csrf_guard
+from web.deps import csrf_guard, one_time_password_guard
 from web.display import install_display, zone_of
 from web.errors import declare_errors, error_response, install_error_handlers
 from web.follower import Follower
@@ -90,8 +90,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         version="0.1.0",
         lifespan=lifespan,
         # every route, pages and API alike: state-changing requests a cookie authenticates must come from our
-        # pages; text the database cannot hold (NUL, lone surrogates) is refused with a 422 naming the field
-        dependencies=[Depends(csrf_guard), Depends(refuse_unstorable)],
+        # pages; text the database cannot hold (NUL, lone surrogates) is refused with a 422 naming the field; a
+        # session still on an admin-issued one-time password reaches only the account page until it chooses its own
+        dependencies=[Depends(csrf_guard), Depends(refuse_unstorable), Depends(one_time_password_guard)],
     )
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(files("templates")))

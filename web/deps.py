@@ -41,7 +41,7 @@ from starlette.responses import Response
 from app.caller import Caller, Channel
 from kb.engine import KnowledgeBase
 from kb.errors import Forbidden
-from kb.identity.access import Principal, require
+from kb.identity.access import Principal, require, require_own_password
 from kb.record.models import Role
 from web.auth import SESSION_COOKIE, client_address, is_https, principal_of, via_trusted_proxy
 from web.i18n import pick_language
@@ -125,6 +125,38 @@ async def csrf_guard(request: Request) -> None:
         token = field if isinstance(field, str) else ""
     if not _token_matches(request, token):
         raise Forbidden("this request says neither where it came from nor carries the CSRF token; it was refused")
+
+
+# What a browser signed in with a one-time password may still reach: the account page and its password form
+# (to choose their own), logging in and out, and the language switcher (the account page in the other language).
+OPEN_TO_ONE_TIME_PASSWORD = frozenset(
+    {
+        ("GET", "/account"),
+        ("POST", "/account/password"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("POST", "/logout"),
+        ("GET", "/lang/{code}"),
+    }
+)
+
+
+def one_time_password_guard(request: Request) -> None:
+    """Until a session's account replaces the one-time password a PMO admin issued, refuse everything else.
+
+    A dependency of the whole app, like ``csrf_guard``, so a new route cannot
+    forget it. Only requests the session cookie authenticates are looked at
+    (a bearer token wins over the cookie, see ``web.auth``); the error handler
+    sends a page to ``/account?first=1`` (303) and answers ``/api`` with 403.
+    Static files are a mount, outside the app's dependencies.
+    """
+    if "authorization" in request.headers or not request.cookies.get(SESSION_COOKIE):
+        return
+    route = request.scope.get("route")
+    method = "GET" if request.method == "HEAD" else request.method
+    if (method, getattr(route, "path", request.url.path)) in OPEN_TO_ONE_TIME_PASSWORD:
+        return
+    require_own_password(principal_of(request))
 
 
 def _token_matches(request: Request, token: str) -> bool:

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
-from kb.errors import KbError, Unauthorized
+from kb.errors import KbError, PasswordChangeRequired, Unauthorized
 from web.deps import language_of
 from web.error_words import error_text
 
@@ -171,6 +171,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: KbError) -> Response:
         if isinstance(exc, Unauthorized):
             return unauthorized(request, exc)
+        if isinstance(exc, PasswordChangeRequired) and not request.url.path.startswith("/api"):
+            return RedirectResponse("/account?first=1", status_code=303)  # the page says why, in their language
         return error_response(request, exc.status, exc.message)
 
     @app.exception_handler(StarletteHTTPException)

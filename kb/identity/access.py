@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from kb.errors import Forbidden, NotFound, Unauthorized
+from kb.errors import Forbidden, NotFound, PasswordChangeRequired, Unauthorized
 from kb.record.models import Document, DocumentDraft, Kind, Role, Status
 from kb.record.store import Store, WriteResult
 
@@ -97,6 +97,20 @@ def require(principal: Principal, role: Role) -> None:
         f"this needs the {role.value} role; you are {have}. Ask your PMO admin for the {role.value} role "
         "if your work needs it."
     )
+
+
+def require_own_password(principal: Principal) -> None:
+    """Refuse a browser session whose account still has the one-time password a PMO admin issued.
+
+    Whoever knows that password (the admin, and whoever saw it handed over) could
+    otherwise keep using the account; only choosing one's own lifts it. An API
+    token is not refused: its user made it, so it is not the admin's secret.
+    """
+    if principal.via == "session" and principal.must_change_password:
+        raise PasswordChangeRequired(
+            "this account still has the one-time password a PMO admin issued: choose your own password on the "
+            "account page (/account) first"
+        )
 
 
 def visible(principal: Principal, doc: Document) -> Document:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from kb.errors import InvalidInput, NotFound
-from kb.record.models import Document, Feedback, Verdict, utcnow
+from kb.record.models import Document, Feedback, User, Verdict, utcnow
 from kb.record.store import SqlStore
 
 MAX_COMMENT = 2000
@@ -22,10 +22,15 @@ MAX_COMMENT = 2000
 
 @dataclass(frozen=True)
 class Report:
-    """One open ``outdated`` report and the document it is about."""
+    """One open ``outdated`` report and the document it is about.
+
+    ``reporter`` names who sent it as people read it: their display name, else
+    their login (an account that is gone), empty when nobody signed it.
+    """
 
     feedback: Feedback
     document: Document
+    reporter: str = ""
 
 
 def record(store: SqlStore, *, doc_id: str, verdict: Verdict, query: str, comment: str, by: str | None) -> Feedback:
@@ -49,17 +54,19 @@ def record(store: SqlStore, *, doc_id: str, verdict: Verdict, query: str, commen
 
 
 def open_outdated(store: SqlStore) -> list[Report]:
-    """Every unresolved ``outdated`` report with its document, newest first (documents deleted since: skipped)."""
+    """Every unresolved ``outdated`` report with its document and its reporter's name, newest first (documents
+    deleted since: skipped)."""
     with store.db.reading() as session:
         rows = list(
             session.exec(
-                select(Feedback)
+                select(Feedback, User.display_name)
+                .join(User, col(User.login) == col(Feedback.actor), isouter=True)
                 .where(col(Feedback.verdict) == Verdict.outdated, col(Feedback.resolved_at).is_(None))
                 .order_by(col(Feedback.id).desc())
             )
         )
-    docs = {d.id: d for d in store.get_many(sorted({r.document_id for r in rows}))}
-    return [Report(r, docs[r.document_id]) for r in rows if r.document_id in docs]
+    docs = {d.id: d for d in store.get_many(sorted({r.document_id for r, _ in rows}))}
+    return [Report(r, docs[r.document_id], name or r.actor or "") for r, name in rows if r.document_id in docs]
 
 
 def get(store: SqlStore, feedback_id: int) -> Feedback:

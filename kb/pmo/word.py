@@ -2,7 +2,8 @@
 
 Small on purpose: the title becomes the document's title, Markdown headings
 Word headings, paragraphs paragraphs (bold, italic and code kept), bullet and
-numbered lists Word's list styles (three levels deep), tables Word tables with
+numbered lists Word's list styles (three levels deep; each numbered list counts
+from its own first number, see ``_Writer._restart``), tables Word tables with
 a bold header row, code blocks monospaced paragraphs, quotes the Quote style.
 Raw HTML is off in the parser, as on the document page, so a body's ``<tag>``
 reaches Word as text. Links keep their text and show the address after it,
@@ -48,6 +49,7 @@ class _Writer:
 
     doc: DocxDocument
     lists: list[str] = field(default_factory=list)  # "bullet" / "number", outermost first
+    counters: list[int | None] = field(default_factory=list)  # per open list: its own w:num (numbered lists)
     item_started: list[bool] = field(default_factory=list)  # per open list item: its first paragraph written
     quoted: int = 0
 
@@ -67,8 +69,11 @@ class _Writer:
                 continue
             if kind in ("bullet_list_open", "ordered_list_open"):
                 self.lists.append("bullet" if kind == "bullet_list_open" else "number")
+                numbered = kind == "ordered_list_open"
+                self.counters.append(self._restart(int(token.attrGet("start") or 1)) if numbered else None)
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 self.lists.pop()
+                self.counters.pop()
             elif kind == "list_item_open":
                 self.item_started.append(False)
             elif kind == "list_item_close":
@@ -92,11 +97,33 @@ class _Writer:
             if self.item_started and not self.item_started[-1]:
                 self.item_started[-1] = True
                 base = "List Bullet" if self.lists[-1] == "bullet" else "List Number"
-                return self.doc.add_paragraph(style=base + suffix)
+                paragraph = self.doc.add_paragraph(style=base + suffix)
+                if self.counters[-1] is not None:
+                    num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+                    num_pr.get_or_add_ilvl().val = 0
+                    num_pr.get_or_add_numId().val = self.counters[-1]
+                return paragraph
             return self.doc.add_paragraph(style="List Continue" + suffix)
         if self.quoted:
             return self.doc.add_paragraph(style="Quote")
         return self.doc.add_paragraph()
+
+    def _restart(self, start: int) -> int:
+        """A new numbering instance for the numbered list just opened, counting from ``start``; its ``numId``.
+
+        The List Number styles name one ``w:num`` each, and Word counts every
+        paragraph of one ``w:num`` as one list, so two separate lists would run
+        1, 2, 3, 4. Each list gets its own ``w:num`` on the style's abstract
+        definition (same look) with a ``startOverride`` for level 0, the level
+        the List Number styles use, and its items point to it.
+        """
+        depth = min(len(self.lists), 3)
+        style = self.doc.styles["List Number" + ("" if depth == 1 else f" {depth}")]
+        numbering = self.doc.part.numbering_part.element
+        abstract = numbering.num_having_numId(style.element.pPr.numPr.numId.val).abstractNumId.val
+        num = numbering.add_num(abstract)
+        num.add_lvlOverride(ilvl=0).add_startOverride(start)
+        return int(num.numId)
 
     def _inline(self, paragraph: Paragraph, inline: Token) -> None:
         bold = italic = False

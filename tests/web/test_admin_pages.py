@@ -17,7 +17,7 @@ from app.caller import Caller
 from kb.config import Settings
 from kb.errors import Conflict
 from kb.identity.access import Principal
-from kb.record.models import Role
+from kb.record.models import DocumentDraft, Kind, Role, Status
 from tests.conftest import HashingEmbedder
 from tests.web.conftest import bearer, csrf_of
 from web.app import create_app
@@ -104,6 +104,44 @@ def test_admin_creates_a_user_with_a_one_time_password_shown_once(browser: TestC
     failed = browser.post("/login", data={"csrf": csrf_of(browser, "/login"), "login": "tanaka", "password": password})
     assert failed.status_code == 401  # the one-time password is spent
     sign_in(browser, "tanaka", "tanaka own pw 1")
+
+
+def test_a_one_time_password_opens_nothing_but_the_account_page(browser: TestClient) -> None:
+    """Until they choose their own password, the admin-known one buys a browser the account page and nothing else."""
+    kb = browser.app.state.kb  # type: ignore[attr-defined]
+    kb.accounts.add_user("ito", role=Role.contributor, password="ito password 1")
+    token = kb.accounts.create_token("ito", "script").secret  # made by ito: not the admin's secret
+    doc = kb.store.create(
+        DocumentDraft(kind=Kind.lesson, status=Status.published, title="Freeze scope early", body="Scope."), by="ito"
+    )
+    kb.accounts.update_user("ito", password="admin issued 1", one_time=True, by="boss")
+    assert sign_in(browser, "ito", "admin issued 1") == "/account?first=1"
+
+    pages = ("/", "/?q=vendor", f"/documents/{doc.id}", f"/documents/{doc.id}/edit", "/library", "/inbox")
+    for page in pages:
+        response = browser.get(page, follow_redirects=False)
+        assert (response.status_code, response.headers.get("location")) == (303, "/account?first=1"), page
+    followed = browser.get("/?q=vendor")
+    assert str(followed.url).endswith("/account?first=1") and 'id="must-change"' in followed.text
+    assert "please choose your own password" in followed.text  # the i18n message, in the reader's language
+    assert 'id="create-token"' not in followed.text  # the page offers only what they may do now
+    minted = form_post(browser, "/account/tokens", "/account", name="escape hatch")
+    assert minted.headers["location"] == "/account?first=1"  # type: ignore[attr-defined]
+    assert kb.accounts.tokens("ito")[0][0].name == "script"  # no token minted with the admin-known password
+    api = browser.get("/api/search?q=x")
+    assert api.status_code == 403 and "one-time password" in api.json()["message"]
+    assert browser.get("/api/me").status_code == 403
+    # a token ito made themselves is theirs, not the admin's: it still works
+    assert browser.get("/api/me", headers=bearer(token)).json()["login"] == "ito"
+
+    response = form_post(
+        browser, "/account/password", "/account", current="admin issued 1", new="ito own pw 12", again="ito own pw 12"
+    )
+    assert response.headers["location"] == "/account?done=password"  # type: ignore[attr-defined]
+    for page in pages:
+        assert browser.get(page, follow_redirects=False).status_code == 200, page
+    assert 'id="create-token"' in browser.get("/account").text
+    assert browser.get("/api/search?q=x").status_code == 200
 
 
 def test_changing_ones_password_needs_the_current_one(browser: TestClient) -> None:

@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.browser]
 PASSWORD = "browser test password"
 WIDTH = 1366
 IDS: dict[str, str] = {}
+NAMES = {"admin": "PMO 山田", "yamada": "山田 太郎"}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     load_demo(settings)
     kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
     for login, role in {"admin": Role.pmo_admin, "tanaka": Role.contributor, "yamada": Role.reader}.items():
-        kb.accounts.add_user(login, role=role, password=PASSWORD, display_name={"admin": "PMO 山田"}.get(login, ""))
+        kb.accounts.add_user(login, role=role, password=PASSWORD, display_name=NAMES.get(login, ""))
     lesson = {"kind": Kind.lesson, "status": Status.published}
     IDS["mine"] = kb.store.create(
         DocumentDraft.model_validate(
@@ -133,6 +134,10 @@ def test_admin_creates_a_contributor_who_changes_the_password_and_edits_only_the
     assert person.locator("#must-change").count() == 1  # type: ignore[attr-defined]
     assert "佐藤 花子" in person.inner_text("#who")  # type: ignore[attr-defined]
     shot(person, "account-first-login-ja")
+    person.goto(server + "/?q=" + quote("移行"))  # type: ignore[attr-defined]  # anywhere else: back to choose one
+    assert person.url.endswith("/account?first=1")  # type: ignore[attr-defined]
+    assert person.locator("#create-token").count() == 0  # type: ignore[attr-defined]
+    both_languages(person, server, "/library", "account-one-time-redirect")
     person.fill("input[name=current]", password)  # type: ignore[attr-defined]
     person.fill("input[name=new]", "sato chooses this one")  # type: ignore[attr-defined]
     person.fill("input[name=again]", "sato chooses this one")  # type: ignore[attr-defined]
@@ -205,6 +210,7 @@ def test_a_reader_marks_a_hit_outdated_and_the_owner_sees_it_in_the_review_queue
     owner.goto(server + "/reviews")  # type: ignore[attr-defined]
     reported = owner.inner_text("#outdated-reports")  # type: ignore[attr-defined]
     assert "Freeze the scope before vendor selection" in reported and "2025年から選定手順が変わりました" in reported
+    assert "山田 太郎" in reported and "yamada" not in reported  # the reporter as people know them
     both_languages(owner, server, "/reviews", "reviews-outdated")
     admin = new_page(chromium)
     sign_in(admin, server, "admin")

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.config import Settings
-from kb.record.models import DocumentDraft, Kind, OriginalFile, Role, Status
+from kb.pmo import feedback
+from kb.record.models import DocumentDraft, Kind, OriginalFile, Role, Status, Verdict
 from tests.conftest import HashingEmbedder
 from tests.web.conftest import add_user, bearer, csrf_of
 from web.app import create_app
@@ -187,6 +188,23 @@ def test_a_reader_reports_a_hit_outdated_and_the_owner_sees_it(site: TestClient)
     assert {"feedback", "feedback_resolve"} <= {e.action for e in kb.audit.events()}
     assert other  # the other document got nothing
     assert not [f for f in _feedback(kb) if f.document_id == other]
+
+
+def test_the_review_queue_names_the_reporter_by_display_name_in_both_languages(site: TestClient) -> None:
+    kb = site.app.state.kb  # type: ignore[attr-defined]
+    doc = create(site, "tanaka", **LESSON)
+    reader = token(site, "yamada", Role.reader)
+    kb.accounts.update_user("yamada", display_name="山田 花子", by="boss")
+    post(site, "/feedback", reader, document_id=doc, query="", verdict="outdated", comment="RFP rules changed")
+    # a report whose author has no account here (a removed login): the login is all there is to show
+    feedback.record(kb.store, doc_id=doc, verdict=Verdict.outdated, query="", comment="old RFP", by="ghost")
+    tanaka = token(site, "tanaka", Role.contributor)
+    for lang in ("en", "ja"):
+        site.cookies.set("kb_lang", lang)
+        page = site.get("/reviews", headers=tanaka).text
+        section = page[page.index('id="outdated-reports"') : page.index('id="review-queue"')]
+        reporters = re.findall(r'<span class="meta">([^<·]*) ·', section)
+        assert [r.strip() for r in reporters] == ["ghost", "山田 花子"], lang  # newest first; never "yamada"
 
 
 def test_feedback_needs_a_sign_in_but_not_the_contributor_role(site: TestClient, web_settings: Settings) -> None:

@@ -322,10 +322,19 @@ def invited(kb: Directory, *, secret: str) -> User:
     return kb.accounts.invited(secret)
 
 
-def accept_invitation(kb: Directory, *, caller: Caller, secret: str, password: str, hours: float) -> tuple[User, str]:
-    """Choose one's password through an invitation link (once), and start a session: (user, secret)."""
+def accept_invitation(
+    kb: Directory, *, caller: Caller, secret: str, password: str, hours: float, replacing: str | None = None
+) -> tuple[User, str]:
+    """Choose one's password through an invitation link (once), and start a session: (user, secret).
+
+    ``replacing``: the session the browser already had (another account's, say
+    one still on its one-time password); it ends with the new one's start, as
+    at a login, so the browser is never left holding two.
+    """
     with kb.store.transaction():
         user_ = kb.accounts.accept_invitation(secret, password, address=caller.address)
+        if replacing:
+            kb.accounts.end_session(replacing)
         return kb.accounts.start_session(user_.login, address=caller.address, hours=hours)
 
 

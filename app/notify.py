@@ -190,6 +190,7 @@ def _deliver_one(kb: KnowledgeBase, m: Message, *, now: dt.datetime | None, work
                 secret=sub.secret,
                 key=m.key,
                 allowed=egress.Allowed.of(settings.webhook_allow_hosts),
+                proxy=settings.webhook_proxy,
             )
     except egress.Refused as e:  # the address leads somewhere the server may not post: trying again changes nothing
         return finish(outbox.Outcome("failed", f"{type(e).__name__}: {e}", final=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app import documents
 from app.caller import Caller
@@ -54,13 +54,17 @@ def set_lesson_action(
 @dataclass(frozen=True)
 class ReviewQueue:
     """The reviews page: standards waiting for review, the caller's drafts (with the last move of those that
-    came back), and the overdue reviews that are theirs (all of them for a PMO admin)."""
+    came back), and the overdue reviews that are theirs (all of them for a PMO admin).
+
+    ``names`` gives the display name of each submitter and owner that is a login, as people read them
+    (an owner written as free text, or a login whose account is gone, is shown as written)."""
 
     queue: list[Document]
     drafts: list[Document]
     returned: dict[str, ReviewEvent]
     overdue: list[Document]
     today: dt.date
+    names: dict[str, str] = field(default_factory=dict)  # submitters' and owners' logins → display names
 
 
 def review_queue(kb: KnowledgeBase, *, caller: Caller, today: dt.date | None = None) -> ReviewQueue:
@@ -70,12 +74,16 @@ def review_queue(kb: KnowledgeBase, *, caller: Caller, today: dt.date | None = N
     mine = [d for d in docs if d.created_by == who.login or lifecycle.is_owner(d, who)]
     drafts = [d for d in mine if d.status is Status.draft]
     today = today or dt.date.today()
+    queue = [d for d in docs if d.status is Status.in_review and (who.is_admin or d in mine)]
+    overdue = lifecycle.overdue(docs, today, None if who.is_admin else who)
+    people = [d.created_by or "" for d in queue] + [d.owner or "" for d in overdue]
     return ReviewQueue(
-        queue=[d for d in docs if d.status is Status.in_review and (who.is_admin or d in mine)],
+        queue=queue,
         drafts=drafts,
         returned={d.id: events[0] for d in drafts if (events := lifecycle.history(kb.store, d.id))},
-        overdue=lifecycle.overdue(docs, today, None if who.is_admin else who),
+        overdue=overdue,
         today=today,
+        names=kb.accounts.display_names(people),
     )
 
 

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -286,6 +287,37 @@ class Settings(NativeThreadSettings):
                     raise ValueError(f"{entry!r} is not a host name, an address or a network (10.0.0.0/8)") from None
             kept.append(name)
         return kept
+
+    webhook_proxy: str | None = Field(
+        default=None,
+        description=(
+            "Outbound HTTP proxy webhooks go through, `http://proxy.corp.example:8080` or "
+            "`http://user:password@proxy.corp.example:8080` (sent as Proxy-Authorization). Only this setting is "
+            "read: `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are not. The target is still checked at the server "
+            "first (as `KB_WEBHOOK_ALLOW_HOSTS` says); the proxy itself is not, it is yours. Empty: webhooks "
+            "connect directly."
+        ),
+    )
+
+    @field_validator("webhook_proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        """``http://[user:password@]host[:port]``: a typo stops the server at start, not every webhook later.
+
+        An ``https://`` proxy (TLS to the proxy itself) is refused: ``http.client``
+        cannot tunnel through one; an https webhook is encrypted end to end
+        through the plain CONNECT tunnel anyway.
+        """
+        if not value or not value.strip():
+            return None
+        try:
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018 - a bad port raises here
+        except ValueError as e:
+            raise ValueError(f"give the proxy as http://proxy.corp.example:8080 ({e})") from None
+        if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/") or parts.query:
+            raise ValueError("give the proxy as http://[user:password@]proxy.corp.example:8080, nothing after the port")
+        return value.strip()
 
     notify_lease_seconds: float = Field(
         default=300.0,

@@ -1,11 +1,14 @@
-"""Real receivers for push tests: an SMTP server (aiosmtpd, STARTTLS and login required) and a webhook
-receiver (http.server), both on 127.0.0.1, recording what they got."""
+"""Real receivers for push tests: an SMTP server (aiosmtpd, STARTTLS and login required), a webhook
+receiver (http.server) and an outbound HTTP proxy (http.server), all on 127.0.0.1, recording what they got."""
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
+import http.client
 import json
+import select
 import socket
 import ssl
 import subprocess
@@ -17,6 +20,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
@@ -129,10 +133,113 @@ def webhook_receiver(tls: tuple[Path, Path] | None = None) -> Iterator[Receiver]
         context.load_cert_chain(*tls)
         server.socket = context.wrap_socket(server.socket, server_side=True)
     receiver.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}/hook"
+    with serving(server):
+        yield receiver
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    """``server`` answering on a thread of its own while the block runs, then shut and closed."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield receiver
+        yield
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class Proxied:
+    """One request the proxy was asked to forward: ``CONNECT host:port`` or ``POST http://host:port/path``."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+
+
+@dataclass
+class ForwardProxy:
+    url: str
+    seen: list[Proxied] = field(default_factory=list)
+    hosts: dict[str, str] = field(default_factory=dict)  # the proxy's own name lookups (no DNS in tests)
+
+
+@contextmanager
+def forwarding_proxy(credentials: tuple[str, str] | None = None) -> Iterator[ForwardProxy]:
+    """A minimal outbound proxy on 127.0.0.1, as a company's: CONNECT tunnels and absolute-URI POSTs, recorded.
+
+    Written here rather than taken from PyPI: about fifty lines of the standard
+    library do what the tests need (record each request as the proxy saw it,
+    answer 407 without the right Basic ``credentials``, resolve names through
+    ``hosts``), where a full proxy package would bring its own plugin machinery.
+    The proxy resolves the target itself, as a real one does.
+    """
+    proxy = ForwardProxy(url="")
+    expected = "Basic " + base64.b64encode(":".join(credentials).encode()).decode() if credentials else None
+
+    class Handler(BaseHTTPRequestHandler):
+        def admitted(self) -> bool:
+            proxy.seen.append(Proxied(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+            if expected is None or self.headers.get("proxy-authorization") == expected:
+                return True
+            self.send_response(407)
+            self.send_header("Proxy-Authenticate", 'Basic realm="corp"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
+
+        def do_CONNECT(self) -> None:
+            if not self.admitted():
+                return
+            host, _, port = self.path.rpartition(":")
+            try:
+                upstream = socket.create_connection((proxy.hosts.get(host, host), int(port)), timeout=10)
+            except OSError:
+                self.send_error(502)
+                return
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            self.close_connection = True
+            with upstream:  # relay bytes both ways until either side closes (or 10 s of silence)
+                ends = {self.connection: upstream, upstream: self.connection}
+                while True:
+                    ready, _, _ = select.select(list(ends), [], [], 10)
+                    if not ready:
+                        return
+                    for end in ready:
+                        data = end.recv(65536)
+                        if not data:
+                            return
+                        ends[end].sendall(data)
+
+        def do_POST(self) -> None:
+            if not self.admitted():
+                return
+            parts = urlsplit(self.path)
+            if parts.scheme != "http" or not parts.hostname:
+                self.send_error(400, "a proxy takes absolute URIs")
+                return
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            dropped = ("proxy-authorization", "proxy-connection", "connection")
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
+            far = http.client.HTTPConnection(
+                proxy.hosts.get(parts.hostname, parts.hostname), parts.port or 80, timeout=10
+            )
+            try:
+                far.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body, headers)
+                answer = far.getresponse()
+                answer.read()
+            finally:
+                far.close()
+            self.send_response(answer.status, answer.reason)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(server):
+        yield proxy

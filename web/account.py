@@ -204,7 +204,12 @@ def invite_accept(
     hours = kb.settings.session_hours
     try:
         user, session = app_accounts.accept_invitation(
-            kb, caller=caller_of(request, principal_of(request)), secret=secret, password=new, hours=hours
+            kb,
+            caller=caller_of(request, principal_of(request)),
+            secret=secret,
+            password=new,
+            hours=hours,
+            replacing=request.cookies.get(SESSION_COOKIE),
         )
     except InvalidInput as exc:
         return render(

@@ -128,7 +128,9 @@ async def csrf_guard(request: Request) -> None:
 
 
 # What a browser signed in with a one-time password may still reach: the account page and its password form
-# (to choose their own), logging in and out, and the language switcher (the account page in the other language).
+# (to choose their own), logging in and out, the language switcher (the account page in the other language),
+# and an invitation link: it is for another account (the link is the credential, not this session), and
+# accepting it signs the browser in as that account, ending the one-time session as a login would.
 OPEN_TO_ONE_TIME_PASSWORD = frozenset(
     {
         ("GET", "/account"),
@@ -137,6 +139,8 @@ OPEN_TO_ONE_TIME_PASSWORD = frozenset(
         ("POST", "/login"),
         ("POST", "/logout"),
         ("GET", "/lang/{code}"),
+        ("GET", "/invite/{secret}"),
+        ("POST", "/invite/{secret}"),
     }
 )
 

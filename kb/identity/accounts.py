@@ -18,12 +18,12 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, delete, select, update
 
 from kb.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
@@ -149,6 +149,23 @@ class Accounts:
     def users(self) -> list[User]:
         with self.db.reading() as session:
             return list(session.exec(select(User).order_by(col(User.login))))
+
+    def display_names(self, names: Iterable[str]) -> dict[str, str]:
+        """``{name: display name}`` for each of ``names`` that is a login, compared without case (as
+        ``lifecycle.is_owner`` reads a document's free-text ``owner``); other names are left out, so a
+        caller shows them as written."""
+        wanted = {n for n in names if n and n.strip()}
+        if not wanted:
+            return {}
+        folded = {n.strip().casefold() for n in wanted}
+        with self.db.reading() as session:
+            rows = session.exec(
+                select(User.login, User.display_name).where(
+                    or_(col(User.login).in_(sorted(wanted)), func.lower(User.login).in_(sorted(folded)))
+                )
+            )
+            by_login = {login.casefold(): display or login for login, display in rows}
+        return {n: by_login[n.strip().casefold()] for n in wanted if n.strip().casefold() in by_login}
 
     def groups(self) -> list[Group]:
         with self.db.reading() as session:

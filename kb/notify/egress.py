@@ -12,7 +12,9 @@ that is how a company lets webhooks reach its own chat relay on the LAN.
 The check runs when a subscription is made (a clear error naming the address)
 and again at every delivery (``resolve`` returns the addresses it checked and
 ``kb.notify.webhook`` connects to those, so a name that resolves elsewhere
-the second time, DNS rebinding, is never followed).
+the second time, DNS rebinding, is never followed). Through an outbound
+proxy (``KB_WEBHOOK_PROXY``) the check still runs first, but the proxy
+connects to its own lookup's answer: ``kb.notify.webhook`` says what that leaves.
 """
 
 from __future__ import annotations

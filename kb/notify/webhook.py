@@ -1,4 +1,4 @@
-"""Webhooks: a JSON body (ours, Slack's or Teams'), signed with HMAC-SHA256, posted with ``urllib``.
+"""Webhooks: a JSON body (ours, Slack's or Teams'), signed with HMAC-SHA256, posted with ``http.client``.
 
 Headers a receiver checks: ``X-KB-Signature: sha256=<hex>`` is the HMAC of
 ``<timestamp>.<body>`` under the subscription's secret (the timestamp in
@@ -12,12 +12,23 @@ The address is checked and resolved once per try (``kb.notify.egress``) and
 the connection goes to an address that was checked, never to a second
 lookup's answer: the request still names the host (``Host``, and for https
 the TLS server name, with the certificate verified against the host name).
-An HTTP(S) proxy from the environment is not used: the server connects
-itself, so the check holds for the address it really reaches.
+
+Through an outbound proxy (``KB_WEBHOOK_PROXY``, and only that setting: the
+``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` variables are never read) the
+target is still resolved and checked here first, and refused the same way;
+then https goes through ``CONNECT host:port`` with TLS to the target itself
+(the proxy relays bytes it cannot read; the certificate is verified against
+the host name), http as a request for the absolute URI. The proxy is not
+checked against the guard: the operator configures it, and it usually sits
+on the LAN. What the server cannot close: the proxy resolves the host name
+again, so a name whose DNS answer changes between our check and the proxy's
+lookup (DNS rebinding) reaches what the proxy's answer says; the proxy's own
+rules are the guard for that window.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import http.client
@@ -25,7 +36,9 @@ import json
 import socket
 import ssl
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from kb.notify.content import Content
 from kb.notify.egress import Allowed, Destination, resolve
@@ -78,12 +91,15 @@ def sign(secret: str, timestamp: str, payload: bytes) -> str:
     return f"sha256={digest}"
 
 
-def post(url: str, payload: dict[str, Any], *, secret: str, key: str, allowed: Allowed) -> int:
-    """POST the signed body to ``url`` once checked; the HTTP status, or an exception saying why it failed.
+def post(
+    url: str, payload: dict[str, Any], *, secret: str, key: str, allowed: Allowed, proxy: str | None = None
+) -> int:
+    """POST the signed body to ``url`` once checked (through ``proxy`` when given); the HTTP status, or why not.
 
     ``egress.Refused`` when the address may not be reached (the caller fails
-    the message for good), ``egress.Unresolvable`` or an ``OSError`` when the
-    far end could not be reached, RuntimeError for an answer outside 2xx.
+    the message for good, and the proxy never hears of it),
+    ``egress.Unresolvable`` or an ``OSError`` when the far end (or the proxy)
+    could not be reached, RuntimeError for an answer outside 2xx.
     """
     destination = resolve(url, allowed)
     data = json.dumps(payload, ensure_ascii=False).encode()
@@ -95,9 +111,13 @@ def post(url: str, payload: dict[str, Any], *, secret: str, key: str, allowed: A
         "X-KB-Signature": sign(secret, stamp, data),
         "X-KB-Idempotency-Key": key,
     }
-    connection = _connection(destination)
+    if proxy:
+        connection, target, credentials = _through(Proxy.of(proxy), destination)
+        headers.update(credentials)
+    else:
+        connection, target = _connection(destination), destination.target
     try:
-        connection.request("POST", destination.target, body=data, headers=headers)
+        connection.request("POST", target, body=data, headers=headers)
         response = connection.getresponse()
         response.read()
     finally:
@@ -105,6 +125,52 @@ def post(url: str, payload: dict[str, Any], *, secret: str, key: str, allowed: A
     if not 200 <= response.status < 300:
         raise RuntimeError(f"the webhook answered HTTP {response.status} {response.reason}")
     return int(response.status)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """``KB_WEBHOOK_PROXY`` read: where the proxy listens and the ``Proxy-Authorization`` to send it, if any."""
+
+    host: str
+    port: int
+    authorization: str | None = None
+
+    @classmethod
+    def of(cls, url: str) -> Proxy:
+        """``http://[user:password@]host[:port]`` (checked by ``Settings``); port 80 when none is given, as URLs say.
+
+        The user and password may be percent-encoded (``p%40ss`` for ``p@ss``);
+        they are sent as Basic credentials, the scheme corporate proxies accept.
+        """
+        parts = urlsplit(url.strip())
+        authorization = None
+        if parts.username is not None:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+        return cls(parts.hostname or "", parts.port or 80, authorization)
+
+
+def _through(proxy: Proxy, destination: Destination) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
+    """A connection to ``proxy`` for ``destination``, the request target and the headers to add to the request.
+
+    https: a CONNECT tunnel to the host name and port, TLS inside it to the
+    target (``set_tunnel``: the server name and certificate check are the
+    tunnel host's), the credentials on the CONNECT only, so the target never
+    sees them. http: the absolute URI (``Host`` is the URL's), the credentials
+    on the request itself, where the proxy reads (and drops) them.
+    """
+    credentials = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else {}
+    if destination.scheme == "https":
+        secure = http.client.HTTPSConnection(
+            proxy.host, proxy.port, timeout=TIMEOUT, context=ssl.create_default_context()
+        )
+        # Python 3.11 writes an IPv6 literal unbracketed in the CONNECT line (3.12 brackets it): docs say so
+        secure.set_tunnel(destination.host, destination.port, headers=credentials)
+        return secure, destination.target, {}
+    host = f"[{destination.host}]" if ":" in destination.host else destination.host
+    netloc = host if destination.port == 80 else f"{host}:{destination.port}"
+    plain = http.client.HTTPConnection(proxy.host, proxy.port, timeout=TIMEOUT)
+    return plain, f"http://{netloc}{destination.target}", credentials
 
 
 def _connection(destination: Destination) -> http.client.HTTPConnection:

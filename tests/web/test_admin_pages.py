@@ -21,6 +21,7 @@ from kb.record.models import DocumentDraft, Kind, Role, Status
 from tests.conftest import HashingEmbedder
 from tests.web.conftest import bearer, csrf_of
 from web.app import create_app
+from web.auth import SESSION_COOKIE
 
 ADMIN_PASSWORD = "admin password 12345"
 
@@ -168,6 +169,32 @@ def test_an_invitation_link_sets_the_password_once(browser: TestClient) -> None:
     assert browser.get(path).status_code == 404  # used: gone
     sign_in(browser, "sato", "sato password 1")
     assert "invite_accept" in audit_actions(browser)
+
+
+def test_an_invitation_link_works_in_a_browser_still_on_a_one_time_password(browser: TestClient) -> None:
+    """The link is for another account, the secret in it the credential: the one-time session neither hides the
+    page behind its own account page nor outlives the acceptance."""
+    kb = browser.app.state.kb  # type: ignore[attr-defined]
+    kb.accounts.add_user("ito", role=Role.contributor, password="ito password 1")
+    kb.accounts.update_user("ito", password="admin issued 1", one_time=True, by="boss")
+    kb.accounts.add_user("sato", role=Role.reader)
+    path = "/invite/" + kb.accounts.invite("sato", by="boss", address=None)
+    assert sign_in(browser, "ito", "admin issued 1") == "/account?first=1"
+    one_time_session = browser.cookies.get(SESSION_COOKIE)
+    page = browser.get(path, follow_redirects=False)
+    assert page.status_code == 200 and "sato" in page.text
+    assert browser.get("/invite/not-a-link", follow_redirects=False).status_code == 404  # open, not redirected
+    assert browser.get("/library", follow_redirects=False).headers["location"] == "/account?first=1"  # still shut
+    mismatch = form_post(browser, path, path, new="sato password 1", again="sato password 2")
+    assert mismatch.status_code == 422  # type: ignore[attr-defined]
+    response = form_post(browser, path, path, new="sato password 1", again="sato password 1")
+    assert (response.status_code, response.headers["location"]) == (303, "/")  # type: ignore[attr-defined]
+    assert browser.get("/api/me").json()["login"] == "sato"  # signed in as the invited account
+    assert browser.get("/library", follow_redirects=False).status_code == 200
+    stale = TestClient(browser.app)
+    stale.cookies.set(SESSION_COOKIE, str(one_time_session))
+    assert stale.get("/api/me").status_code == 401  # ito's one-time session ended with the acceptance
+    assert kb.accounts.user("ito").must_change_password  # and ito still has to choose their own password
 
 
 def test_disabling_ends_sessions_and_tokens_at_once(browser: TestClient) -> None:

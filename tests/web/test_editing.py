@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -205,6 +206,31 @@ def test_the_review_queue_names_the_reporter_by_display_name_in_both_languages(s
         section = page[page.index('id="outdated-reports"') : page.index('id="review-queue"')]
         reporters = re.findall(r'<span class="meta">([^<·]*) ·', section)
         assert [r.strip() for r in reporters] == ["ghost", "山田 花子"], lang  # newest first; never "yamada"
+
+
+def test_the_review_queue_names_submitters_and_owners_by_display_name_in_both_languages(site: TestClient) -> None:
+    kb = site.app.state.kb  # type: ignore[attr-defined]
+    boss = token(site, "boss", Role.pmo_admin)
+    token(site, "tanaka", Role.contributor)
+    kb.accounts.update_user("tanaka", display_name="田中 一郎", by="boss")
+    standard = {"kind": Kind.template, "body": "Fill in every section."}
+    create(site, "tanaka", **standard, title="RFP template", status=Status.in_review)
+    create(site, "ghost", **standard, title="Old checklist", status=Status.in_review)  # no account: the login
+    past = {**standard, "status": Status.published}
+    create(site, "boss", **past, title="Risk register", owner="Tanaka", review_by=dt.date(2020, 1, 1))
+    create(site, "boss", **past, title="Kickoff deck", owner="PMO office", review_by=dt.date(2021, 1, 1))
+    for lang, heading in (("en", "Waiting for review"), ("ja", "レビュー待ち")):
+        site.cookies.set("kb_lang", lang)
+        page = site.get("/reviews", headers=boss).text
+        assert heading in page
+        queue = page[page.index('id="review-queue"') : page.index('id="my-drafts"')]
+        submitters = [m.strip() for m in re.findall(r'<span class="meta">([^<]*)</span>', queue)]
+        assert sorted(submitters) == ["ghost", "田中 一郎"], lang
+        overdue = page[page.index('id="overdue-reviews"') :]
+        owners = [m.strip() for m in re.findall(r'<span class="meta">([^<]*)</span>', overdue)]
+        # oldest first; an owner naming a login (in any case) by its display name, free text as written
+        assert owners == ["田中 一郎", "PMO office"], lang
+        assert "tanaka" not in (queue + overdue).casefold()
 
 
 def test_feedback_needs_a_sign_in_but_not_the_contributor_role(site: TestClient, web_settings: Settings) -> None:

@@ -120,7 +120,8 @@ def replay_one(rows: list[Row], setting: Setting) -> tuple[dict[str, float], flo
         boost = setting.across_en if language == "en" else 1.0
         tw = (setting.translated_ja if language == "ja" else setting.translated_en) * boost
         same = setting.dense * min(1.0, setting.long_words / words) if words else setting.dense
-        fused = lex + tw * tr + np.where(across, setting.dense_across * boost, same) * den
+        damp = same / setting.dense if setting.dense else 1.0
+        fused = lex + tw * tr + np.where(across, setting.dense_across * boost * damp, same) * den
         cosine = np.where(across, setting.strength_across, 1.0) * den / setting.line_scale
         strength = np.maximum(
             lex / setting.coverage, setting.strength_lexical * lex + setting.strength_translated * tr + cosine

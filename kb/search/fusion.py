@@ -64,8 +64,7 @@ ranks as 1.5 × the raw cosine: 1.0 and 2.0 cost 0.01–0.03 on the FAQ sets or 
 CONFIDENT_COVERAGE = 0.5
 """Same-language coverage that alone makes a match confident: half the query's weighted words."""
 LONG_QUERY_WORDS = 20
-"""Past this many distinct words, a query weighs the cosine of a document in its own language by
-``LONG_QUERY_WORDS / words`` (``Weights.of``)."""
+"""Past this many distinct words, a query weighs the cosine by ``LONG_QUERY_WORDS / words`` (``Weights.of``)."""
 ACROSS_BOOST = {"en": 1.5}
 """How much more an English query weighs what a document in the other language offers (``Weights.of``)."""
 
@@ -90,8 +89,9 @@ class Weights:
         en_llis_event2lesson (queries of 62 words at the median) the full
         weight cost 0.013 nDCG@10 against the fusion before calibration, and
         ``DENSE_WEIGHT · 20 / words`` gives it back (replayed on every set: no
-        other set moves, their queries have 5–9 words). Across languages the
-        words match only through the dictionary, so the cosine keeps its weight.
+        other set moves, their queries have 5–9 words). It applies to
+        documents in either language alike, so a long description does not
+        tilt the page towards one language.
 
         An English query weighs a Japanese document's translated coverage and
         cosine ``ACROSS_BOOST`` (1.5) times: an everyday English question
@@ -105,7 +105,7 @@ class Weights:
         """
         boost = ACROSS_BOOST.get(language, 1.0)
         dense = DENSE_WEIGHT * LONG_QUERY_WORDS / words if words > LONG_QUERY_WORDS else DENSE_WEIGHT
-        return cls(TRANSLATED_WEIGHT * boost, dense, DENSE_WEIGHT * boost)
+        return cls(TRANSLATED_WEIGHT * boost, dense, dense * boost)
 
 
 @dataclass(frozen=True)

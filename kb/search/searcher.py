@@ -49,7 +49,7 @@ from kb.search.findings import (
     shares_passage,
     unit_means,
 )
-from kb.search.fusion import DENSE_WEIGHT, RRF_K, Calibrated, LegScores, Weights, rrf
+from kb.search.fusion import RRF_K, Calibrated, LegScores, Weights, rrf
 from kb.search.indexer import DocInfo, Indexer
 from kb.search.language import detect_language
 from kb.search.lexical.index import RowMask
@@ -599,8 +599,8 @@ class Searcher:
         tr = column(translated, 0.0) / tr_top if mode != "dense" else zeros
         den = (column(dense, floor) - floor) / unit if mode != "lexical" else zeros
         weights = Weights.of(words=legs.words, language=legs.language)
-        dense_weight = None  # every row DENSE_WEIGHT
-        if weights.dense != weights.dense_across or weights.dense != DENSE_WEIGHT:
+        dense_weight = np.full(len(keys), weights.dense)
+        if weights.dense != weights.dense_across:
             docs = legs.docs
             other = np.fromiter(
                 (d in docs and docs[d].language != legs.language for d in keys), dtype=np.bool_, count=len(keys)

@@ -46,14 +46,17 @@ def upload(
 ) -> list[FileReport]:
     """Ingest uploaded files as the caller: their role and groups decide what each file may store or replace.
 
-    Each file is its own transaction (one bad file never stops the batch), audited with its outcome.
+    Each file is its own transaction (one bad file never stops the batch), audited with its outcome; a mail's
+    attachments are files of their own here, each with its report.
     ``column_map`` (column → field, what ``kb ingest --map`` takes) applies to every file.
     """
     require(caller.principal, Role.contributor)
     registry = default_registry()
     store = GuardedStore(kb.store, caller.principal)
     reports = [
-        ingest_upload(
+        report
+        for name, data in files_in
+        for report in ingest_upload(
             store,
             name,
             data,
@@ -63,7 +66,6 @@ def upload(
             column_map=column_map,
             budget=FileBudget.from_settings(kb.settings),
         )
-        for name, data in files_in
     ]
     for report in reports:
         detail: dict[str, Any] = {"status": report.status.value, "documents": report.documents}

@@ -55,7 +55,7 @@ def run_ingest(
         index_task = progress.add_task("index", total=None, visible=False)
 
         def on_file(result: FileReport) -> None:
-            if result.status is not FileStatus.removed:
+            if result.status is not FileStatus.removed and result.within is None:  # files found, not attachments
                 progress.advance(files_task)
 
         def on_progress(done: int, total: int) -> None:

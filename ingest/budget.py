@@ -3,7 +3,8 @@
 Each ingester already refuses the hostile inputs we know of (alias bombs, zip
 and XML bombs, deep nesting); the budget is the backstop for the ones we do
 not. Only the parse step runs under it, in a worker process: bytes go in,
-document drafts (or an ``InvalidInput``) come back, and the database write
+document drafts (or an ``InvalidInput``) come back, as do a mail's attached
+files when the pipeline unpacks them, and the database write
 stays in the calling process, so a killed worker can never leave a half-written
 transaction. A file that runs past ``seconds`` has its worker killed; a parse
 that tries to allocate past ``memory_mb`` gets ``MemoryError`` (the worker's
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.options import IngestOptions
-from ingest.registry import Ingester
+from ingest.registry import Attached, Container, Ingester
 from kb.config import Settings
 from kb.errors import InvalidInput
 from kb.record.models import DocumentDraft
@@ -54,11 +55,17 @@ class FileBudget:
 
 
 class Parser(Protocol):
-    """Runs an ingester on one file's bytes: in this process, or in a worker under a budget."""
+    """Runs an ingester on one file's bytes: in this process, or in a worker under a budget.
+
+    ``unpack`` takes the files out of a container (a mail's attachments) under
+    the same budget as a parse, so a hostile message is never read unguarded.
+    """
 
     def parse(
         self, ingester: Ingester, path: Path, data: bytes, *, source: str, options: IngestOptions
     ) -> list[DocumentDraft]: ...
+
+    def unpack(self, container: Container, path: Path, data: bytes, *, source: str) -> list[Attached]: ...
 
 
 def parse_guarded(
@@ -73,7 +80,18 @@ def parse_guarded(
     try:
         return ingester.parse(path, data, source=source, options=options)
     except RecursionError:
-        raise InvalidInput("the file is nested too deeply to read (thousands of levels)", source=source) from None
+        raise InvalidInput(_TOO_DEEP, source=source) from None
+
+
+def unpack_guarded(container: Container, path: Path, data: bytes, *, source: str) -> list[Attached]:
+    """``container.attachments``, with nesting too deep for the stack reported as for ``parse_guarded``."""
+    try:
+        return container.attachments(path, data, source=source)
+    except RecursionError:
+        raise InvalidInput(_TOO_DEEP, source=source) from None
+
+
+_TOO_DEEP = "the file is nested too deeply to read (thousands of levels)"
 
 
 class InProcess:
@@ -83,6 +101,9 @@ class InProcess:
         self, ingester: Ingester, path: Path, data: bytes, *, source: str, options: IngestOptions
     ) -> list[DocumentDraft]:
         return parse_guarded(ingester, path, data, source=source, options=options)
+
+    def unpack(self, container: Container, path: Path, data: bytes, *, source: str) -> list[Attached]:
+        return unpack_guarded(container, path, data, source=source)
 
 
 IN_PROCESS = InProcess()
@@ -99,9 +120,18 @@ class Budgeted:
     def parse(
         self, ingester: Ingester, path: Path, data: bytes, *, source: str, options: IngestOptions
     ) -> list[DocumentDraft]:
+        drafts: list[DocumentDraft] = self._run(("parse", ingester, path, data, source, options), source)
+        return drafts
+
+    def unpack(self, container: Container, path: Path, data: bytes, *, source: str) -> list[Attached]:
+        files: list[Attached] = self._run(("unpack", container, path, data, source, None), source)
+        return files
+
+    def _run(self, job: tuple[Any, ...], source: str) -> Any:
+        """Send one job to the worker; its result, or the ``InvalidInput`` it raised or the budget caused."""
         conn = self._conn or self._start()
         try:
-            conn.send((ingester, path, data, source, options))
+            conn.send(job)
             finished = conn.poll(self.budget.seconds)
         except OSError:  # the worker is gone (killed from outside): the next file gets a new one
             finished = True
@@ -122,8 +152,7 @@ class Budgeted:
                 source=source,
             ) from None
         if outcome == "ok":
-            drafts: list[DocumentDraft] = value
-            return drafts
+            return value
         if outcome == "invalid":
             error: InvalidInput = value  # pickled whole: source, line, place and message as raised
             raise error
@@ -196,9 +225,12 @@ def _serve(conn: Connection, memory_bytes: int) -> None:
             return
         if job is None:
             return
-        ingester, path, data, source, options = job
+        call, ingester, path, data, source, options = job
         try:
-            conn.send(("ok", parse_guarded(ingester, path, data, source=source, options=options)))
+            if call == "unpack":
+                conn.send(("ok", unpack_guarded(ingester, path, data, source=source)))
+            else:
+                conn.send(("ok", parse_guarded(ingester, path, data, source=source, options=options)))
         except InvalidInput as exc:
             conn.send(("invalid", exc))
         except MemoryError:

@@ -12,12 +12,13 @@ word in its file name or subject say, through the same rules as Markdown. A
 question nobody has answered yet fails with a message saying so, rather than
 becoming an FAQ without an answer.
 
-Attachments are read by their own format's ingester, as if the files had been
-ingested next to the message (a procedure .docx sent with the mail becomes a
-procedure with its original); their documents are stored with the message's
-(keys ``attachment-N/…``). An attachment of an unsupported type (an image) is
-listed in ``meta.attachments``; one that fails to read fails the message with
-the attachment named, so nothing is half-stored.
+Attachments are files of their own (``registry.Container``): the pipeline
+stores each as its own source, ``<mail>#<attachment name>``, read by its own
+format's ingester as if it had been ingested next to the message (a procedure
+.docx sent with the mail becomes a procedure with its original). So ingesting
+the mail again updates them, a changed template becomes its next version, and
+a bad attachment fails alone, named with its mail, while the message is
+stored. The message lists its attachments' names in ``meta.attachments``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bs4 import BeautifulSoup
 
@@ -38,10 +39,12 @@ from ingest.kinds import require_kind
 from ingest.markdown import document_drafts
 from ingest.markup import escape_text, tidy
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
-from ingest.outlook import read_msg
+from ingest.outlook import MAX_ATTACHMENTS, read_msg
 from kb.errors import InvalidInput
 from kb.record.models import DocumentDraft, Kind
-from kb.record.store import document_id
+
+if TYPE_CHECKING:  # the registry holds this ingester
+    from ingest.registry import Attached
 
 _PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv|tr)\s*(?:\[\d+\])?\s*[:：]|転送\s*[:：]|返信\s*[:：])\s*", re.I)
 _QUESTION_WORDS = re.compile(
@@ -55,7 +58,6 @@ _QUOTE_START = re.compile(
     r"|(?:from|差出人|送信者)\s*[:：]|on .+ wrote:|.+(?:wrote|書きました)\s*[:：]\s*$)",
     re.I,
 )
-MAX_ATTACHMENT_DEPTH = 1
 
 
 @dataclass
@@ -75,59 +77,43 @@ class MailIngester:
     format: str = "mail"
     extensions: tuple[str, ...] = (".eml", ".msg")
 
-    def __init__(self, depth: int = 0) -> None:
-        self.depth = depth
-
     def parse(
         self, path: Path, data: bytes, *, source: str, options: IngestOptions = DEFAULT_OPTIONS
     ) -> list[DocumentDraft]:
-        message = read_msg(data, source) if path.suffix.lower() == ".msg" else read_eml(data, source)
+        message = _read(path, data, source)
         drafts = message_drafts(path, message, source=source, options=options)
-        return drafts + self._attachments(path, message, drafts[0], source=source, options=options)
+        if message.attachments:
+            drafts[0].meta["attachments"] = [{"name": name} for name, _ in attached_files(message)]
+        return drafts
 
-    def _attachments(
-        self, path: Path, message: Message, first: DocumentDraft, *, source: str, options: IngestOptions
-    ) -> list[DocumentDraft]:
-        from ingest.registry import default_registry  # the registry holds this ingester: imported when used
+    def attachments(self, path: Path, data: bytes, *, source: str) -> list[Attached]:
+        """The message's attached files, each under a name unique in it; the pipeline ingests each on its own."""
+        return attached_files(_read(path, data, source))
 
-        registry = default_registry()
-        listed: list[dict[str, Any]] = []
-        out: list[DocumentDraft] = []
-        for number, (name, data) in enumerate(message.attachments, start=1):
-            name = _file_name(name) or f"attachment-{number}"
-            ingester = registry.for_path(Path(name))
-            if isinstance(ingester, MailIngester):
-                ingester = MailIngester(self.depth + 1) if self.depth < MAX_ATTACHMENT_DEPTH else None
-            if ingester is None or not data:
-                listed.append({"name": name, "read": False})
-                continue
-            place = f"attachment {name!r}"
-            try:
-                drafts = ingester.parse(path.parent / name, data, source=source, options=options)
-            except InvalidInput as exc:
-                raise InvalidInput(
-                    exc.reason, source=source, place=f"{place}, {exc.place}" if exc.place else place
-                ) from None
-            listed.append({"name": name, "read": True, "documents": len(drafts)})
-            out.extend(_rekeyed(drafts, f"attachment-{number}/", source))
-        if listed:
-            first.meta["attachments"] = listed
-        return out
+
+def _read(path: Path, data: bytes, source: str) -> Message:
+    return read_msg(data, source) if path.suffix.lower() == ".msg" else read_eml(data, source)
+
+
+def attached_files(message: Message) -> list[Attached]:
+    """Attachments named as files (never paths), a repeated name numbered: ``plan.xlsx``, ``plan (2).xlsx``."""
+    out: list[Attached] = []
+    taken: set[str] = set()
+    for number, (name, data) in enumerate(message.attachments, start=1):
+        name = _file_name(name) or f"attachment-{number}"
+        stem, dot, suffix = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+        copy = 1
+        while name.casefold() in taken:
+            copy += 1
+            name = f"{stem} ({copy}){dot}{suffix}"
+        taken.add(name.casefold())
+        out.append((name, data))
+    return out
 
 
 def _file_name(name: str) -> str:
     """The last part of an attachment's name, without control characters: it names the file, never a path."""
-    return re.sub(r"[\x00-\x1f\x7f]", "", name.replace("\\", "/").split("/")[-1]).strip(" .")[:200]
-
-
-def _rekeyed(drafts: list[DocumentDraft], prefix: str, source: str) -> list[DocumentDraft]:
-    """Drafts with ``prefix`` on their keys; a lesson's link to its retrospective follows the new key."""
-    ids = {document_id(source, d.key): document_id(source, prefix + d.key) for d in drafts}
-    for draft in drafts:
-        draft.key = prefix + draft.key
-        if draft.parent_id in ids:
-            draft.parent_id = ids[draft.parent_id]
-    return drafts
+    return re.sub(r"[\x00-\x1f\x7f#]", "", name.replace("\\", "/").split("/")[-1]).strip(" .")[:200]
 
 
 def message_drafts(path: Path, message: Message, *, source: str, options: IngestOptions) -> list[DocumentDraft]:
@@ -202,19 +188,29 @@ def read_eml(data: bytes, source: str) -> Message:
             sender=str(parsed.get("from", "") or ""),
             date=_date(parsed.get("date")),
             text=_body_text(parsed),
-            attachments=[
-                (part.get_filename() or "", _payload(part))
-                for part in parsed.iter_attachments()
-                if isinstance(part, EmailMessage) and part.get_content_maintype() != "multipart"
-            ],
+            attachments=_attachments(parsed),
         )
     except (ValueError, TypeError, LookupError, AttributeError) as exc:
         raise InvalidInput(f"cannot read the message's parts: {exc}", source=source) from None
 
 
-def _payload(part: EmailMessage) -> bytes:
-    data = part.get_payload(decode=True)
-    return data if isinstance(data, bytes) else b""
+def _attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
+    """Name and bytes of each attached file; a forwarded message (``message/rfc822``) as an .eml of its own."""
+    out: list[tuple[str, bytes]] = []
+    for part in message.iter_attachments():
+        if not isinstance(part, EmailMessage) or part.get_content_maintype() == "multipart":
+            continue
+        if len(out) == MAX_ATTACHMENTS:  # stop at the limit rather than decode thousands of parts
+            raise ValueError(f"the message has more than {MAX_ATTACHMENTS} attachments")
+        name = part.get_filename() or ""
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_content()
+            data = inner.as_bytes() if isinstance(inner, EmailMessage) else b""
+            out.append((name or f"{clean_subject(str(inner.get('subject', '') or '')) or 'forwarded'}.eml", data))
+        else:
+            payload = part.get_payload(decode=True)
+            out.append((name, payload if isinstance(payload, bytes) else b""))
+    return out
 
 
 def _body_text(message: EmailMessage) -> str:

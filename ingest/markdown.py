@@ -17,11 +17,11 @@ from typing import Any
 from ingest.faq import split_faq
 from ingest.frontmatter import parse_front_matter
 from ingest.kinds import FOLDER_KINDS, kind_from_path, require_kind
-from ingest.lessons import lesson_markdown, lesson_parts
+from ingest.lessons import lesson_parts
 from ingest.mojibake import find_mojibake
 from ingest.options import DEFAULT_OPTIONS, IngestOptions
 from ingest.reading import decode_text
-from ingest.retrospective import split_retrospective
+from ingest.retrospective import lesson_body, split_retrospective
 from kb.errors import InvalidInput
 from kb.record.models import DocumentDraft, Kind, OriginalFile
 from kb.record.store import document_id
@@ -120,7 +120,7 @@ def _retrospective(base: dict[str, Any], *, source: str) -> list[DocumentDraft]:
                     **lesson.parts,
                     "kind": Kind.lesson,
                     "title": lesson.title,
-                    "body": lesson_markdown(lesson.parts, retro.language),
+                    "body": lesson_body(lesson, retro.language),
                     "parent_id": parent,
                     "key": f"lesson-{number}",
                 }

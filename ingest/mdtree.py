@@ -108,3 +108,36 @@ def labelled_parts(markdown: str, labels: dict[str, str]) -> tuple[dict[str, str
             current.append(line)
     fields = {k: "\n".join(v).strip() for k, v in found.items() if "\n".join(v).strip()}
     return fields, "\n".join(unlabelled).strip()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Markdown table as written: its rows of cell Markdown (header row first) and its lines ``[start, end)``."""
+
+    rows: list[list[str]]
+    start: int
+    end: int
+
+
+def tables(markdown: str) -> list[Table]:
+    """The tables of ``markdown``; a cell is its Markdown as written, with ``\\|`` read as ``|``."""
+    out: list[Table] = []
+    rows: list[list[str]] = []
+    span: list[int] | None = None
+    for tok in _md.parse(markdown):
+        if tok.type == "table_open" and tok.map:
+            rows, span = [], tok.map
+        elif tok.type == "tr_open":
+            rows.append([])
+        elif tok.type == "inline" and span is not None and rows:
+            rows[-1].append(tok.content.strip())
+        elif tok.type == "table_close" and span is not None:
+            out.append(Table(rows, span[0], span[1]))
+            span = None
+    return out
+
+
+def without_lines(markdown: str, spans: list[tuple[int, int]]) -> str:
+    """``markdown`` without the lines in ``spans`` (each ``[start, end)``)."""
+    dropped = {n for start, end in spans for n in range(start, end)}
+    return "\n".join(line for n, line in enumerate(markdown.splitlines()) if n not in dropped)

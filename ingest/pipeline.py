@@ -23,13 +23,15 @@ from pathlib import Path
 from ingest.budget import IN_PROCESS, FileBudget, Parser, open_parser
 from ingest.columns import UnrecognisedColumns
 from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
-from ingest.registry import Ingester, IngesterRegistry
+from ingest.registry import Container, Ingester, IngesterRegistry
 from ingest.versions import keep_versions
 from ingest.walk import Found, discover, read_found, too_big
 from kb.errors import InvalidInput, KbError
 from kb.record.models import Kind
 from kb.record.roles import SourceStore, SourceWriter
 from kb.record.store import document_id
+
+MAX_ATTACHMENT_DEPTH = 1  # a mail attached to a mail has its attachments read; one attached deeper is stored alone
 
 
 class FileStatus(StrEnum):
@@ -50,6 +52,9 @@ class FileReport:
     ``doc_ids`` are the documents the file now makes (added or updated), so a
     page can link them; ``preview`` holds the first rows of a spreadsheet whose
     columns were not recognised (``columns.UnrecognisedColumns``), to map them.
+    A file attached to another (a mail's attachment) has its own report, its
+    ``path`` the container's and its name (``mail.eml#plan.xlsx``), and
+    ``within`` naming the container.
     """
 
     path: str
@@ -61,6 +66,7 @@ class FileReport:
     reason: str | None = None
     doc_ids: list[str] = field(default_factory=list)
     preview: list[list[str]] | None = None
+    within: str | None = None
 
 
 @dataclass
@@ -109,22 +115,45 @@ def ingest_paths(
     with open_parser(budget) as parser:
         for found in discover(paths, follow_links=follow_links):
             seen.add(str(found.path))
-            result = ingest_file(
+            results = ingest_file(
                 store, found, registry=registry, max_file_bytes=max_file_bytes, options=options, parser=parser
             )
-            report.files.append(result)
-            if on_file:
-                on_file(result)
+            if isinstance(registry.for_path(found.path), Container):
+                results += _drop_detached(store, str(found.path), results)
+            for result in results:
+                report.files.append(result)
+                if on_file:
+                    on_file(result)
     if sync:
         for folder in (p.resolve() for p in paths if p.is_dir()):
             for source in store.source_paths(under=str(folder)):
-                if source not in seen:
+                if source not in seen and not _attached_to(source, seen):
                     removed = store.remove_source(source)
                     result = FileReport(source, FileStatus.removed, documents=len(removed.removed))
                     report.files.append(result)
                     if on_file:
                         on_file(result)
     return report
+
+
+def _attached_to(source: str, files: set[str]) -> bool:
+    """Whether ``source`` is a file attached to one of ``files`` (``mail.eml#plan.xlsx``, at any depth)."""
+    return any(source[:i] in files for i, char in enumerate(source) if char == "#")
+
+
+def _drop_detached(store: SourceStore, source: str, results: list[FileReport]) -> list[FileReport]:
+    """Remove the stored attachments of a changed container that it no longer carries; report each removed.
+
+    Only a container that was read again (added or updated) has a full list of what it carries now.
+    """
+    if results[0].status not in (FileStatus.added, FileStatus.updated):
+        return []
+    current = {r.path for r in results}
+    removed = []
+    for old in store.source_paths(under=str(Path(source).parent)):
+        if old.startswith(source + "#") and old not in current:
+            removed.append(FileReport(old, FileStatus.removed, documents=len(store.remove_source(old).removed)))
+    return removed
 
 
 def ingest_file(
@@ -135,32 +164,34 @@ def ingest_file(
     max_file_bytes: int,
     options: IngestOptions = DEFAULT_OPTIONS,
     parser: Parser = IN_PROCESS,
-) -> FileReport:
+) -> list[FileReport]:
     """Ingest one file found by ``discover``; never raises for bad input, reports it instead.
 
-    Everything is named by ``found.path`` (for a link, the link, never its target).
+    Everything is named by ``found.path`` (for a link, the link, never its target). The
+    file's report comes first, then one per file attached to it (``ingest_bytes``).
     """
     path = found.path
     source = str(path)
     if found.refused:
-        return _failed(source, InvalidInput(found.refused, source=source))
+        return [_failed(source, InvalidInput(found.refused, source=source))]
     ingester = registry.for_path(path)
     if ingester is None:
         reason = (
             f"unsupported file type {path.suffix or '(no extension)'!r}; supported: {', '.join(registry.extensions)}"
         )
         status = FileStatus.failed if found.named else FileStatus.skipped
-        return FileReport(source, status, error=f"{source}: {reason}", reason=reason)
+        return [FileReport(source, status, error=f"{source}: {reason}", reason=reason)]
     try:
         data = read_found(found, max_file_bytes=max_file_bytes)
     except InvalidInput as exc:
-        return _failed(source, exc)
+        return [_failed(source, exc)]
     return ingest_bytes(
         store,
         data,
         source=source,
         path=path,
         ingester=ingester,
+        registry=registry,
         max_file_bytes=max_file_bytes,
         options=options,
         parser=parser,
@@ -174,38 +205,97 @@ def ingest_bytes(
     source: str,
     path: Path,
     ingester: Ingester,
+    registry: IngesterRegistry,
     max_file_bytes: int,
     options: IngestOptions = DEFAULT_OPTIONS,
     label: str | None = None,
     parser: Parser = IN_PROCESS,
-) -> FileReport:
-    """Ingest one file's bytes as ``source`` (files and uploads alike); bad input is reported, never raised.
+    depth: int = 0,
+) -> list[FileReport]:
+    """Ingest one file's bytes as ``source`` (files and uploads alike), then the files attached to it.
 
-    The no-op check hashes the bytes together with the options, so the same
-    file ingested with another ``--map`` or ``--kind`` is parsed again.
-    ``label`` names the file in the report (default: ``source``).
+    Bad input is reported, never raised. The no-op check hashes the bytes
+    together with the options, so the same file ingested with another ``--map``
+    or ``--kind`` is parsed again. ``label`` names the file in the report
+    (default: ``source``).
+
+    The file's own report comes first. When it is a container (a mail,
+    ``registry.Container``) each attached file follows as a source of its own,
+    ``<source>#<name>``, through this same function: the same size limit, parse
+    budget and package checks as a file on disk, and ingesting the mail again
+    updates its attachments rather than adding them twice. One that fails is
+    reported alone; the message and the other attachments are stored. An
+    unchanged mail is not opened again. Attachments are read in memory only,
+    never written to disk.
     """
     label = label or source
+    report, opened = _ingest_one(
+        store, data, source=source, path=path, ingester=ingester, max_file_bytes=max_file_bytes, options=options,
+        label=label, parser=parser, changed_only=depth == 0,
+    )  # fmt: skip
+    if not opened or not isinstance(ingester, Container) or depth > MAX_ATTACHMENT_DEPTH:
+        return [report]
+    try:
+        files = parser.unpack(ingester, path, data, source=source)
+    except InvalidInput as exc:  # when the message itself failed, it already said why
+        return [report] if report.status is FileStatus.failed else [report, _failed(label, exc)]
+    reports = [report]
+    for name, content in files:
+        inner = path.parent / name
+        inner_ingester = registry.for_path(inner)
+        if inner_ingester is None:
+            reason = f"unsupported file type {inner.suffix or '(no extension)'!r}, not read"
+            reports.append(FileReport(f"{label}#{name}", FileStatus.skipped, reason=reason, within=label))
+            continue
+        attached = ingest_bytes(
+            store, content, source=f"{source}#{name}", path=inner, ingester=inner_ingester, registry=registry,
+            max_file_bytes=max_file_bytes, options=options, label=f"{label}#{name}", parser=parser, depth=depth + 1,
+        )  # fmt: skip
+        attached[0].within = label
+        reports += attached
+    return reports
+
+
+def _ingest_one(
+    store: SourceWriter,
+    data: bytes,
+    *,
+    source: str,
+    path: Path,
+    ingester: Ingester,
+    max_file_bytes: int,
+    options: IngestOptions,
+    label: str,
+    parser: Parser,
+    changed_only: bool,
+) -> tuple[FileReport, bool]:
+    """The file's own documents stored; and whether its bytes may be opened for what is attached to them.
+
+    They may unless they are over the size limit or empty, or unchanged and ``changed_only``.
+    """
     try:
         if len(data) > max_file_bytes:
             raise InvalidInput(too_big(len(data), max_file_bytes), source=label)
         if not data:
             raise InvalidInput("file is empty (0 bytes)", source=label)
+    except InvalidInput as exc:
+        return _failed(label, exc), False
+    try:
         content_hash = hashlib.sha256(data + options.fingerprint()).hexdigest()
         previous = store.source_hash(source)
         if previous == content_hash:
-            return FileReport(label, FileStatus.unchanged)
+            return FileReport(label, FileStatus.unchanged), not changed_only
         drafts = parser.parse(ingester, path, data, source=source, options=options)
         if previous is not None:  # a changed standard file is its next version (``ingest.versions``)
             drafts = keep_versions(store.documents_of_source(source), drafts)
         store.replace_source(source, content_hash, drafts)
     except InvalidInput as exc:
-        return _failed(label, exc)
+        return _failed(label, exc), True
     except KbError as exc:
-        return FileReport(label, FileStatus.failed, error=f"{label}: {exc.message}", reason=exc.message)
+        return FileReport(label, FileStatus.failed, error=f"{label}: {exc.message}", reason=exc.message), True
     status = FileStatus.added if previous is None else FileStatus.updated
     ids = [document_id(source, d.key) for d in drafts]
-    return FileReport(label, status, documents=len(drafts), doc_ids=ids)
+    return FileReport(label, status, documents=len(drafts), doc_ids=ids), True
 
 
 def _failed(label: str, exc: InvalidInput) -> FileReport:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ingest.docx import DocxIngester
 from ingest.html import HtmlIngester
@@ -34,6 +34,22 @@ class Ingester(Protocol):
     def parse(
         self, path: Path, data: bytes, *, source: str, options: IngestOptions = DEFAULT_OPTIONS
     ) -> list[DocumentDraft]: ...
+
+
+Attached = tuple[str, bytes]
+"""A file inside another (a mail's attachment): its name, unique within the container, and its bytes."""
+
+
+@runtime_checkable
+class Container(Protocol):
+    """An ingester whose files carry other files (mail and its attachments).
+
+    The pipeline stores each attached file as a source of its own, named
+    ``<container source>#<name>`` and read by the ingester for its name, as if it
+    had been ingested next to the container; ``parse`` reads the container's own text.
+    """
+
+    def attachments(self, path: Path, data: bytes, *, source: str) -> list[Attached]: ...
 
 
 class IngesterRegistry:

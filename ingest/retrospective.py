@@ -12,14 +12,27 @@ Lessons are found, in order of preference:
    what-went-wrong and recommendation sections hold lists of the same length,
    item *i* of each is paired with lesson *i*;
 3. with no lessons section, the recommendations alone, paired the same way.
+
+Besides those, every table whose header row names lesson columns is a table of
+lessons, one per row: a PMO often writes a retrospective as one slide or page
+with 事象 | 原因 | 教訓 | 提言 (問題点 | 対策, 良かった点 | 悪かった点, Issue | Lesson |
+Recommendation) across the top. A header is recognised as a register's is
+(``columns.find_header``: the column names of ``columns.ALIASES``, the section
+names above as well), and needs a 事象, 教訓 or 提言 column. A row's title is its
+title column, else its lesson, else its issue; its lesson parts fill their
+fields, and its other cells follow in the body labelled by their headers
+(``**原因**: …``). Rows that are empty or repeat the header are skipped; a table
+whose header is not recognised stays text in the retrospective.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingest.columns import ALIASES, Column, Header, find_header, fold_header
 from ingest.lessons import LABELS, lesson_markdown
-from ingest.mdtree import fold, labelled_parts, list_items, paragraphs, sections
+from ingest.mdtree import Table, fold, labelled_parts, list_items, paragraphs, sections, tables, without_lines
+from kb.search.location import unescape_markdown
 
 SECTION_NAMES: dict[str, tuple[str, ...]] = {
     "well": (
@@ -37,6 +50,9 @@ SECTION_NAMES: dict[str, tuple[str, ...]] = {
         "事象",
         "発生事象",
         "うまくいかなかったこと",
+        "悪かった点",
+        "悪かったこと",
+        "よくなかった点",
         "課題",
         "問題点",
         "反省点",
@@ -69,6 +85,12 @@ SECTION_NAMES: dict[str, tuple[str, ...]] = {
 }
 _SECTION_OF = {alias: name for name, aliases in SECTION_NAMES.items() for alias in aliases}
 
+# A lessons table's columns: a register's names (``columns.ALIASES``, which win) and the section names above.
+_SECTION_COLUMNS = {"well": "meta", "wrong": "driving_event", "lessons": "lesson", "recommendations": "recommendation"}
+TABLE_COLUMNS = {alias: _SECTION_COLUMNS[name] for alias, name in _SECTION_OF.items() if alias not in ALIASES}
+_PARTS = ("lesson", "driving_event", "recommendation")  # also the order a row's title is looked for in
+_FIELDS = ("impact", "category")  # short values kept in their fields too, as a register's are
+
 
 @dataclass(frozen=True)
 class SplitLesson:
@@ -76,10 +98,58 @@ class SplitLesson:
 
     title: str
     parts: dict[str, str]
+    notes: tuple[tuple[str, str], ...] = ()  # (header, Markdown) of a table row's other cells
 
 
 def split_retrospective(body: str) -> list[SplitLesson]:
-    """The lessons of a retrospective body, in the order they are written."""
+    """The lessons of a retrospective body: from its sections in the order they are written, then its tables'."""
+    found = [(table, header) for table in tables(body) if (header := lesson_header(table.rows))]
+    rest = without_lines(body, [(table.start, table.end) for table, _ in found])
+    from_tables = [lesson for table, header in found for lesson in _table_lessons(table, header)]
+    return _section_lessons(rest) + from_tables
+
+
+def lesson_header(rows: list[list[str]]) -> Header | None:
+    """The header of a table of lessons, or ``None`` when the table is something else."""
+    header = find_header(rows, TABLE_COLUMNS)
+    return header if header is not None and header.targets & set(_PARTS) else None
+
+
+def _table_lessons(table: Table, header: Header) -> list[SplitLesson]:
+    names = [fold_header(cell) for cell in table.rows[header.row]]
+    lessons = []
+    for row in table.rows[header.row + 1 :]:
+        if [fold_header(cell) for cell in row] == names:
+            continue  # the header again, as on a table continued from the slide before
+        if lesson := _row_lesson(row, header.columns):
+            lessons.append(lesson)
+    return lessons
+
+
+def _row_lesson(row: list[str], columns: tuple[Column, ...]) -> SplitLesson | None:
+    """One row's lesson; ``None`` when it holds nothing but its number or title."""
+    parts: dict[str, str] = {}
+    notes: list[tuple[str, str]] = []
+    title = ""
+    for column in columns:
+        text = row[column.index].strip() if column.index < len(row) else ""
+        if not text or column.target in ("id", "ignore"):
+            continue
+        if column.target in _PARTS:
+            parts[column.target] = text
+        elif column.target == "title":
+            title = text
+        else:
+            notes.append((column.header, text))
+            if column.target in _FIELDS:
+                parts[column.target] = unescape_markdown(text)
+    if not parts and not notes:
+        return None
+    named = title or next((parts[name] for name in _PARTS if name in parts), "") or notes[0][1]
+    return SplitLesson(_title_from(unescape_markdown(named)), parts, tuple(notes))
+
+
+def _section_lessons(body: str) -> list[SplitLesson]:
     _, found = sections(body, 2)
     by_name: dict[str, str] = {}
     for section in found:
@@ -135,5 +205,6 @@ def _title_from(text: str, limit: int = 80) -> str:
 
 
 def lesson_body(lesson: SplitLesson, language: str) -> str:
-    """Markdown body for a split-out lesson."""
-    return lesson_markdown(lesson.parts, language)
+    """Markdown body for a split-out lesson: its parts under headings, then its other cells labelled."""
+    notes = [f"**{header}**: {text}" for header, text in lesson.notes]
+    return "\n\n".join(b for b in [lesson_markdown(lesson.parts, language), *notes] if b)

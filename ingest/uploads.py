@@ -37,8 +37,11 @@ def ingest_upload(
     kind: Kind | None = None,
     column_map: Mapping[str, str] | None = None,
     budget: FileBudget | None = None,
-) -> FileReport:
+) -> list[FileReport]:
     """Ingest one uploaded file through the same path as files on disk; bad input is reported, never raised.
+
+    The upload's report comes first, then one per attached file (a mail's
+    attachments, sources ``upload:<name>#<attachment>``; see ``pipeline.ingest_bytes``).
 
     With a ``budget`` the parse runs in a worker of its own (``ingest.budget``),
     so one hostile upload cannot tie up the web worker that received it.
@@ -53,7 +56,7 @@ def ingest_upload(
         reason = (
             f"unsupported file type {path.suffix or '(no extension)'!r}; supported: {', '.join(registry.extensions)}"
         )
-        return FileReport(name, FileStatus.failed, error=f"{name}: {reason}", reason=reason)
+        return [FileReport(name, FileStatus.failed, error=f"{name}: {reason}", reason=reason)]
     with open_parser(budget) as parser:
         return ingest_bytes(
             store,
@@ -61,6 +64,7 @@ def ingest_upload(
             source=f"upload:{name}",
             path=path,
             ingester=ingester,
+            registry=registry,
             max_file_bytes=max_file_bytes,
             options=options,
             label=name,

@@ -91,7 +91,7 @@ def split_parts(body: str) -> list[tuple[Location | None, str]]:
     parts: list[tuple[Location | None, list[str]]] = [(None, [])]
     for line in body.split("\n"):
         match = _MD_HEADING.match(line)
-        found = parse_heading(_unescape(match.group(1))) if match else None
+        found = parse_heading(unescape_markdown(match.group(1))) if match else None
         if found is not None:
             parts.append((found, []))
         else:
@@ -100,7 +100,7 @@ def split_parts(body: str) -> list[tuple[Location | None, str]]:
     return [(loc, text) for loc, text in out if loc is not None or text]
 
 
-def _unescape(text: str) -> str:
+def unescape_markdown(text: str) -> str:
     """Markdown backslash escapes undone (a sheet named ``a<b`` is written ``a\\<b``)."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
 

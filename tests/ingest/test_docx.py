@@ -109,3 +109,18 @@ def test_without_a_kind_a_word_file_is_classified_by_its_title_or_refused() -> N
     assert doc.kind is Kind.procedure
     with pytest.raises(InvalidInput, match="cannot tell the kind: pass --kind"):
         parse("/kb/misc/change.docx", docx_file([("Title", "変更管理"), ("", "本文")]))
+
+
+def test_a_word_retrospective_splits_its_table_of_lessons_into_one_lesson_per_row() -> None:
+    data = docx_file(
+        [
+            ("Title", "CRM刷新 振り返り"),
+            ("", "全体として予定どおり稼働した。"),
+            ("table", [["事象", "教訓", "提言"], ["移行が遅れた", "本番量で試す", "リハーサルを2回"], ["", "", ""]]),
+        ]
+    )
+    retro, lesson = parse("/kb/retrospectives/crm.docx", data)
+    assert retro.kind is Kind.retrospective and "| 移行が遅れた | 本番量で試す | リハーサルを2回 |" in retro.body
+    assert (lesson.kind, lesson.title, lesson.driving_event, lesson.recommendation) == (
+        Kind.lesson, "本番量で試す", "移行が遅れた", "リハーサルを2回",
+    )  # fmt: skip

@@ -32,7 +32,7 @@ def test_a_version_is_read_out_of_a_name(name: str, expected: tuple[str, str | N
 
 
 def upload(kb: KnowledgeBase, name: str, data: bytes) -> FileStatus:
-    report = ingest_upload(kb.store, name, data, registry=default_registry(), max_file_bytes=8_000_000)
+    report, *_ = ingest_upload(kb.store, name, data, registry=default_registry(), max_file_bytes=8_000_000)
     assert report.error is None, report.error
     return report.status
 

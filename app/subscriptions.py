@@ -40,11 +40,12 @@ def subscribe(
 ) -> Subscription:
     """Follow a saved search, a topic, a project, a kind or a document; webhooks are for contributors and up,
     to public addresses or those in KB_WEBHOOK_ALLOW_HOSTS (the server posts to the address given; delivery
-    checks it again)."""
+    checks it again), or through KB_WEBHOOK_PROXY to a name only the proxy can resolve."""
     owner = _signed_in(caller)
     if channel == "webhook":
         require(caller.principal, Role.contributor)
-        egress.resolve(address, egress.Allowed.of(kb.settings.webhook_allow_hosts))  # looked up before the write
+        allowed = egress.Allowed.of(kb.settings.webhook_allow_hosts)
+        egress.resolve(address, allowed, proxied=bool(kb.settings.webhook_proxy))  # looked up before the write
     if topic == "document":
         from app.documents import get as get_document  # visible or NotFound: no following what one cannot see
 

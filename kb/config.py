@@ -294,8 +294,8 @@ class Settings(NativeThreadSettings):
             "Outbound HTTP proxy webhooks go through, `http://proxy.corp.example:8080` or "
             "`http://user:password@proxy.corp.example:8080` (sent as Proxy-Authorization). Only this setting is "
             "read: `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are not. The target is still checked at the server "
-            "first (as `KB_WEBHOOK_ALLOW_HOSTS` says); the proxy itself is not, it is yours. Empty: webhooks "
-            "connect directly."
+            "first (as `KB_WEBHOOK_ALLOW_HOSTS` says), except a host name the server cannot resolve, which is left to "
+            "the proxy and its rules; the proxy itself is not checked, it is yours. Empty: webhooks connect directly."
         ),
     )
 

@@ -15,6 +15,15 @@ and again at every delivery (``resolve`` returns the addresses it checked and
 the second time, DNS rebinding, is never followed). Through an outbound
 proxy (``KB_WEBHOOK_PROXY``) the check still runs first, but the proxy
 connects to its own lookup's answer: ``kb.notify.webhook`` says what that leaves.
+
+Through a proxy, a host name the server cannot resolve at all is left to the
+proxy (``resolve(..., proxied=True)``: a Destination with no addresses): in
+split-DNS networks only the proxy resolves outside names, and refusing them
+would refuse every Slack or Teams webhook. The proxy's own rules then decide
+where such a name may lead, an internal name only the proxy knows included.
+A name the server does resolve is checked as always, an IP literal is always
+checked, and a malformed name or an address spelling (``0x7f.1``) is never
+handed on.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from kb.config import HOST_NAME
 from kb.errors import InvalidInput
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -69,7 +79,11 @@ class Allowed:
 
 @dataclass(frozen=True)
 class Destination:
-    """A checked webhook address: where to connect (``addresses``, in the resolver's order) and what to ask for."""
+    """A checked webhook address: where to connect (``addresses``, in the resolver's order) and what to ask for.
+
+    No ``addresses``: the server could not resolve the host and leaves the name
+    to the proxy (only ``resolve(..., proxied=True)`` returns that).
+    """
 
     scheme: str
     host: str
@@ -132,12 +146,14 @@ def lookup(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def resolve(url: str, allowed: Allowed, *, resolver: Resolver | None = None) -> Destination:
+def resolve(url: str, allowed: Allowed, *, proxied: bool = False, resolver: Resolver | None = None) -> Destination:
     """Check ``url`` and resolve its host once: the Destination to connect to, or Refused / Unresolvable.
 
     The host name allowed as such admits whatever it resolves to; otherwise
     every address must be public or inside an allowed network (one bad
-    address refuses the name: a connection may pick any of them).
+    address refuses the name: a connection may pick any of them). ``proxied``
+    (the request goes through ``KB_WEBHOOK_PROXY``): a well-formed name the
+    server cannot resolve is handed to the proxy unchecked, with no addresses.
     """
     scheme, host, port, target = split(url)
     try:
@@ -149,10 +165,13 @@ def resolve(url: str, allowed: Allowed, *, resolver: Resolver | None = None) -> 
     else:
         try:
             found = list((resolver or lookup)(host, port))
+            failure = ""
         except (OSError, UnicodeError) as e:  # socket.gaierror is an OSError; an over-long label a UnicodeError
-            raise Unresolvable(f"the webhook address {url} cannot be used: its host {host} was not found ({e})") from e
+            found, failure = [], f" ({e})"
+        if not found and proxied and _a_dns_name(host):
+            return Destination(scheme, host, port, target, ())
         if not found:
-            raise Unresolvable(f"the webhook address {url} cannot be used: its host {host} was not found")
+            raise Unresolvable(f"the webhook address {url} cannot be used: its host {host} was not found{failure}")
     if host.lower() not in allowed.hosts:
         for text in found:
             ip = ipaddress.ip_address(text.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) is link-local anyway
@@ -163,3 +182,18 @@ def resolve(url: str, allowed: Allowed, *, resolver: Resolver | None = None) -> 
                     f"the server's administrator can allow it in {SETTING}"
                 )
     return Destination(scheme, host, port, target, tuple(found))
+
+
+def _a_dns_name(host: str) -> bool:
+    """Whether ``host`` is a DNS name to hand a proxy unresolved: ASCII labels, the last one starting with a letter,
+    and not ``localhost`` or a name under it.
+
+    No top-level domain is numeric (RFC 3696 §2), so a last label such as
+    ``1`` or ``0x7f000001`` means an address spelling (``0x7f.1``,
+    ``2130706433``) that the proxy's parser may read as 127.0.0.1; a name
+    with a space or a colon could change the proxy's request line; and
+    ``localhost`` names are loopback by definition (RFC 6761 §6.3), the
+    proxy's own.
+    """
+    top = host.rsplit(".", 1)[-1]
+    return HOST_NAME.match(host) is not None and top[0].isalpha() and top != "localhost"  # ASCII: HOST_NAME says so

@@ -23,7 +23,9 @@ checked against the guard: the operator configures it, and it usually sits
 on the LAN. What the server cannot close: the proxy resolves the host name
 again, so a name whose DNS answer changes between our check and the proxy's
 lookup (DNS rebinding) reaches what the proxy's answer says; the proxy's own
-rules are the guard for that window.
+rules are the guard for that window. A name the server cannot resolve at all
+(split DNS: only the proxy resolves outside names) is left to the proxy
+unchecked, ``egress.resolve`` says when.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def post(
     ``egress.Unresolvable`` or an ``OSError`` when the far end (or the proxy)
     could not be reached, RuntimeError for an answer outside 2xx.
     """
-    destination = resolve(url, allowed)
+    destination = resolve(url, allowed, proxied=bool(proxy))
     data = json.dumps(payload, ensure_ascii=False).encode()
     stamp = str(int(time.time()))
     headers = {

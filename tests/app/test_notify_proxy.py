@@ -7,6 +7,7 @@ CONNECT tunnel with TLS to the target, http an absolute-URI request.
 from __future__ import annotations
 
 import base64
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,6 +105,60 @@ def test_an_internal_target_is_refused_before_the_proxy_hears_of_it(
     assert proxy.seen == [] and hook.received == []
     failed = subscriptions.mine(kb, caller=caller(kb, "alice"))[0].failed[0]
     assert "it leads to 127.0.0.1, a non-public address (loopback)" in failed.last_error
+
+
+def only_the_proxy_resolves(host: str, port: int) -> list[str]:
+    """The server's DNS in a split-DNS network: no outside name is found (IP literals are never looked up)."""
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+def test_a_name_only_the_proxy_can_resolve_is_accepted_and_left_to_the_proxy(
+    kb: KnowledgeBase, hook: Receiver, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(egress, "lookup", only_the_proxy_resolves)
+    kb.settings.webhook_allow_hosts = []  # the proxy's answer (127.0.0.1 here) is the proxy's rules' business
+    port = hook.url.split(":")[2].split("/")[0]
+    proxy.hosts["hooks.example.invalid"] = "127.0.0.1"
+    plain = f"http://hooks.example.invalid:{port}/hook"
+    good = follow(kb, "alice", "webhook", plain)  # accepted when made, though the server found no address
+    follow(kb, "bob", "webhook", f"https://hooks.example.invalid:{port}/hook")  # TLS to a plain receiver: fails
+    lesson(kb, "Vendor selection delays the schedule")
+    assert notify.run(kb).outcomes == {"sent": 1, "pending": 1}
+    # the proxy got the name, not an address the server chose: a request for the absolute URI, and a tunnel
+    assert sorted((p.method, p.target) for p in proxy.seen) == [
+        ("CONNECT", f"hooks.example.invalid:{port}"),
+        ("POST", plain),
+    ]
+    assert len(hook.received) == 1
+    assert verify(subscriptions.own(kb, caller=ADMIN, subscription_id=good).secret, hook.received[0])
+    assert hook.received[0].headers["host"] == f"hooks.example.invalid:{port}"
+
+
+def test_without_a_proxy_a_name_the_server_cannot_resolve_is_refused_then_retried(
+    kb: KnowledgeBase, hook: Receiver, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(egress, "lookup", only_the_proxy_resolves)
+    address = "http://hooks.example.invalid/hook"
+    follow(kb, "alice", "webhook", address)  # made through the proxy …
+    kb.settings.webhook_proxy = None  # … which is then taken away
+    with pytest.raises(egress.Unresolvable, match=r"its host hooks\.example\.invalid was not found"):
+        follow(kb, "bob", "webhook", address)
+    lesson(kb, "Vendor selection delays the schedule")
+    assert notify.run(kb).outcomes == {"pending": 1}  # not found at this moment: an ordinary failure, retried
+    assert proxy.seen == [] and hook.received == []
+    assert "was not found" in subscriptions.mine(kb, caller=caller(kb, "alice"))[0].messages[0].last_error
+
+
+def test_through_a_proxy_a_name_the_server_resolves_to_an_internal_address_is_still_refused(
+    kb: KnowledgeBase, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(egress, "lookup", lambda host, port: ["127.0.0.1"])
+    kb.settings.webhook_allow_hosts = []
+    with pytest.raises(egress.Refused, match=r"it leads to 127\.0\.0\.1, a non-public address \(loopback\)"):
+        follow(kb, "alice", "webhook", "http://relay.corp.example/hook")
+    kb.settings.webhook_allow_hosts = ["127.0.0.1"]  # unless allowed
+    assert follow(kb, "alice", "webhook", "http://relay.corp.example/hook")
+    assert proxy.seen == []
 
 
 def test_a_proxy_refusing_the_credentials_is_a_failure_to_retry(

@@ -86,9 +86,46 @@ def test_only_http_and_https_addresses_with_a_host(url: str) -> None:
 
 
 def test_a_host_that_is_not_found_is_said_so() -> None:
-    def missing(host: str, port: int) -> list[str]:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
     with pytest.raises(Unresolvable, match=r"^the webhook address http://nowhere\.invalid/ cannot be used: its host "
                                            r"nowhere\.invalid was not found"):  # fmt: skip
         resolve("http://nowhere.invalid/", NOTHING, resolver=missing)
+
+
+def missing(host: str, port: int) -> list[str]:
+    """A resolver that finds nothing, as a server whose DNS knows only the company's own names."""
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+def test_through_a_proxy_a_name_the_server_cannot_resolve_is_left_to_the_proxy() -> None:
+    for resolver in (missing, answers()):  # not found, or found with no address
+        found = resolve("https://hooks.example.invalid/services/T0", NOTHING, proxied=True, resolver=resolver)
+        assert (found.scheme, found.host, found.port, found.target) == (
+            "https",
+            "hooks.example.invalid",
+            443,
+            "/services/T0",
+        )
+        assert found.addresses == ()  # nothing checked, nothing to connect to but the proxy
+        with pytest.raises(Unresolvable, match="was not found"):  # without the proxy: refused as before
+            resolve("https://hooks.example.invalid/services/T0", NOTHING, resolver=resolver)
+
+
+def test_through_a_proxy_what_the_server_can_resolve_or_read_as_an_address_is_still_checked() -> None:
+    with pytest.raises(Refused, match=r"leads to 127\.0\.0\.1, a non-public address \(loopback\)"):
+        resolve("http://hooks.example.com/x", NOTHING, proxied=True, resolver=answers("127.0.0.1"))
+    with pytest.raises(Refused, match=r"169\.254\.169\.254"):  # a literal is never looked up, never handed on
+        resolve("http://169.254.169.254/latest/meta-data/", NOTHING, proxied=True, resolver=missing)
+    relay = resolve(
+        "http://relay.corp.example/", Allowed.of(["127.0.0.1"]), proxied=True, resolver=answers("127.0.0.1")
+    )
+    assert relay.addresses == ("127.0.0.1",)  # allowed, and connected to as checked
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["0x7f.1", "0x7f000001", "127.1", "2130706433", "localhost", "kb.localhost", "a_b.c%00", "x" * 64 + ".example"],
+)
+def test_through_a_proxy_an_address_spelling_or_a_malformed_name_is_not_handed_on(host: str) -> None:
+    """Names a proxy's parser may read as an address, loopback names, and names that are not DNS names at all."""
+    with pytest.raises(Unresolvable, match="was not found"):
+        resolve(f"http://{host}/hook", NOTHING, proxied=True, resolver=missing)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -136,7 +136,19 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
     lang = language_of(request)
     text = error_text(status, message, lang)
-    return render(request, "error.html", lang, status_code=status, status=status, text=text)
+    back = _form_page(request) if request.method == "POST" else None
+    return render(request, "error.html", lang, status_code=status, status=status, text=text, back=back)
+
+
+def _form_page(request: Request) -> str | None:
+    """The page a refused form was sent from (its Referer on this site), so the error page can lead back to it.
+
+    Only a path on this server: a Referer naming another site gives no link.
+    """
+    referer = urlsplit(request.headers.get("referer", ""))
+    if not referer.path.startswith("/") or referer.path.startswith("//") or referer.netloc != request.url.netloc:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def unauthorized(request: Request, exc: Unauthorized) -> Response:

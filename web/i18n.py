@@ -583,6 +583,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stale": {"ja": "見直し期限切れ", "en": "Past review date"},
     "error_title": {"ja": "エラー", "en": "Error"},
     "back_home": {"ja": "検索に戻る", "en": "Back to search"},
+    "back_to_form": {"ja": "入力画面に戻る", "en": "Back to the form"},
     "required": {"ja": "必須", "en": "required"},
     "footer_jmdict": {
         "ja": "日英をまたぐ検索に、電子辞書研究開発グループ (EDRDG) の辞書ファイル JMdict (jamdict-data 1.5) を同グループのライセンス (CC BY-SA 4.0) に従って使用しています。",

@@ -132,6 +132,19 @@ def test_a_webhook_to_an_internal_address_is_refused_in_the_readers_language(cli
                 "address": "http://169.254.169.254/latest/meta-data/"}  # fmt: skip
         page = client.post("/subscriptions", data=form, headers={"accept-language": lang}, follow_redirects=False)
         assert page.status_code == 422 and words in page.text and "KB_WEBHOOK_ALLOW_HOSTS" in page.text
+        assert "/subscriptions" not in page.text.split('<section class="error">')[1]  # no Referer: no way back
+        sent_from = {"accept-language": lang, "referer": "http://testserver/subscriptions?topic=kind"}
+        page = client.post("/subscriptions", data=form, headers=sent_from, follow_redirects=False)
+        assert (
+            '<a href="/subscriptions?topic=kind">' + ("入力画面に戻る" if lang == "ja" else "Back to the form")
+            in page.text
+        )
+        elsewhere = {"accept-language": lang, "referer": "https://evil.example/subscriptions"}
+        page = client.post("/subscriptions", data=form, headers=elsewhere, follow_redirects=False)
+        assert (
+            "evil.example" not in page.text
+            and ("入力画面に戻る" if lang == "ja" else "Back to the form") not in page.text
+        )
     api = client.post("/api/subscriptions", json={"topic": "kind", "target": "lesson", "channel": "webhook",
                                                   "address": "http://127.0.0.1:8000/hook"})  # fmt: skip
     assert api.status_code == 422

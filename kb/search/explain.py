@@ -91,14 +91,14 @@ def wanted_terms(query: Sequence[Written], english: Glosses) -> frozenset[str]:
     """The document terms an explanation of ``query`` looks at: its words' terms and its Japanese words' glosses."""
     out = {w.term for w in query}
     for w in query:
-        if w.alone and has_japanese(w.text):
+        if w.alone and _japanese(w.text):
             out.update(english(w.term))
     return frozenset(out)
 
 
 def needs_every_term(query: Sequence[Written], text: str) -> bool:
     """Whether explaining ``text`` needs all its terms: an English query word may gloss a Japanese word of it."""
-    return has_japanese(text) and any(w.alone and not has_japanese(w.text) for w in query)
+    return has_japanese(text) and any(w.alone and not _japanese(w.text) for w in query)
 
 
 def explain_match(query: Sequence[Written], text: str, doc: Analysed, english: Glosses) -> Match:
@@ -121,13 +121,13 @@ def explain_match(query: Sequence[Written], text: str, doc: Analysed, english: G
         if found:
             words.append(w.text)
             spans += found
-        elif has_japanese(w.text):  # into English: the document words its glosses are
+        elif _japanese(w.text):  # into English: the document words its glosses are
             shown = _shown(w.text, (at.get(g, []) for g in english(w.term)), text, spans)
             pairs += shown[:TRANSLATIONS_PER_WORD]
-    english_words = [w for w in query if w.alone and not has_japanese(w.text) and w.text not in words]
+    english_words = [w for w in query if w.alone and not _japanese(w.text) and w.text not in words]
     if english_words:  # from English: the document's Japanese words that gloss as a query word
         for term, places in at.items():
-            if not has_japanese(term) or all(e - s < 2 for s, e in places):
+            if not _japanese(term) or all(e - s < 2 for s, e in places):
                 continue  # a lone character of the document is no word to show
             glosses = english(term)
             hit = next((w for w in english_words if w.term in glosses), None)
@@ -139,9 +139,17 @@ def explain_match(query: Sequence[Written], text: str, doc: Analysed, english: G
 
 
 @lru_cache(maxsize=4096)
-def _normalized_word(word: str) -> str:
-    """A query word normalised once per word, not once per hit and text (~50 times a search)."""
-    return normalize(word)
+def _needle(word: str) -> str:
+    """A Japanese query word of two or more characters normalised, once per word, not once per hit and text (~50
+    times a search); "" for any other word."""
+    needle = normalize(word)
+    return needle if len(needle) >= 2 and has_japanese(needle) else ""
+
+
+@lru_cache(maxsize=16384)
+def _japanese(word: str) -> bool:
+    """``has_japanese`` of a query word or an index term, remembered: explaining a page asks it ~700 times."""
+    return has_japanese(word)
 
 
 def _written_in(word: str, doc: Analysed) -> list[tuple[int, int]]:
@@ -150,8 +158,8 @@ def _written_in(word: str, doc: Analysed) -> list[tuple[int, int]]:
     This is the one way a match the words missed still counts: a compound the
     query and the text segment differently, found whole.
     """
-    needle = _normalized_word(word)
-    if len(needle) < 2 or not has_japanese(needle):
+    needle = _needle(word)
+    if not needle:
         return []
     out: list[tuple[int, int]] = []
     pos = doc.norm.find(needle)

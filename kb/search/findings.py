@@ -188,10 +188,21 @@ def near_duplicates(
     ``leads`` and ``bodies`` hold one unit vector per document (its lead chunk,
     the normalised mean of its other chunks); a row of NaN (no vector) matches nothing.
     """
-    lead = np.nan_to_num(leads @ leads.T, nan=-1.0)
-    body = np.nan_to_num(bodies @ bodies.T, nan=-1.0)
-    out: npt.NDArray[np.bool_] = (lead >= line.lead) & (body >= line.body)
+    return close_bodies(close_leads(leads, line), bodies, line)
+
+
+def close_leads(leads: npt.NDArray[np.float32], line: DuplicateLine) -> npt.NDArray[np.bool_]:
+    """The pairs of rows of ``leads`` over ``line.lead`` (False on the diagonal and for a row of NaN)."""
+    out: npt.NDArray[np.bool_] = np.nan_to_num(leads @ leads.T, nan=-1.0) >= line.lead
     np.fill_diagonal(out, False)
+    return out
+
+
+def close_bodies(
+    close: npt.NDArray[np.bool_], bodies: npt.NDArray[np.float32], line: DuplicateLine
+) -> npt.NDArray[np.bool_]:
+    """The pairs of ``close`` (from :func:`close_leads`, the same rows) whose ``bodies`` are over ``line.body`` too."""
+    out: npt.NDArray[np.bool_] = close & (np.nan_to_num(bodies @ bodies.T, nan=-1.0) >= line.body)
     return out
 
 

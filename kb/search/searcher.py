@@ -12,6 +12,7 @@ meaning; in numbers: each leg's rank and score, the fused score).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -43,8 +44,9 @@ from kb.search.findings import (
     RETIRED,
     DuplicateLine,
     Finding,
+    close_bodies,
+    close_leads,
     current_versions,
-    near_duplicates,
     one_hit_per_finding,
     shares_passage,
     unit_means,
@@ -288,6 +290,8 @@ class Legs:
     """The query's distinct words (``kb.search.fusion.Weights``: a long query leans on its words)."""
     language: str = ""
     """The query's language."""
+    read: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None
+    """Chunk ids and the vectors the dense leg read back for them (``Searcher._document_scores``), for folding."""
 
 
 class Searcher:
@@ -496,6 +500,7 @@ class Searcher:
         embedded = time.perf_counter() - clock
         with indexer.lock:
             ceilings, words = (1.0, 1.0), 0
+            read = None
             if mode != "dense":
                 clock = time.perf_counter()
                 keep = self._allowed_rows(filters, allowed) if allowed is not None else None
@@ -514,13 +519,15 @@ class Searcher:
                 missed: list[str] = []
                 if mode == "hybrid":
                     missed = list(dict.fromkeys(d for d in lexical.order + translated.order if d not in dense.best))
-                self._document_scores(dense, missed, query_vector)
+                read = self._document_scores(dense, missed, query_vector)
                 if timings is not None:
                     timings["dense"] = embedded + time.perf_counter() - clock
             docs = indexer.snapshot().docs  # taken under the lock: the documents the legs' chunks belong to
-        return Legs(lexical, dense, docs, translated, ceilings, words, detect_language(query))
+        return Legs(lexical, dense, docs, translated, ceilings, words, detect_language(query), read)
 
-    def _document_scores(self, dense: _Leg, missed: list[str], query_vector: npt.NDArray[np.float32]) -> None:
+    def _document_scores(
+        self, dense: _Leg, missed: list[str], query_vector: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None:
         """Turn ``dense``'s best-chunk scores into document scores, and score ``missed`` (unranked) too.
 
         For the kinds whose title states what the document says (an FAQ's
@@ -540,19 +547,24 @@ class Searcher:
         0.789; event2lesson 0.844 → 0.853, lexical 0.849). The ranked documents
         are re-ordered by the new score; the chunk kept for the snippet is still
         the best one. Reading the chunk vectors back costs about 1 ms for a few
-        hundred chunks (``FaissIndex.scores``).
+        hundred chunks (as ``FaissIndex.scores`` does); returns the chunk ids and the vectors read, which
+        near-duplicate folding reads again otherwise (``_stored``).
         """
         docs = self.indexer.docs
         # The search already gave each ranked document its best chunk; only a blended score
         # (a multi-chunk FAQ or lesson) needs the others read back, and the missed need all theirs.
         blend = [d for d in dense.order if docs[d].kind in _TITLED and len(docs[d].chunk_ids) > 1]
-        doc_ids = [d for d in dict.fromkeys([*blend, *missed]) if d in docs and docs[d].chunk_ids]
-        if not doc_ids:
-            return
-        owned = [docs[d].chunk_ids for d in doc_ids]  # each in position order: the lead chunk first
+        found = [(d, docs[d]) for d in dict.fromkeys([*blend, *missed]) if d in docs and docs[d].chunk_ids]
+        if not found:
+            return None
+        doc_ids = [d for d, _ in found]
+        infos = [info for _, info in found]
+        owned = [info.chunk_ids for info in infos]  # each in position order: the lead chunk first
         sizes = np.fromiter(map(len, owned), dtype=np.int64, count=len(owned))
-        chunk_ids = np.fromiter((c for own in owned for c in own), dtype=np.int64, count=int(sizes.sum()))
-        sims = self.indexer.vectors.scores(query_vector, chunk_ids).astype(np.float64)
+        chunk_ids = np.fromiter(itertools.chain.from_iterable(owned), dtype=np.int64, count=int(sizes.sum()))
+        stored = self.indexer.vectors.stored(chunk_ids)
+        # FaissIndex.scores' product (einsum: see there), on vectors kept for folding
+        sims = np.einsum("ij,j->i", stored, query_vector.astype(np.float32, copy=False).reshape(-1)).astype(np.float64)
         sims[np.isnan(sims)] = -np.inf  # a chunk without a vector (yet)
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         best = np.maximum.reduceat(sims, starts)
@@ -561,16 +573,18 @@ class Searcher:
         rest = np.maximum.reduceat(others, starts)  # -inf for a one-chunk document
         lead = sims[starts]
         blended = (lead + rest) / 2
-        titled = np.fromiter((docs[d].kind in _TITLED for d in doc_ids), dtype=np.bool_, count=len(doc_ids))
+        titled = np.fromiter((info.kind in _TITLED for info in infos), dtype=np.bool_, count=len(infos))
         score = np.where(titled & np.isfinite(blended), blended, best)
         owner = np.repeat(np.arange(len(doc_ids)), sizes)
         at_best = np.flatnonzero(sims == best[owner])
         _, first = np.unique(owner[at_best], return_index=True)
         best_chunk = dict(zip(owner[at_best][first].tolist(), chunk_ids[at_best][first].tolist(), strict=True))
-        for n, doc_id in enumerate(doc_ids):
-            if np.isfinite(score[n]):  # else no vector yet: keep what the search found
-                dense.best[doc_id] = (best_chunk[n], float(score[n]))
+        finite = np.isfinite(score).tolist()
+        for n, (doc_id, value) in enumerate(zip(doc_ids, score.tolist(), strict=True)):
+            if finite[n]:  # else no vector yet: keep what the search found
+                dense.best[doc_id] = (best_chunk[n], value)
         dense.order.sort(key=lambda d: -dense.best[d][1])
+        return chunk_ids, stored
 
     def _calibrated(self, mode: Mode, legs: Legs) -> Calibrated:
         """Every found document's legs on the calibrated scale (``kb.search.fusion.LegScores``), in leg order.
@@ -588,11 +602,13 @@ class Searcher:
         keys: dict[str, None] = {}  # the order of lexical.scored() + translated.ranked() + dense.scored()
         for part in (lexical.order, lexical.best, translated.order, dense.order, dense.best):
             keys.update(dict.fromkeys(part))
+        row = {d: n for n, d in enumerate(keys)}
 
         def column(leg: _Leg, missing: float) -> npt.NDArray[np.float64]:
             """The leg's score of each document; ``missing`` where the leg did not find it."""
-            none = (0, missing)
-            return np.fromiter(((leg.best.get(d) or none)[1] for d in keys), dtype=np.float64, count=len(keys))
+            out = np.full(len(keys), missing, dtype=np.float64)
+            out[[row[d] for d in leg.best]] = [score for _, score in leg.best.values()]
+            return out
 
         zeros = np.zeros(len(keys), dtype=np.float64)
         lex = column(lexical, 0.0) / lex_top if mode != "dense" else zeros
@@ -643,7 +659,7 @@ class Searcher:
             parents=parents,
             passages=self._passages({d: p for d, p in parents.items() if p in kinds}, legs),
             current=self._current_versions(docs) if retired else {},
-            duplicates=self._near_duplicates(listed, docs),
+            duplicates=self._near_duplicates(listed, docs, legs.read),
         )
 
     @staticmethod
@@ -682,7 +698,12 @@ class Searcher:
             self._versions = (key, current_versions(docs.values(), frozenset(str(k) for k in STANDARD_KINDS)))
         return self._versions[1]
 
-    def _near_duplicates(self, listed: list[str], docs: Mapping[str, DocInfo]) -> dict[str, set[str]]:
+    def _near_duplicates(
+        self,
+        listed: list[str],
+        docs: Mapping[str, DocInfo],
+        read: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None,
+    ) -> dict[str, set[str]]:
         """Which listed documents are near-duplicates (``kb.search.findings.DuplicateLine``), from their chunk vectors.
 
         The lead chunks are compared first; only documents whose lead chunk is
@@ -691,23 +712,42 @@ class Searcher:
         owned = [d for d in listed if docs[d].chunk_ids]
         if len(owned) < 2:
             return {}
-        vectors = self.indexer.vectors
-        with self.indexer.lock:
-            leads = vectors.stored(np.fromiter((docs[d].chunk_ids[0] for d in owned), dtype=np.int64, count=len(owned)))
-        close = np.nan_to_num(leads @ leads.T, nan=-1.0) >= self.duplicates.lead
-        np.fill_diagonal(close, False)
-        candidates = np.flatnonzero(close.any(axis=1)).tolist()
-        if not candidates:
+        leads = self._stored(np.fromiter((docs[d].chunk_ids[0] for d in owned), dtype=np.int64, count=len(owned)), read)
+        close = close_leads(leads, self.duplicates)
+        candidates = np.flatnonzero(close.any(axis=1))
+        if not len(candidates):
             return {}
-        bodies = self._bodies([owned[n] for n in candidates], docs)
-        pairs = near_duplicates(leads[candidates], bodies, self.duplicates)
-        chosen = [owned[n] for n in candidates]
+        chosen = [owned[n] for n in candidates.tolist()]
+        pairs = close_bodies(close[np.ix_(candidates, candidates)], self._bodies(chosen, docs, read), self.duplicates)
         twins: dict[str, set[str]] = {}
         for i, j in zip(*np.nonzero(pairs), strict=True):
             twins.setdefault(chosen[i], set()).add(chosen[j])
         return twins
 
-    def _bodies(self, doc_ids: list[str], docs: Mapping[str, DocInfo]) -> npt.NDArray[np.float32]:
+    def _stored(
+        self, chunk_ids: npt.NDArray[np.int64], read: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None
+    ) -> npt.NDArray[np.float32]:
+        """The stored vectors of ``chunk_ids``: those in ``read`` (this search's, see ``_document_scores``) from there,
+        the others from the vector index (most of a folding's are there: reading them again cost ~0.3 ms)."""
+        if read is None or not len(read[0]) or not len(chunk_ids):
+            with self.indexer.lock:
+                return self.indexer.vectors.stored(chunk_ids)
+        ids, vectors = read
+        order = np.argsort(ids)
+        at = order[np.minimum(np.searchsorted(ids, chunk_ids, sorter=order), len(ids) - 1)]
+        there = ids[at] == chunk_ids
+        out = vectors[at]
+        if not there.all():
+            with self.indexer.lock:
+                out[~there] = self.indexer.vectors.stored(chunk_ids[~there])
+        return out
+
+    def _bodies(
+        self,
+        doc_ids: list[str],
+        docs: Mapping[str, DocInfo],
+        read: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None,
+    ) -> npt.NDArray[np.float32]:
         """Each document's body vector: the normalised mean of its chunks but the lead (all of them for the kinds
         without a title chunk), from the vector index, remembered for the ``BODY_CACHE`` documents seen last.
 
@@ -720,6 +760,8 @@ class Searcher:
         out = np.empty((len(doc_ids), vectors.dim), dtype=np.float32)
         owned = [tuple(docs[d].chunk_ids) for d in doc_ids]
         missing: list[int] = []
+        known: list[int] = []
+        remembered: list[npt.NDArray[np.float32]] = []
         with self._body_lock:
             if self._body_vectors is not vectors:
                 self._body_cache.clear()
@@ -728,20 +770,24 @@ class Searcher:
                 cached = self._body_cache.get(d)
                 if cached is not None and cached[0] == owned[n]:
                     self._body_cache.move_to_end(d)
-                    out[n] = cached[1]
+                    known.append(n)
+                    remembered.append(cached[1])
                 else:
                     missing.append(n)
+        if known:
+            out[known] = remembered
         if not missing:
             return out
         rests = [owned[n][1:] if docs[doc_ids[n]].kind in _TITLED and len(owned[n]) > 1 else owned[n] for n in missing]
         sizes = np.fromiter(map(len, rests), dtype=np.int64, count=len(rests))
-        with self.indexer.lock:  # one batch read for every body (a read per document cost 4 ms)
-            stored = vectors.stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())))
+        # one batch read for every body (a read per document cost 4 ms)
+        stored = self._stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())), read)
         fresh = unit_means(stored, sizes)
         out[missing] = fresh
+        broken = np.any(np.isnan(fresh), axis=1).tolist()
         with self._body_lock:
-            for n, body in zip(missing, fresh, strict=True):
-                if not np.isnan(body).any():
+            for n, body, nan in zip(missing, fresh, broken, strict=True):
+                if not nan:
                     self._body_cache[doc_ids[n]] = (owned[n], body)
             while len(self._body_cache) > BODY_CACHE:
                 self._body_cache.popitem(last=False)
@@ -755,6 +801,7 @@ class Searcher:
         chunks = {c.id: c for c in self.indexer.store.chunks_by_id(list(chosen.values()))}
         bodies = self._title_hit_bodies(chosen, chunks, docs)
         words = self.indexer.lexical.analyzer.written_words(query)
+        wanted = wanted_terms(words, self.indexer.lexical.english)
         hits: list[Hit] = []
         for finding in page:
             doc_id, fused_score = finding.doc_id, finding.score
@@ -763,7 +810,7 @@ class Searcher:
             if chunk is None or doc is None:
                 continue  # deleted since the indexes last caught up
             # an English word can only gloss a Japanese word of a hit the dictionary leg found
-            match = self._match(words, chunk.text, doc.title, glossed=doc_id in legs.translated.best)
+            match = self._match(words, wanted, chunk.text, doc.title, glossed=doc_id in legs.translated.best)
             # a document of the other language was found lexically through the dictionary
             leg = lexical if doc_id in lexical.best else legs.translated
             lex, den = leg.best.get(doc_id), dense.best.get(doc_id)
@@ -794,15 +841,15 @@ class Searcher:
             )
         return hits
 
-    def _match(self, words: list[Written], text: str, title: str, *, glossed: bool = True) -> Match:
+    def _match(self, words: list[Written], wanted: frozenset[str], text: str, title: str, *, glossed: bool) -> Match:
         """What the snippet's text and the title share with the query's words (the snippet's spans marked).
 
         Naming the Japanese word an English query word glosses needs every word
         of the text analysed (the slow path); ``glossed`` False says the
         dictionary leg did not find the hit, so no word of it glosses one.
+        ``wanted`` is ``wanted_terms(words, …)``, the same for every hit of a search.
         """
         lexical = self.indexer.lexical
-        wanted = wanted_terms(words, lexical.english)
         every = {w.text for w in words if w.alone}
         found: list[Match] = []
         for t in (text, title):

@@ -7,6 +7,8 @@ own way, so no text from a document can ever become markup.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import dataclass
 
 
@@ -27,11 +29,19 @@ def window(length: int, spans: list[tuple[int, int]], width: int) -> tuple[int, 
     if length <= width or not spans:
         return 0, min(length, width)
     lead = width // 5
+    starts = [s for s, _ in spans]
+    ends = [e for _, e in spans]
+    # spans sorted and not overlapping (as ``snippet`` takes them): the spans inside [begin, end) are
+    # a run, from the first starting at begin or later to the last ending at end or before
+    ordered = all(a <= b for a, b in itertools.pairwise(starts)) and all(a <= b for a, b in itertools.pairwise(ends))
     best, best_count = (0, width), -1
-    for start, _ in spans:
+    for start in starts:
         begin = max(0, min(start - lead, length - width))
         end = begin + width
-        count = sum(1 for s, e in spans if s >= begin and e <= end)
+        if ordered:
+            count = max(0, bisect.bisect_right(ends, end) - bisect.bisect_left(starts, begin))
+        else:
+            count = sum(1 for s, e in spans if s >= begin and e <= end)
         if count > best_count:
             best, best_count = (begin, end), count
     return best

@@ -465,11 +465,14 @@ class Bm25Index:
         return self._take(scores, k, self._admit(scores, allowed))
 
     def _take(self, scores: F64, k: int, allowed: Callable[[int], bool] | None) -> list[tuple[int, float]]:
-        out: list[tuple[int, float]] = []
         row_ids = self._row_ids.view()
-        for row in _ranked(scores, k if allowed is None else 4 * k):
+        if allowed is None:  # the first k rows, read out in one vector operation each
+            rows = list(itertools.islice(_ranked(scores, k), k))
+            return list(zip(row_ids[rows].tolist(), scores[rows].tolist(), strict=True))
+        out: list[tuple[int, float]] = []
+        for row in _ranked(scores, 4 * k):
             chunk_id = int(row_ids[row])
-            if allowed is None or allowed(chunk_id):
+            if allowed(chunk_id):
                 out.append((chunk_id, float(scores[row])))
                 if len(out) == k:
                     break

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,8 +31,41 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
 
 
+_templates: dict[tuple[str, str], Path] = {}
+_template_root: tempfile.TemporaryDirectory[str] | None = None
+
+
+def prepared(settings: Settings, name: str, prepare: Callable[[Settings], None]) -> None:
+    """Make the data dir of ``settings`` what ``prepare`` makes of an empty one, doing the work once a session.
+
+    Many tests start from the same state (a migrated schema, the demo ingested): the first call for ``name``
+    and this configuration (every setting but ``data_dir``) runs ``prepare`` on a template data dir, and each
+    later call copies that dir's files. The store is the only thing in it, so the copy holds the same rows;
+    only their timestamps are earlier. A data dir that exists already, or a store outside it (PostgreSQL),
+    gets ``prepare`` itself.
+    """
+    global _template_root
+    if settings.database_url or settings.data_dir.exists():
+        prepare(settings)
+        return
+    key = (name, settings.model_dump_json(exclude={"data_dir"}))
+    if key not in _templates:
+        if _template_root is None:  # removed when the test process exits
+            _template_root = tempfile.TemporaryDirectory(prefix="kb-test-templates-")
+        template = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_template_root.name)) / "data"
+        prepare(settings.model_copy(update={"data_dir": template}))
+        _templates[key] = template
+    shutil.copytree(_templates[key], settings.data_dir)
+
+
+def migrated(settings: Settings) -> None:
+    """The schema at the newest revision in an otherwise empty store (the migrations are tested on their own)."""
+    prepared(settings, "schema", lambda s: open_store(s).close())
+
+
 @pytest.fixture
 def sqlite_store(settings: Settings) -> Iterator[SqlStore]:
+    migrated(settings)
     store = open_store(settings)
     yield store
     store.close()
@@ -119,6 +154,7 @@ def embedder() -> HashingEmbedder:
 
 @pytest.fixture
 def knowledge_base(settings: Settings, embedder: HashingEmbedder) -> Iterator[KnowledgeBase]:
+    migrated(settings)
     kb = KnowledgeBase.open(settings, embedder=embedder)
     yield kb
     kb.close()

@@ -20,13 +20,18 @@ from kb.config import Settings
 from kb.record.models import Role
 from kb.record.store import open_store
 from kb.search.embedders.base import Embedder
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, migrated, prepared
 from web.app import create_app
 
 DEMO = Path(str(files("ingest") / "demo_kb"))
 
 
 def load_demo(settings: Settings) -> None:
+    """The demo in the store of ``settings``: ingested once a session per configuration, then copied."""
+    prepared(settings, "demo", _ingest_demo)
+
+
+def _ingest_demo(settings: Settings) -> None:
     store = open_store(settings)
     ingest_paths(store, [DEMO], registry=default_registry(), max_file_bytes=settings.max_file_bytes)
     store.close()
@@ -83,6 +88,7 @@ def client(web_settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def empty_client(web_settings: Settings) -> Iterator[TestClient]:
+    migrated(web_settings)
     with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
         client.headers.update(bearer(add_user(client, "admin", Role.pmo_admin)))
         yield client

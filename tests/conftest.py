@@ -40,9 +40,9 @@ def prepared(settings: Settings, name: str, prepare: Callable[[Settings], None])
 
     Many tests start from the same state (a migrated schema, the demo ingested): the first call for ``name``
     and this configuration (every setting but ``data_dir``) runs ``prepare`` on a template data dir, and each
-    later call copies that dir's files. The store is the only thing in it, so the copy holds the same rows;
-    only their timestamps are earlier. A data dir that exists already, or a store outside it (PostgreSQL),
-    gets ``prepare`` itself.
+    later call copies that dir's files. The store and its indexes are all there is in it, so the copy holds
+    the same rows; only their timestamps are earlier. A data dir that exists already, or a store outside it
+    (PostgreSQL), gets ``prepare`` itself.
     """
     global _template_root
     if settings.database_url or settings.data_dir.exists():

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from kb.config import Settings
+from kb.engine import KnowledgeBase
 from kb.record.models import Role
 from kb.record.store import open_store
 from kb.search.embedders.base import Embedder
@@ -35,6 +36,14 @@ def _ingest_demo(settings: Settings) -> None:
     store = open_store(settings)
     ingest_paths(store, [DEMO], registry=default_registry(), max_file_bytes=settings.max_file_bytes)
     store.close()
+
+
+def _ingest_and_index_demo(settings: Settings) -> None:
+    """What ``kb demo`` leaves: the demo stored and indexed (here with the hashing embedder the apps use)."""
+    _ingest_demo(settings)
+    kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
+    kb.catch_up()
+    kb.close()
 
 
 @pytest.fixture
@@ -79,8 +88,8 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def client(web_settings: Settings) -> Iterator[TestClient]:
-    """The demo, with every request made by a PMO admin (``admin``) through an API token."""
-    load_demo(web_settings)
+    """The demo as ``kb demo`` leaves it, with every request made by a PMO admin (``admin``) through an API token."""
+    prepared(web_settings, "indexed-demo", _ingest_and_index_demo)
     with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
         client.headers.update(bearer(add_user(client, "admin", Role.pmo_admin)))
         yield client

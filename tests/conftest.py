@@ -13,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
+from kb.identity import accounts
 from kb.record.store import SqlStore, open_store
 
 # Tests never reach a model hub: sentence-transformers must load from disk.
@@ -24,6 +26,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 POSTGRES_ADMIN_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at its smallest cost in this process (1 pass over 1 MiB) instead of RFC 9106's (3 over 64 MiB).
+
+    A hash or a check at the real cost takes about 0.2 s (on four threads), by design, and the fast suite makes
+    over a hundred. The tests are about what accounts do with hashes (stored as argon2id, checked, refused, locked
+    out), which the cost does not change; commands the tests run in a subprocess keep the real cost.
+    """
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "HASHER", cheap)
+        patch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a password of anyone"))
+        yield
 
 
 @pytest.fixture

@@ -52,20 +52,20 @@ _templates: dict[tuple[str, str], Path] = {}
 _template_root: tempfile.TemporaryDirectory[str] | None = None
 
 
-def prepared(settings: Settings, name: str, prepare: Callable[[Settings], None]) -> None:
+def prepared(settings: Settings, name: str, prepare: Callable[[Settings], None], *, per_settings: bool = True) -> None:
     """Make the data dir of ``settings`` what ``prepare`` makes of an empty one, doing the work once a session.
 
     Many tests start from the same state (a migrated schema, the demo ingested): the first call for ``name``
-    and this configuration (every setting but ``data_dir``) runs ``prepare`` on a template data dir, and each
-    later call copies that dir's files. The store and its indexes are all there is in it, so the copy holds
-    the same rows; only their timestamps are earlier. A data dir that exists already, or a store outside it
-    (PostgreSQL), gets ``prepare`` itself.
+    (and, with ``per_settings``, this configuration: every setting but ``data_dir``) runs ``prepare`` on a
+    template data dir, and each later call copies that dir's files. The store and its indexes are all there
+    is in it, so the copy holds the same rows; only their timestamps are earlier. A data dir that exists
+    already, or a store outside it (PostgreSQL), gets ``prepare`` itself.
     """
     global _template_root
     if settings.database_url or settings.data_dir.exists():
         prepare(settings)
         return
-    key = (name, settings.model_dump_json(exclude={"data_dir"}))
+    key = (name, settings.model_dump_json(exclude={"data_dir"}) if per_settings else "")
     if key not in _templates:
         if _template_root is None:  # removed when the test process exits
             _template_root = tempfile.TemporaryDirectory(prefix="kb-test-templates-")
@@ -76,8 +76,10 @@ def prepared(settings: Settings, name: str, prepare: Callable[[Settings], None])
 
 
 def migrated(settings: Settings) -> None:
-    """The schema at the newest revision in an otherwise empty store (the migrations are tested on their own)."""
-    prepared(settings, "schema", lambda s: open_store(s).close())
+    """The schema at the newest revision in an otherwise empty store (the migrations are tested on their own).
+
+    The schema is the code's, whatever the settings, so one template serves every configuration."""
+    prepared(settings, "schema", lambda s: open_store(s).close(), per_settings=False)
 
 
 @pytest.fixture

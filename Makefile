@@ -55,10 +55,16 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The tests run on TEST_WORKERS processes (pytest-xdist), a whole module to a worker so that a module's model,
+# browser or server is set up once. Each worker holds its own models (up to ~2 GB with the quality tests), so
+# the default is this 2-core machine's count, not `auto`; TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadscope
+
 test: lint system-deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(XDIST)
 
 # The inner loop, under 3 minutes: no browser, PostgreSQL, crash or quality tests (the last two are marked
 # slow, as is everything that loads a real model). `make test` stays the whole suite, and what CI runs.
 test-fast:
-	$(VENV)/bin/pytest -q -p no:cacheprovider -m 'not slow and not browser and not postgres'
+	$(VENV)/bin/pytest -q -p no:cacheprovider $(XDIST) -m 'not slow and not browser and not postgres'

@@ -55,10 +55,16 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# `make test-fast` runs on TEST_WORKERS processes (pytest-xdist), a whole module to a worker so that a module's
+# model or server is set up once; TEST_WORKERS=0 runs it in one process. `make test` (CI) stays one process
+# until the whole suite (PostgreSQL databases, ports, browsers) has been run end to end on two workers.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadscope
+
 test: lint system-deps
 	$(VENV)/bin/pytest
 
 # The inner loop, under 3 minutes: no browser, PostgreSQL, crash or quality tests (the last two are marked
 # slow, as is everything that loads a real model). `make test` stays the whole suite, and what CI runs.
-test-fast:
-	$(VENV)/bin/pytest -q -p no:cacheprovider -m 'not slow and not browser and not postgres'
+test-fast: install-dev
+	$(VENV)/bin/pytest -q -p no:cacheprovider $(XDIST) -m 'not slow and not browser and not postgres'

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
 from kb.config import Settings
 from kb.engine import KnowledgeBase
+from kb.identity import accounts
 from kb.record.store import SqlStore, open_store
 
 # Tests never reach a model hub: sentence-transformers must load from disk.
@@ -24,13 +28,63 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 POSTGRES_ADMIN_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at its smallest cost in this process (1 pass over 1 MiB) instead of RFC 9106's (3 over 64 MiB).
+
+    A hash or a check at the real cost takes about 0.2 s (on four threads), by design, and the fast suite makes
+    over a hundred. The tests are about what accounts do with hashes (stored as argon2id, checked, refused, locked
+    out), which the cost does not change; commands the tests run in a subprocess keep the real cost.
+    """
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "HASHER", cheap)
+        patch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a password of anyone"))
+        yield
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
 
 
+_templates: dict[tuple[str, str], Path] = {}
+_template_root: tempfile.TemporaryDirectory[str] | None = None
+
+
+def prepared(settings: Settings, name: str, prepare: Callable[[Settings], None], *, per_settings: bool = True) -> None:
+    """Make the data dir of ``settings`` what ``prepare`` makes of an empty one, doing the work once a session.
+
+    Many tests start from the same state (a migrated schema, the demo ingested): the first call for ``name``
+    (and, with ``per_settings``, this configuration: every setting but ``data_dir``) runs ``prepare`` on a
+    template data dir, and each later call copies that dir's files. The store and its indexes are all there
+    is in it, so the copy holds the same rows; only their timestamps are earlier. A data dir that exists
+    already, or a store outside it (PostgreSQL), gets ``prepare`` itself.
+    """
+    global _template_root
+    if settings.database_url or settings.data_dir.exists():
+        prepare(settings)
+        return
+    key = (name, settings.model_dump_json(exclude={"data_dir"}) if per_settings else "")
+    if key not in _templates:
+        if _template_root is None:  # removed when the test process exits
+            _template_root = tempfile.TemporaryDirectory(prefix="kb-test-templates-")
+        template = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_template_root.name)) / "data"
+        prepare(settings.model_copy(update={"data_dir": template}))
+        _templates[key] = template
+    shutil.copytree(_templates[key], settings.data_dir)
+
+
+def migrated(settings: Settings) -> None:
+    """The schema at the newest revision in an otherwise empty store (the migrations are tested on their own).
+
+    The schema is the code's, whatever the settings, so one template serves every configuration."""
+    prepared(settings, "schema", lambda s: open_store(s).close(), per_settings=False)
+
+
 @pytest.fixture
 def sqlite_store(settings: Settings) -> Iterator[SqlStore]:
+    migrated(settings)
     store = open_store(settings)
     yield store
     store.close()
@@ -119,6 +173,7 @@ def embedder() -> HashingEmbedder:
 
 @pytest.fixture
 def knowledge_base(settings: Settings, embedder: HashingEmbedder) -> Iterator[KnowledgeBase]:
+    migrated(settings)
     kb = KnowledgeBase.open(settings, embedder=embedder)
     yield kb
     kb.close()

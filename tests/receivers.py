@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import functools
 import http.client
 import json
 import select
+import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,14 +38,27 @@ def free_port() -> int:
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 / localhost and its key, made with the openssl command."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
+    """A certificate for 127.0.0.1 / localhost and its key, copied into ``folder``.
+
+    The pair is made once a test process (an RSA key takes the openssl command a few tenths of a second):
+    the tests trust or distrust it by pointing SSL_CERT_FILE at it or not, never by telling two apart.
+    """
+    made = Path(_made_once().name)
+    return Path(shutil.copy(made / "cert.pem", folder)), Path(shutil.copy(made / "key.pem", folder))
+
+
+@functools.cache
+def _made_once() -> tempfile.TemporaryDirectory[str]:
+    """The pair in a folder of its own; the cache keeps it until the process exits, which removes it."""
+    scratch = tempfile.TemporaryDirectory(prefix="kb-test-cert-")
+    folder = Path(scratch.name)
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
         check=True, capture_output=True,
     )  # fmt: skip
-    return cert, key
+    return scratch
 
 
 @dataclass

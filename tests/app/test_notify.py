@@ -20,7 +20,7 @@ from kb.identity.access import CLI, Principal
 from kb.notify import egress, outbox
 from kb.pmo import saved_briefs
 from kb.record.models import Role
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, migrated
 from tests.receivers import Mailbox, Receiver, self_signed, smtp_server, webhook_receiver
 
 ADMIN = Caller.local(CLI)
@@ -47,6 +47,7 @@ def kb(settings: Settings, mail: tuple[str, Mailbox]) -> Iterator[KnowledgeBase]
         update={"smtp_url": mail[0], "public_url": "http://kb.example", "min_dense_score": 0.5,
                 "webhook_allow_hosts": ["127.0.0.1"]}
     )  # fmt: skip
+    migrated(configured)
     base = KnowledgeBase.open(configured, embedder=HashingEmbedder())
     for login, role, groups in (("alice", Role.contributor, []), ("bob", Role.contributor, ["board"])):
         base.accounts.add_user(login, role=role, groups=groups)

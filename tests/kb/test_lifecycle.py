@@ -25,7 +25,7 @@ def _standard(store: SqlStore, status: Status, *, by: str = "tanaka", **fields: 
     return str(store.create(DocumentDraft.model_validate(values), by=by).id)
 
 
-LEGAL = [(a, s) for a in Action for s in MOVES[a][0]]
+LEGAL = [(a, s) for a, s in itertools.product(Action, Status) if s in MOVES[a][0]]  # Status order, not a set's
 ILLEGAL = [(a, s) for a, s in itertools.product(Action, Status) if s not in MOVES[a][0]]
 
 

@@ -17,19 +17,33 @@ from fastapi.testclient import TestClient
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from kb.config import Settings
+from kb.engine import KnowledgeBase
 from kb.record.models import Role
 from kb.record.store import open_store
 from kb.search.embedders.base import Embedder
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, migrated, prepared
 from web.app import create_app
 
 DEMO = Path(str(files("ingest") / "demo_kb"))
 
 
 def load_demo(settings: Settings) -> None:
+    """The demo in the store of ``settings``: ingested once a session per configuration, then copied."""
+    prepared(settings, "demo", _ingest_demo)
+
+
+def _ingest_demo(settings: Settings) -> None:
     store = open_store(settings)
     ingest_paths(store, [DEMO], registry=default_registry(), max_file_bytes=settings.max_file_bytes)
     store.close()
+
+
+def _ingest_and_index_demo(settings: Settings) -> None:
+    """What ``kb demo`` leaves: the demo stored and indexed (here with the hashing embedder the apps use)."""
+    _ingest_demo(settings)
+    kb = KnowledgeBase.open(settings, embedder=HashingEmbedder())
+    kb.catch_up()
+    kb.close()
 
 
 @pytest.fixture
@@ -74,8 +88,8 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def client(web_settings: Settings) -> Iterator[TestClient]:
-    """The demo, with every request made by a PMO admin (``admin``) through an API token."""
-    load_demo(web_settings)
+    """The demo as ``kb demo`` leaves it, with every request made by a PMO admin (``admin``) through an API token."""
+    prepared(web_settings, "indexed-demo", _ingest_and_index_demo)
     with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
         client.headers.update(bearer(add_user(client, "admin", Role.pmo_admin)))
         yield client
@@ -83,6 +97,7 @@ def client(web_settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def empty_client(web_settings: Settings) -> Iterator[TestClient]:
+    migrated(web_settings)
     with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
         client.headers.update(bearer(add_user(client, "admin", Role.pmo_admin)))
         yield client

@@ -18,7 +18,7 @@ from kb.config import Settings
 from kb.errors import Conflict
 from kb.identity.access import Principal
 from kb.record.models import DocumentDraft, Kind, Role, Status
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, migrated
 from tests.web.conftest import bearer, csrf_of
 from web.app import create_app
 from web.auth import SESSION_COOKIE
@@ -29,6 +29,7 @@ ADMIN_PASSWORD = "admin password 12345"
 @pytest.fixture
 def browser(web_settings: Settings) -> Iterator[TestClient]:
     """A client with no token: it signs in like a browser (``sign_in``); an admin ``boss`` exists."""
+    migrated(web_settings)
     with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
         client.app.state.kb.accounts.add_user("boss", role=Role.pmo_admin, password=ADMIN_PASSWORD)  # type: ignore[attr-defined]
         client.cookies.set("kb_lang", "en")

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from kb.config import Settings
 from kb.pmo import feedback
 from kb.record.models import DocumentDraft, Kind, OriginalFile, Role, Status, Verdict
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, migrated
 from tests.web.conftest import add_user, bearer, csrf_of
 from web.app import create_app
 
@@ -20,6 +20,7 @@ from web.app import create_app
 @pytest.fixture
 def site(web_settings: Settings) -> Iterator[TestClient]:
     """An app with a contributor's lesson, someone else's lesson and a published template with its file."""
+    migrated(web_settings)
     with TestClient(create_app(web_settings, embedder=HashingEmbedder())) as client:
         client.cookies.set("kb_lang", "en")
         yield client

@@ -114,12 +114,21 @@ def diff(kb: KnowledgeBase, *, caller: Caller, doc_id: str, against: str) -> Ver
 LIBRARY_ORDER = {Status.published: 0, Status.in_review: 1, Status.draft: 2, Status.superseded: 3, Status.archived: 4}
 
 
+@dataclass(frozen=True)
+class Library:
+    """The library page: ``groups`` by kind, then category; ``names`` the owners' display names by login."""
+
+    groups: dict[str, dict[str, list[Document]]]
+    names: dict[str, str] = field(default_factory=dict)
+
+
 def library(
     kb: KnowledgeBase, *, caller: Caller, vocabulary: Vocabulary, everything: bool = False, lang: str = "en"
-) -> dict[str, dict[str, list[Document]]]:
+) -> Library:
     """Templates and procedures by kind, then by category (canonical spelling): the current versions only,
     or with ``everything`` the superseded and archived ones too; categories by their label in the reader's
-    language (``lang``), uncategorised last; published first, then by title."""
+    language (``lang``), uncategorised last; published first, then by title. An owner that is a login is
+    named by its display name, as the review queue does (the owner field is free text)."""
     groups: dict[str, dict[str, list[Document]]] = {}
     for kind in STANDARD_KINDS:
         by_category: dict[str, list[Document]] = defaultdict(list)
@@ -130,7 +139,8 @@ def library(
             c: sorted(docs, key=lambda d: (LIBRARY_ORDER[d.status], d.title))
             for c, docs in sorted(by_category.items(), key=lambda i: category_order(vocabulary, i[0], lang))
         }
-    return groups
+    owners = {d.owner for cats in groups.values() for docs in cats.values() for d in docs if d.owner}
+    return Library(groups, kb.accounts.display_names(owners))
 
 
 def category_order(vocabulary: Vocabulary, category: str, lang: str) -> tuple[bool, str]:

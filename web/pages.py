@@ -164,10 +164,10 @@ def document_word(request: Request, kb: KbDep, who: ReaderDep, doc_id: str) -> R
 @router.get("/library", response_class=HTMLResponse)
 def library_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, all: bool = False) -> HTMLResponse:
     """Templates and procedures by category: current versions only (``?all=1``: superseded and archived too)."""
-    groups = app_standards.library(
+    shelf = app_standards.library(
         kb, caller=caller_of(request, who), vocabulary=request.app.state.vocabulary, everything=all, lang=lang
     )
-    return render(request, "library.html", lang, groups=groups, today=dt.date.today(), all=all)
+    return render(request, "library.html", lang, groups=shelf.groups, names=shelf.names, today=dt.date.today(), all=all)
 
 
 @router.get("/faq", response_class=HTMLResponse)

@@ -253,3 +253,23 @@ def _feedback(kb: object) -> list[object]:
 
     with kb.store.db.reading() as session:  # type: ignore[attr-defined]
         return list(session.exec(select(Feedback)))
+
+
+def test_the_library_names_owners_by_display_name_in_both_languages(site: TestClient) -> None:
+    kb = site.app.state.kb  # type: ignore[attr-defined]
+    boss = token(site, "boss", Role.pmo_admin)
+    token(site, "tanaka", Role.contributor)
+    kb.accounts.update_user("tanaka", display_name="田中 一郎", by="boss")
+    published = {"kind": Kind.template, "body": "Fill in every section.", "status": Status.published}
+    create(site, "boss", **published, title="Risk register", owner="Tanaka")
+    create(site, "boss", **published, title="Kickoff deck", owner="PMO office")
+    for lang in ("en", "ja"):
+        site.cookies.set("kb_lang", lang)
+        page = site.get("/library", headers=boss).text
+        rows = {}
+        for row in page.split('<tr class="status-row-')[1:]:
+            title = re.search(r'<a href="/documents/[^"]+">([^<]+)</a>', row)
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row.split("</tr>")[0], re.S)
+            if title:
+                rows[title.group(1)] = cells[3].strip()  # title, version, status, owner, …
+        assert rows["Risk register"] == "田中 一郎" and rows["Kickoff deck"] == "PMO office", (lang, rows)

@@ -170,7 +170,7 @@ def main() -> None:
             settings = Settings(data_dir=Path(tmp), embedder=args.embedder)
             kb = KnowledgeBase.open(settings, embedder=embedder)
             chunks, stored, indexed = build(kb, docs, target)
-            print(f"\n== {chunks} chunks ({len(kb.search.indexer.docs)} documents), embedder {embedder.identity}")
+            print(f"\n== {chunks} chunks ({len(kb.indexer.docs)} documents), embedder {embedder.identity}")
             print(f"store + chunk: {stored:.1f} s; embed + index: {indexed:.1f} s = {chunks / indexed:.0f} chunks/s")
             seconds = fresh_replica(Path(tmp), args.embedder)
             print(
@@ -186,7 +186,7 @@ def main() -> None:
             print(f"hybrid + project filter: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
             recall = ann_recall(kb, queries)
             print(
-                f"vector index: {'IVF' if kb.search.indexer.vectors.approximate else 'exact flat'}"
+                f"vector index: {'IVF' if kb.indexer.vectors.approximate else 'exact flat'}"
                 + (f", recall@10 vs exact {recall:.4f}" if recall is not None else "")
             )
             started = time.perf_counter()

@@ -33,6 +33,7 @@ own, over one shared dictionary.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -62,6 +63,8 @@ Variants = dict[str, set[str]]
 _WORD_CACHE_SIZE = 200_000
 
 # Sudachi refuses input over ~49 149 bytes; pieces are cut well below that.
+RUN_CACHE = 16384
+"""Kana/kanji runs whose analysis highlights remember (``Analyzer._analyse_run``)."""
 _MAX_PIECE_CHARS = 4000
 
 
@@ -318,6 +321,7 @@ class Analyzer:
         self._expand_a = self.config.expand_a and self.config.split_mode != "A"
         # English word -> term: stemming is pure, and a corpus repeats a small vocabulary
         self._word_terms: dict[str, str | None] = {}
+        self._run_spans = functools.lru_cache(maxsize=RUN_CACHE)(self._analyse_run)
 
     def _stemmer(self) -> _Stem:
         stem: _Stem | None = getattr(self._local, "stem", None)
@@ -405,6 +409,13 @@ class Analyzer:
                                 if variants is not None:
                                     _note_variant(variants, sub, sm.surface())
 
+    def _analyse_run(self, run: str) -> tuple[tuple[str, int, int], ...]:
+        """The terms of a kana/kanji run with their spans in it: highlights analyse the same runs again and again."""
+        terms: list[str] = []
+        spans: list[tuple[int, int]] = []
+        self._ja_terms(run, 0, terms, spans)
+        return tuple((t, s, e) for t, (s, e) in zip(terms, spans, strict=True))
+
     def _terms(
         self,
         norm: str,
@@ -415,8 +426,15 @@ class Analyzer:
         terms: list[str] = []
         for m in _RUN.finditer(norm):
             if m.lastgroup == "ja":
-                if keep is None or keep(m.group()):
+                if keep is not None and not keep(m.group()):
+                    continue
+                if spans is None or variants is not None:  # indexing
                     self._ja_terms(m.group(), m.start(), terms, spans, variants)
+                    continue
+                start = m.start()  # a highlight: the run's analysis is remembered
+                for ja_term, s, e in self._run_spans(m.group()):
+                    terms.append(ja_term)
+                    spans.append((start + s, start + e))
             else:
                 term = self._word_term(m.group())
                 if term is not None:

@@ -28,6 +28,7 @@ import numpy as np
 
 from kb.record.models import Chunk, Document
 from kb.record.roles import IndexSource
+from kb.search.bodies import DocumentBodies, bodies_of
 from kb.search.embedders.base import Embedder
 from kb.search.lexical import Bm25Index
 from kb.search.lexical.protocol import LexicalIndex
@@ -129,6 +130,7 @@ class Indexer:
         self.chunk_doc: dict[int, str] = {}
         self.vectors: VectorIndex = FaissIndex(embedder.dim, ann_threshold=ann_threshold, nprobe=nprobe)
         self.lexical: LexicalIndex = Bm25Index()
+        self.bodies = DocumentBodies(embedder.dim)  # each document's body vector, for near-duplicate folding
         self._catch_up_lock = threading.Lock()
         self.text_hashes: set[str] = set()  # of every text this indexer embedded or read (for pruning)
 
@@ -170,6 +172,8 @@ class Indexer:
             generation / "vectors.faiss", ann_threshold=self.ann_threshold, nprobe=self.nprobe
         )
         self.lexical = Bm25Index.load(generation / "lexical")
+        self.bodies = DocumentBodies(self.embedder.dim)
+        self.bodies.index([(d.id, d.kind, d.chunk_ids) for d in self._docs.values()], self.vectors.stored)
 
     def save(self) -> Path:
         """Write a new generation and make it current atomically; older generations are removed."""
@@ -298,6 +302,11 @@ class Indexer:
         by_doc: dict[str, list[int]] = {d: [] for d in documents}
         for chunk in chunks:
             by_doc[chunk.document_id].append(int(chunk.id or 0))
+        row = {c: n for n, c in enumerate(ids.tolist())}
+        bodies = bodies_of(
+            [(d, str(doc.kind), by_doc[d]) for d, doc in documents.items()],
+            lambda chunk_ids: vectors[[row[c] for c in chunk_ids.tolist()]],
+        )
         with self.lock:
             stale = [c for d in doc_ids if d in self._docs for c in self._docs[d].chunk_ids]
             self.vectors.remove(stale)
@@ -306,6 +315,8 @@ class Indexer:
                 self.chunk_doc.pop(chunk_id, None)
             for doc_id in doc_ids:
                 self._docs.pop(doc_id, None)
+            self.bodies.drop(doc_ids)
+            self.bodies.put(*bodies)
             self.vectors.add(ids, vectors)
             self.lexical.add(list(zip(ids.tolist(), texts, strict=True)))
             self._version += 1

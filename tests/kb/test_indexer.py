@@ -11,6 +11,7 @@ import pytest
 from kb.engine import KnowledgeBase
 from kb.record.models import DocumentDraft, Kind
 from kb.record.store import document_id
+from kb.search.bodies import DocumentBodies
 from kb.search.indexer import Indexer
 from tests.conftest import HashingEmbedder
 
@@ -168,3 +169,50 @@ def test_a_snapshot_is_a_consistent_read_only_view_that_later_writes_do_not_chan
     assert set(before.docs) == {a} and set(after.docs) == {a, document_id("/b.md", "main")}
     assert (after.seq, after.version) > (before.seq, before.version)
     assert after.seq == kb.indexer.seq and after.docs == kb.indexer.docs
+
+
+def _expected_body(indexer: Indexer, doc_id: str) -> np.ndarray:
+    info = indexer.docs[doc_id]
+    rest = info.chunk_ids[1:] if info.kind in ("lesson", "faq") and len(info.chunk_ids) > 1 else info.chunk_ids
+    total = indexer.vectors.stored(np.array(rest, dtype=np.int64)).sum(axis=0)
+    return total / np.linalg.norm(total)
+
+
+def test_each_document_s_body_vector_is_kept_through_updates_deletes_and_reloading(
+    knowledge_base: KnowledgeBase, embedder: HashingEmbedder
+) -> None:
+    """Near-duplicate folding reads bodies the indexer worked out (kb.search.bodies), never stale ones."""
+    kb = knowledge_base
+    long = "\n\n".join(
+        f"Step {n}: the cutover rehearsal found a missing data mapping in area {n}." * 8 for n in range(6)
+    )
+    kb.store.replace_source("/a.md", "1", [draft("Cutover rehearsal", long)])
+    kb.store.replace_source("/t.md", "1", [draft("Status report", long, kind=Kind.template)])
+    kb.store.replace_source("/b.md", "1", [draft("Escalation", "Escalate within one business day.")])
+    kb.catch_up()
+    a, t, b = (document_id(f"/{x}.md", "main") for x in "atb")
+    assert len(kb.indexer.docs[a].chunk_ids) > 2 and len(kb.indexer.docs[t].chunk_ids) > 1
+    for doc_id in (a, t, b):  # a lesson's body leaves its title chunk out; a template's is every chunk
+        assert np.allclose(kb.indexer.bodies.get([doc_id])[0], _expected_body(kb.indexer, doc_id), atol=1e-6)
+
+    kb.store.replace_source("/a.md", "2", [draft("Cutover rehearsal", "Only one short paragraph now.")])
+    kb.store.remove_source("/b.md")
+    kb.catch_up()
+    assert np.allclose(kb.indexer.bodies.get([a])[0], _expected_body(kb.indexer, a), atol=1e-6)
+    assert np.isnan(kb.indexer.bodies.get([b])).all() and len(kb.indexer.bodies) == 2
+
+    kb.indexer.save()
+    reopened = Indexer.open(kb.store, embedder, kb.settings.data_dir / "index")
+    assert reopened.bodies.get([a, t]).tobytes() == kb.indexer.bodies.get([a, t]).tobytes()
+    assert np.isnan(reopened.bodies.get(["missing"])).all()
+
+
+def test_document_bodies_reuse_the_rows_of_dropped_documents() -> None:
+    bodies = DocumentBodies(2)
+    bodies.put(["a", "b"], np.array([[1, 0], [0, 1]], dtype=np.float32))
+    bodies.drop(["a", "unknown"])
+    bodies.put(["c"], np.array([[0.5, 0.75]], dtype=np.float32))
+    assert len(bodies) == 2 and bodies.get(["c", "b"]).tolist() == [[0.5, 0.75], [0.0, 1.0]]
+    assert np.isnan(bodies.get(["a"])).all()
+    bodies.put(["b"], np.array([[1, 0]], dtype=np.float32))  # re-indexed: replaced in place
+    assert bodies.get(["b"]).tolist() == [[1.0, 0.0]] and len(bodies) == 2

@@ -73,6 +73,7 @@ def _failed_deliveries(client: TestClient, broken: Receiver, slow: Receiver) -> 
 
     kb = client.app.state.kb  # type: ignore[attr-defined]
     pm = bearer(add_user(client, "pm", Role.contributor))
+    kb.accounts.update_user("pm", display_name="山本 PM", by="admin")
     addresses = {
         "500": broken.url,
         "closed": f"http://127.0.0.1:{free_port()}/hook",
@@ -128,6 +129,8 @@ def test_the_owner_and_the_pmo_read_why_delivery_failed_in_their_language(
                     continue
                 assert re.match(r"\w+: ", detail), detail  # the stored "<exception>: <message>", one click away
                 assert bool(JAPANESE.search(words)) is (lang == "ja"), words
+            if page == "/dashboard":  # the PMO reads whose deliveries failed by their display names
+                assert html.count("<tr><td>山本 PM</td>") == 5 and "<tr><td>pm</td>" not in html
             summary = "技術的な詳細" if lang == "ja" else "Technical details"
             assert html.count(f"<summary>{summary}</summary>") == 4, (lang, page)
     client.cookies.clear()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.caller import Caller
 from app.effects import audit
@@ -64,21 +64,32 @@ def mark_read(kb: KnowledgeBase, *, caller: Caller, brief_id: int, read: Sequenc
     return row
 
 
-def saved(kb: KnowledgeBase, *, caller: Caller) -> list[SavedBrief]:
-    """Saved briefs, newest first, each with only the items the caller may see."""
-    return saved_briefs.listing(kb.store, caller.principal)
+@dataclass(frozen=True)
+class SavedList:
+    """The saved briefs page: ``briefs`` newest first; ``names`` their savers' display names by login."""
+
+    briefs: list[SavedBrief]
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def saved(kb: KnowledgeBase, *, caller: Caller) -> SavedList:
+    """Saved briefs, newest first, each with only the items the caller may see; whoever saved each is named by
+    display name, as the library and the review queue name people (``created_by`` keeps the login)."""
+    rows = saved_briefs.listing(kb.store, caller.principal)
+    return SavedList(rows, kb.accounts.display_names(r.created_by for r in rows))
 
 
 @dataclass(frozen=True)
 class SavedView:
     saved: SavedBrief
     can_edit: bool
+    names: dict[str, str] = field(default_factory=dict)  # the saver's login → display name (absent: gone)
 
 
 def saved_one(kb: KnowledgeBase, *, caller: Caller, brief_id: int) -> SavedView:
-    """One saved brief as the caller sees it, and whether they may tick its items."""
+    """One saved brief as the caller sees it, whether they may tick its items, and its saver's display name."""
     row = saved_briefs.get(kb.store, brief_id, caller.principal)
-    return SavedView(row, saved_briefs.may_change(row, caller.principal))
+    return SavedView(row, saved_briefs.may_change(row, caller.principal), kb.accounts.display_names([row.created_by]))
 
 
 @dataclass(frozen=True)

@@ -358,8 +358,9 @@ def numbers(kb: KnowledgeBase) -> outbox.Numbers:
     return outbox.numbers(kb.store.db)
 
 
-def push_panel(kb: KnowledgeBase) -> tuple[outbox.Numbers, dict[str, str]]:
-    """The dashboard's push panel: the numbers, and the titles of the lessons in its reach table."""
+def push_panel(kb: KnowledgeBase) -> tuple[outbox.Numbers, dict[str, str], dict[str, str]]:
+    """The dashboard's push panel: the numbers, the titles of the lessons in its reach table, and the display
+    names of the recipients of failed deliveries (by login, as the library names owners)."""
     found = numbers(kb)
     titles = {d.id: d.title for d in kb.store.get_many([doc_id for doc_id, _ in found.reach])}
-    return found, titles
+    return found, titles, kb.accounts.display_names(m.recipient for m in found.failures)

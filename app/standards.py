@@ -87,12 +87,22 @@ def review_queue(kb: KnowledgeBase, *, caller: Caller, today: dt.date | None = N
     )
 
 
-def overdue(kb: KnowledgeBase, *, caller: Caller, owner: str | None = None) -> list[Document]:
+@dataclass(frozen=True)
+class Overdue:
+    """Standards past their review date, oldest first; ``names`` their owners' display names by login (an owner
+    written as free text, or a login whose account is gone, is shown as written)."""
+
+    documents: list[Document]
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def overdue(kb: KnowledgeBase, *, caller: Caller, owner: str | None = None) -> Overdue:
     """Published standards past their review date, oldest first; with ``owner``, only those that login owns
-    or created (``kb reviews --owner``)."""
+    or created (``kb reviews --owner``). Owners are named as the review queue names them."""
     docs = documents.standards(kb, caller=caller)
     who = Principal(owner, caller.principal.role) if owner else None
-    return lifecycle.overdue(docs, dt.date.today(), who)
+    due = lifecycle.overdue(docs, dt.date.today(), who)
+    return Overdue(due, kb.accounts.display_names(d.owner or "" for d in due))
 
 
 @dataclass(frozen=True)

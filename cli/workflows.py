@@ -59,11 +59,25 @@ def reviews(
     """Published templates and procedures past their review date, oldest first."""
     with kb_for(data_dir) as kb:
         due = app_standards.overdue(kb, caller=local_caller(), owner=owner)
+    names = due.names
     if as_json:
-        print_json([{"id": d.id, "title": d.title, "owner": d.owner, "review_by": d.review_by} for d in due])
+        print_json(
+            [
+                {
+                    "id": d.id,
+                    "title": d.title,
+                    "owner": d.owner,
+                    "owner_name": names.get(d.owner or "", d.owner),
+                    "review_by": d.review_by,
+                }
+                for d in due.documents
+            ]
+        )
         return
-    for d in due:
-        out.print(f"{d.review_by}  {escape(d.title)}  [{escape(d.owner or '—')}]  {d.id}", highlight=False)
+    for d in due.documents:
+        shown = names.get(d.owner or "") or d.owner or "—"
+        # escaped with its brackets: "[yamada]" alone reads as a rich style tag and printed as nothing
+        out.print(f"{d.review_by}  {escape(d.title)}  {escape(f'[{shown}]')}  {d.id}", highlight=False)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,28 @@ def test_reviews_lists_published_standards_past_their_date(tmp_path: Path) -> No
     assert [d["title"] for d in due] == ["Old risk log"]
     assert json.loads(kb("reviews", "--json", "--owner", "sato", "--data-dir", data)[1]) == []
     assert "Old risk log" in kb("reviews", "--owner", "yamada", "--data-dir", data)[1]
+
+
+def test_reviews_names_owners_by_display_name_the_login_or_free_text_as_written(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    for name, owner in (("a", "yamada"), ("b", "PMO office"), ("c", "sato")):  # sato: no account
+        (folder / f"{name}.md").write_text(
+            f"---\nkind: template\ntitle: Log {name}\nowner: {owner}\nreview_by: 2020-01-3{ord(name) % 2}\n---\nx\n",
+            encoding="utf-8",
+        )
+    kb("ingest", "--no-index", "--data-dir", data, str(folder))
+    code, _, err = kb("user", "add", "yamada", "--name", "山田 花子", "--no-password", "--data-dir", data)
+    assert code == 0, err
+    due = json.loads(kb("reviews", "--json", "--data-dir", data)[1])
+    assert {d["title"]: (d["owner"], d["owner_name"]) for d in due} == {
+        "Log a": ("yamada", "山田 花子"),
+        "Log b": ("PMO office", "PMO office"),
+        "Log c": ("sato", "sato"),
+    }
+    shown = dict(re.findall(r"(Log \w)\s+\[([^]]+)\]", kb("reviews", "--data-dir", data)[1]))  # rich may wrap
+    assert shown == {"Log a": "山田 花子", "Log b": "PMO office", "Log c": "sato"}
 
 
 @pytest.mark.slow

@@ -39,6 +39,7 @@ from web import (
 )
 from web.deps import csrf_guard, one_time_password_guard
 from web.display import install_display, zone_of
+from web.error_words import delivery_reason
 from web.errors import declare_errors, error_response, install_error_handlers
 from web.follower import Follower
 from web.i18n import translate
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     templates.env.globals["render_markdown"] = render_markdown
     templates.env.globals.update(file_parts=file_parts, part_names=part_names)  # sheets and slides of office files
     templates.env.globals["translate"] = translate
+    templates.env.globals["delivery_reason"] = delivery_reason  # a failed delivery's stored reason, in words
     app.state.vocabulary = Vocabulary.load(settings.vocabulary)
     templates.env.globals["vocabulary"] = app.state.vocabulary
     install_display(templates.env.globals, zone=zone_of(settings.timezone), vocabulary=app.state.vocabulary)

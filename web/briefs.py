@@ -131,13 +131,14 @@ def brief_save(
 
 @pages.get("/briefs", response_class=HTMLResponse)
 def briefs_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep) -> HTMLResponse:
-    return render(request, "briefs.html", lang, briefs=app_briefs.saved(kb, caller=caller_of(request, who)))
+    shelf = app_briefs.saved(kb, caller=caller_of(request, who))
+    return render(request, "briefs.html", lang, briefs=shelf.briefs, names=shelf.names)
 
 
 @pages.get("/briefs/{brief_id}", response_class=HTMLResponse)
 def saved_brief_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, brief_id: RowId) -> HTMLResponse:
     view = app_briefs.saved_one(kb, caller=caller_of(request, who), brief_id=brief_id)
-    return render(request, "brief_saved.html", lang, saved=view.saved, can_edit=view.can_edit)
+    return render(request, "brief_saved.html", lang, saved=view.saved, can_edit=view.can_edit, names=view.names)
 
 
 @pages.post("/briefs/{brief_id}", dependencies=[CsrfDep])

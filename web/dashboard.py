@@ -29,7 +29,7 @@ AdminDep = Annotated[Principal, Depends(requires(Role.pmo_admin))]
 ContributorDep = Annotated[Principal, Depends(requires(Role.contributor))]
 
 
-def _build(request: Request, kb: KbDep, who: Principal) -> dashboard.Dashboard:
+def _build(request: Request, kb: KbDep, who: Principal) -> app_dashboard.Board:
     return app_dashboard.board(kb, caller=caller_of(request, who), vocabulary=request.app.state.vocabulary)
 
 
@@ -37,7 +37,8 @@ def _build(request: Request, kb: KbDep, who: Principal) -> dashboard.Dashboard:
 def dashboard_page(request: Request, kb: KbDep, who: AdminDep, lang: LangDep) -> HTMLResponse:
     """Searches over time, the zero-result backlog, feedback, coverage, recurring problems, the 再発防止
     backlog, overdue reviews and briefs: every table with its CSV."""
-    board = _build(request, kb, who)
+    built = _build(request, kb, who)
+    board = built.tables
     weeks = board.searches.rows
     charts = {
         "searches": bar_chart(
@@ -66,13 +67,13 @@ def dashboard_page(request: Request, kb: KbDep, who: AdminDep, lang: LangDep) ->
             width=420,
         ),
     }
-    return render(request, "dashboard.html", lang, board=board, charts=charts)
+    return render(request, "dashboard.html", lang, board=board, names=built.names, charts=charts)
 
 
 @router.get("/dashboard/{table}.csv")
 def dashboard_csv(request: Request, kb: KbDep, who: AdminDep, table: str) -> Response:
     """One dashboard table as CSV (UTF-8 with a BOM, so Excel reads Japanese right)."""
-    tables = _build(request, kb, who).tables()
+    tables = _build(request, kb, who).tables.tables()
     if table not in tables:
         raise NotFound(f"no dashboard table {table!r}: one of {', '.join(tables)}")
     out = io.StringIO()

@@ -8,6 +8,9 @@ next. The patterns below match the messages raised in ``kb.identity.access``,
 ``kb.pmo``, ``kb.notify.egress`` and ``web.deps``; ``tests/web/test_localisation.py`` raises each
 for real, so a reworded message fails there instead of silently falling back.
 Any other message is shown under "technical details", after the heading.
+
+Why a notification could not be delivered (``delivery_reason``) is put in
+words the same way, on the subscription owner's page and the PMO dashboard.
 """
 
 from __future__ import annotations
@@ -68,12 +71,18 @@ def error_text(status: int, message: str, lang: str) -> ErrorText:
     title = translate(title_key if title_key in MESSAGES else "error_title_other", lang)
     if message in GENERIC:
         return ErrorText(title, translate(GENERIC[message], lang), "")
-    for pattern, key in PATTERNS:
+    words = _in_words(PATTERNS, message, lang)
+    return ErrorText(title, words, "") if words else ErrorText(title, "", message)
+
+
+def _in_words(patterns: list[tuple[re.Pattern[str], str]], message: str, lang: str) -> str:
+    """The catalog's text for the first pattern ``message`` matches, its named groups filled in; "" if none."""
+    for pattern, key in patterns:
         match = pattern.search(message)
         if match:
             values = {k: _words(k, v, lang) for k, v in match.groupdict().items()}
-            return ErrorText(title, translate(key, lang, **values), "")
-    return ErrorText(title, "", message)
+            return translate(key, lang, **values)
+    return ""
 
 
 def _words(name: str, value: str, lang: str) -> str:
@@ -84,3 +93,50 @@ def _words(name: str, value: str, lang: str) -> str:
     if name == "kind" and (key := f"address_{value.replace('-', '_')}") in MESSAGES:
         return translate(key, lang)
     return value
+
+
+# -- why a notification could not be delivered --------------------------------------------------------------
+# app.notify keeps the reason as "<exception type>: <message>" in English (Message.last_error; the CLI and the
+# logs show it as it is). Messages this code writes are matched by their words (as PATTERNS above, which also
+# put kb.notify.egress's refusals in words); messages the OS or a library writes (errno texts, SMTP replies)
+# vary by platform, so their exception type says what happened. tests/web/test_delivery_reasons.py makes each
+# failure happen for real where it can, so a reworded message fails there instead of falling back.
+DELIVERY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^the webhook answered HTTP (?P<status>\d{3})\b"), "delivery_http"),  # kb.notify.webhook.post
+    (re.compile(r"^KB_SMTP_URL is not set"), "delivery_no_smtp"),  # app.notify
+]
+DELIVERY_TYPES = {
+    "ConnectionRefusedError": "delivery_connection_refused",
+    "TimeoutError": "delivery_timeout",  # socket.timeout is TimeoutError since Python 3.10
+    "ConnectionResetError": "delivery_disconnected",
+    "ConnectionAbortedError": "delivery_disconnected",
+    "BrokenPipeError": "delivery_disconnected",
+    "RemoteDisconnected": "delivery_disconnected",  # http.client: closed before answering
+    "SMTPServerDisconnected": "delivery_disconnected",
+    "SSLCertVerificationError": "delivery_certificate",
+    "SMTPAuthenticationError": "delivery_smtp_login",
+    "SMTPRecipientsRefused": "delivery_smtp_recipient",
+    "SMTPSenderRefused": "delivery_smtp_sender",
+    "SMTPNotSupportedError": "delivery_smtp_no_tls",  # kb.notify.email: no STARTTLS, the password kept back
+    "SMTPConnectError": "delivery_unreachable",
+    "gaierror": "delivery_unreachable",  # the mail server's name not found
+    "OSError": "delivery_unreachable",  # no route, network unreachable, no address to connect to
+}
+_STORED = re.compile(r"^(?P<type>\w+): ?(?P<message>.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class DeliveryReason:
+    message: str  # what went wrong, in the reader's language ("" when the stored reason is not one we know)
+    stored: str  # the reason as kept: the technical detail under ``message``, or all there is to show
+
+
+def delivery_reason(stored: str, lang: str) -> DeliveryReason:
+    """Why a delivery failed, in ``lang``; a reason no pattern knows (an older row, a new library's error) is
+    shown as stored, never hidden."""
+    parsed = _STORED.match(stored)
+    kind, message = (parsed["type"], parsed["message"]) if parsed else ("", stored)
+    words = _in_words(PATTERNS + DELIVERY_PATTERNS, message, lang)
+    if not words and kind in DELIVERY_TYPES:
+        words = translate(DELIVERY_TYPES[kind], lang)
+    return DeliveryReason(words, stored)

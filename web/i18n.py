@@ -675,6 +675,51 @@ MESSAGES: dict[str, dict[str, str]] = {
     "address_reserved": {"ja": "予約済み", "en": "reserved"},
     "address_shared": {"ja": "キャリアグレード NAT 共有", "en": "shared, carrier-grade NAT"},
     "error_details": {"ja": "技術的な詳細", "en": "Technical details"},
+    # why a notification could not be delivered (web/error_words.py: delivery_reason)
+    "delivery_http": {
+        "ja": "相手先のサーバーがエラーを返しました (HTTP {status})。Webhook のアドレスが正しいか、受信側の担当者に確認してください。",
+        "en": "The server at the other end answered with an error (HTTP {status}). Check the webhook address, or ask whoever runs the receiver.",
+    },
+    "delivery_no_smtp": {
+        "ja": "このサーバーではメール送信が設定されていません。サーバー管理者に連絡してください。",
+        "en": "This server is not set up to send email. Ask the server's administrator.",
+    },
+    "delivery_connection_refused": {
+        "ja": "相手先のサーバーが接続を拒否しました。アドレスのポート番号と、受信側が動いているかを確認してください。",
+        "en": "The server at the other end refused the connection. Check the port in the address, and that the receiver is running.",
+    },
+    "delivery_timeout": {
+        "ja": "相手先のサーバーから時間内に応答がありませんでした。",
+        "en": "The server at the other end did not answer in time.",
+    },
+    "delivery_disconnected": {
+        "ja": "送信の途中で相手先のサーバーとの接続が切れました。",
+        "en": "The server at the other end closed the connection while it was being sent.",
+    },
+    "delivery_certificate": {
+        "ja": "相手先のサーバーの証明書を確認できませんでした (HTTPS)。アドレスのホスト名が正しいか確認してください。",
+        "en": "The certificate of the server at the other end could not be verified (HTTPS). Check the host name in the address.",
+    },
+    "delivery_unreachable": {
+        "ja": "相手先のサーバーに接続できませんでした。",
+        "en": "The server at the other end could not be reached.",
+    },
+    "delivery_smtp_login": {
+        "ja": "メールサーバーがこのサーバーのログインを拒否しました。サーバー管理者に連絡してください。",
+        "en": "The mail server refused this server's login. Ask the server's administrator.",
+    },
+    "delivery_smtp_recipient": {
+        "ja": "メールサーバーが宛先のメールアドレスを受け付けませんでした。アドレスを確認してください。",
+        "en": "The mail server refused the recipient's address. Check the email address.",
+    },
+    "delivery_smtp_sender": {
+        "ja": "メールサーバーが送信元のメールアドレスを受け付けませんでした。サーバー管理者に連絡してください。",
+        "en": "The mail server refused the sender's address. Ask the server's administrator.",
+    },
+    "delivery_smtp_no_tls": {
+        "ja": "メールサーバーが暗号化 (STARTTLS) に対応していないため、パスワードを送らずに中止しました。サーバー管理者に連絡してください。",
+        "en": "The mail server offers no encryption (STARTTLS), so nothing was sent rather than the password in the clear. Ask the server's administrator.",
+    },
     "role_none": {"ja": "権限なし", "en": "no role"},
     # values of document fields
     "impact_high": {"ja": "高", "en": "High"},

@@ -315,8 +315,8 @@ def install(app: FastAPI) -> None:
     def push_numbers() -> dict[str, Any]:
         """The dashboard's push panel (PMO admins only see the dashboard): per topic, failures, reach."""
         kb: KnowledgeBase = app.state.kb
-        numbers, titles = app_notify.push_panel(kb)
-        return {"numbers": numbers, "titles": titles}
+        numbers, titles, names = app_notify.push_panel(kb)
+        return {"numbers": numbers, "titles": titles, "names": names}
 
     app.state.templates.env.globals["inbox_unread"] = inbox_unread
     app.state.templates.env.globals["push_numbers"] = push_numbers

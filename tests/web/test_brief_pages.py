@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
-from kb.record.models import Role
+from kb.record.models import Role, SavedBrief
 from tests.web.conftest import add_user, bearer, csrf_of
 
 JA = "販売管理システムを刷新する。パッケージ製品を選ぶため、複数のベンダーから提案を受けて選定する。<script>x</script>"
@@ -68,3 +70,21 @@ def test_a_contributor_saves_a_brief_to_a_project_and_ticks_items_later(client: 
     assert saved["saved_id"] and saved["groups"]["lesson"][0]["reason"]
     actions = [e.action for e in items.audit.events(limit=10)]
     assert "brief_save" in actions and "brief_read" in actions
+
+
+def test_saved_briefs_name_whoever_saved_them_by_display_name_in_both_languages(client: TestClient) -> None:
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    pm = add_user(client, "tanaka", Role.contributor)
+    kb.accounts.update_user("tanaka", display_name="田中 一郎", by="admin")
+    client.headers.update(bearer(pm))
+    mine = client.post("/api/briefs", json={"description": JA, "project": "販売管理刷新"}).json()["saved_id"]
+    other = client.post("/api/briefs", json={"description": JA, "project": "Old project"}).json()["saved_id"]
+    with kb.store.db.writing() as session:  # saved by an account that is gone since: shown by its login
+        session.get(SavedBrief, other).created_by = "suzuki"
+    for lang in ("ja", "en"):
+        client.cookies.set("kb_lang", lang)
+        listing = client.get("/briefs").text
+        rows = dict(re.findall(r'<a href="/briefs/\d+">([^<]+)</a></td><td>[^<]*</td><td>([^<]*)</td>', listing))
+        assert rows == {"販売管理刷新": "田中 一郎", "Old project": "suzuki"}, (lang, rows)
+        summary = re.search(r'<p class="summary">(.*?)</p>', client.get(f"/briefs/{mine}").text, re.S)
+        assert summary and " · 田中 一郎 · " in summary.group(1) and "tanaka" not in summary.group(1), lang

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from kb.identity.access import CLI
 from kb.pmo import lifecycle, saved_briefs
-from kb.record.models import Kind
+from kb.record.models import Kind, Role
 from tests.web.conftest import csrf_of
 
 
@@ -119,6 +119,24 @@ def test_every_figure_matches_the_store(client: TestClient) -> None:
     assert brief[0] == "販売管理刷新" and int(brief[3]) == 1 == sum(i["read"] for i in saved.items)
     assert int(brief[4]) == len(saved.items) and int(brief[5]) == 1
     assert client.get("/dashboard/nothing.csv").status_code == 404
+
+
+def test_people_read_by_display_name_on_the_page_and_by_login_in_the_csv(client: TestClient) -> None:
+    """The overdue template's owner (sato) and the brief's saver (admin) have accounts with display names."""
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    kb.accounts.add_user("sato", role=Role.contributor, display_name="佐藤 花子")
+    kb.accounts.update_user("admin", display_name="PMO 管理者", by="admin")
+    made = _activity(client)
+    for lang in ("ja", "en"):
+        html = client.get("/dashboard", headers={"accept-language": lang}).text
+        overdue = re.search(
+            rf'<a href="/documents/{made["template"]}">[^<]*</a></td><td>[^<]*</td><td>([^<]*)</td>', html
+        )
+        brief = re.search(rf'<a href="/briefs/{made["brief"]}">[^<]*</a></td><td>[^<]*</td><td>([^<]*)</td>', html)
+        assert overdue and overdue.group(1) == "佐藤 花子", lang
+        assert brief and brief.group(1) == "PMO 管理者", lang
+    assert next(r for r in _csv(client, "overdue")[1:] if r[-1] == made["template"])[3] == "sato"
+    assert _csv(client, "briefs")[1][2] == "admin"
 
 
 def test_write_an_faq_for_a_zero_result_query(client: TestClient) -> None:

@@ -121,11 +121,20 @@ def field_words(field: str, value: Any, lang: str, *, vocabulary: Vocabulary) ->
     """A document field's value as the reader's language says it: impact ``high`` is 高, phase 要件定義 is
     Requirements; a value nobody has words for reads as written."""
     text = str(value)
+    field = _FIELD_OF.get(field, field)
     if field == "impact" and text.strip().casefold() in _IMPACT:
         return translate(_IMPACT[text.strip().casefold()], lang)
-    if field in ("phase", "category"):
+    if field in ("phase", "category", "tag"):
         return vocabulary.label(field, vocabulary.canonical(field, text) or text, lang)
+    if field in _CODED_FIELDS and _CODED_FIELDS[field] + text in MESSAGES:
+        return translate(_CODED_FIELDS[field] + text, lang)
     return text
+
+
+# Fields whose values are codes with words in the catalog (kind lesson: 教訓), and the other names a field goes by
+# (a search filter's ``kinds``, a facet's ``tags``, a subscription topic's ``kind``).
+_CODED_FIELDS = {"kind": "kind_", "status": "status_", "language": "lang_"}
+_FIELD_OF = {"kinds": "kind", "statuses": "status", "languages": "language", "tags": "tag", "phases": "phase"}
 
 
 def install_display(globals_: dict[str, Any], *, zone: dt.tzinfo, vocabulary: Vocabulary) -> None:

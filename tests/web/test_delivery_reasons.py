@@ -131,6 +131,8 @@ def test_the_owner_and_the_pmo_read_why_delivery_failed_in_their_language(
                 assert bool(JAPANESE.search(words)) is (lang == "ja"), words
             if page == "/dashboard":  # the PMO reads whose deliveries failed by their display names
                 assert html.count("<tr><td>山本 PM</td>") == 5 and "<tr><td>pm</td>" not in html
+                kind = "教訓" if lang == "ja" else "Lesson"  # subscriptions per topic: the kind in words
+                assert f'<td class="wrap">{kind}</td>' in html and '<td class="wrap">lesson</td>' not in html
             summary = "技術的な詳細" if lang == "ja" else "Technical details"
             assert html.count(f"<summary>{summary}</summary>") == 4, (lang, page)
     client.cookies.clear()

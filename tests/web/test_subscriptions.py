@@ -162,3 +162,21 @@ def test_an_internal_webhook_is_accepted_once_the_admin_allows_it(client: TestCl
         client.post("/subscriptions", data=form, follow_redirects=False).headers["location"] == "/subscriptions?saved=1"
     )
     assert [s["channel"] for s in client.get("/api/subscriptions").json()] == ["webhook"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("ja", ["種類: <strong>教訓</strong>", "種類: FAQ", "言語: 日本語", "JSON (汎用)"]),
+     ("en", ["Kind: <strong>Lesson</strong>", "Kind: FAQ", "Language: Japanese", "JSON (generic)"])],
+)  # fmt: skip
+def test_the_subscriptions_page_names_kinds_filters_and_formats_in_words(
+    client: TestClient, lang: str, words: list[str]
+) -> None:
+    pm = bearer(add_user(client, "pm", Role.contributor))
+    client.post("/api/subscriptions", headers=pm, json={"topic": "kind", "target": "lesson"})
+    client.post("/api/subscriptions", headers=pm, json={"topic": "search", "query": "cutover",
+                                                        "filters": {"kinds": ["faq"], "languages": ["ja"]}})  # fmt: skip
+    page = client.get("/subscriptions", headers={**pm, "accept-language": lang}).text
+    for w in words:
+        assert w in page
+    assert "kinds:" not in page and ">lesson<" not in page and ">json<" not in page

@@ -26,9 +26,9 @@ from ingest.options import DEFAULT_OPTIONS, IngestOptions, make_options
 from ingest.registry import Container, Ingester, IngesterRegistry
 from ingest.versions import keep_versions
 from ingest.walk import Found, discover, read_found, too_big
-from kb.errors import InvalidInput, KbError
+from kb.errors import Forbidden, InvalidInput, KbError
 from kb.record.models import Kind
-from kb.record.roles import SourceStore, SourceWriter
+from kb.record.roles import ContainerWriter, SourceStore, SourceWriter
 from kb.record.store import document_id
 
 MAX_ATTACHMENT_DEPTH = 1  # a mail attached to a mail has its attachments read; one attached deeper is stored alone
@@ -119,7 +119,7 @@ def ingest_paths(
                 store, found, registry=registry, max_file_bytes=max_file_bytes, options=options, parser=parser
             )
             if isinstance(registry.for_path(found.path), Container):
-                results += _drop_detached(store, str(found.path), results)
+                results += drop_detached(store, str(found.path), results)
             for result in results:
                 report.files.append(result)
                 if on_file:
@@ -141,18 +141,30 @@ def _attached_to(source: str, files: set[str]) -> bool:
     return any(source[:i] in files for i, char in enumerate(source) if char == "#")
 
 
-def _drop_detached(store: SourceStore, source: str, results: list[FileReport]) -> list[FileReport]:
+def drop_detached(
+    store: ContainerWriter, source: str, results: list[FileReport], *, label: str | None = None
+) -> list[FileReport]:
     """Remove the stored attachments of a changed container that it no longer carries; report each removed.
 
-    Only a container that was read again (added or updated) has a full list of what it carries now.
+    ``results`` are ``ingest_bytes``' reports for ``source``, named from ``label``
+    (an upload's reports name the file, ``plan.eml#a.xlsx``, not its source key).
+    Only a container that was read again (added or updated) has a full list of
+    what it carries now.
     """
     if results[0].status not in (FileStatus.added, FileStatus.updated):
         return []
-    current = {r.path for r in results}
+    label = label or source
+    current = {source + r.path[len(label) :] for r in results if r.path.startswith(label + "#")}
     removed = []
-    for old in store.source_paths(under=str(Path(source).parent)):
-        if old.startswith(source + "#") and old not in current:
-            removed.append(FileReport(old, FileStatus.removed, documents=len(store.remove_source(old).removed)))
+    for old in store.attached_sources(source):
+        if old not in current:
+            shown = label + old[len(source) :]
+            try:
+                gone = len(store.remove_source(old).removed)
+            except Forbidden as exc:  # someone else's file of that name: theirs to remove
+                removed.append(FileReport(shown, FileStatus.skipped, reason=str(exc), within=label))
+                continue
+            removed.append(FileReport(shown, FileStatus.removed, documents=gone, within=label))
     return removed
 
 

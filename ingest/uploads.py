@@ -14,10 +14,10 @@ from pathlib import Path
 
 from ingest.budget import FileBudget, open_parser
 from ingest.options import make_options
-from ingest.pipeline import FileReport, FileStatus, ingest_bytes
-from ingest.registry import IngesterRegistry
+from ingest.pipeline import FileReport, FileStatus, drop_detached, ingest_bytes
+from ingest.registry import Container, IngesterRegistry
 from kb.record.models import Kind
-from kb.record.roles import SourceWriter
+from kb.record.roles import ContainerWriter
 
 
 def safe_filename(name: str) -> str:
@@ -28,7 +28,7 @@ def safe_filename(name: str) -> str:
 
 
 def ingest_upload(
-    store: SourceWriter,
+    store: ContainerWriter,
     filename: str,
     data: bytes,
     *,
@@ -41,7 +41,8 @@ def ingest_upload(
     """Ingest one uploaded file through the same path as files on disk; bad input is reported, never raised.
 
     The upload's report comes first, then one per attached file (a mail's
-    attachments, sources ``upload:<name>#<attachment>``; see ``pipeline.ingest_bytes``).
+    attachments, sources ``upload:<name>#<attachment>``; see ``pipeline.ingest_bytes``), then one per attachment a
+    changed mail no longer carries, removed (``pipeline.drop_detached``), as ``kb ingest`` removes them.
 
     With a ``budget`` the parse runs in a worker of its own (``ingest.budget``),
     so one hostile upload cannot tie up the web worker that received it.
@@ -58,7 +59,7 @@ def ingest_upload(
         )
         return [FileReport(name, FileStatus.failed, error=f"{name}: {reason}", reason=reason)]
     with open_parser(budget) as parser:
-        return ingest_bytes(
+        reports = ingest_bytes(
             store,
             data,
             source=f"upload:{name}",
@@ -70,3 +71,6 @@ def ingest_upload(
             label=name,
             parser=parser,
         )
+    if isinstance(ingester, Container):  # a changed mail: the attachments it no longer carries go
+        reports += drop_detached(store, f"upload:{name}", reports, label=name)
+    return reports

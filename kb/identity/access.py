@@ -200,6 +200,25 @@ class GuardedStore:
         """The documents of the source an upload of ``path`` writes to, as far as the principal may see them."""
         return [d for d in self._store.documents_of_source(self._source(path)) if self.principal.can_see(d.groups)]
 
+    def attached_sources(self, path: str) -> list[str]:
+        """The sources of files attached to the upload ``path`` that the principal's upload of ``path`` wrote
+        (named as uploaded: ``upload:plan.eml#a.xlsx``), whichever source each went to (see ``_source``)."""
+        found = []
+        for stored in (path, own_source(path, self.principal.login)):
+            for attached in self._store.attached_sources(self._source(stored)):
+                named = path + attached[len(self._source(stored)) :]
+                if self._source(named) == attached and named not in found:
+                    found.append(named)
+        return found
+
+    def remove_source(self, path: str) -> WriteResult:
+        """Remove what the principal's upload of ``path`` stored, when they may edit all of it (else nothing)."""
+        path = self._source(path)
+        docs = self._store.documents_of_source(path)
+        if not all(self.principal.can_edit(doc) for doc in docs):
+            raise Forbidden("a file of this name was stored by someone else; only they or a PMO admin may remove it")
+        return self._store.remove_source(path)
+
     def _source(self, path: str) -> str:
         """``path``, or the principal's own source for it when ``path`` holds only documents hidden from them."""
         own = own_source(path, self.principal.login)

@@ -6,7 +6,8 @@ signature and a wrapper (``kb.identity.access.GuardedStore``) or a test
 double implements a few methods, not thirty:
 
 - ``SourceWriter``: what an upload writes through (three methods)
-- ``SourceStore``: what ``kb ingest`` needs to keep a folder in step (four)
+- ``ContainerWriter``: besides, what re-ingesting a mail needs to drop the attachments it no longer carries
+- ``SourceStore``: what ``kb ingest`` needs to keep a folder in step
 - ``IndexSource``: what the indexer follows and reads (the change log, documents, chunks, cached vectors)
 - ``DocumentReader``: reading documents and their chunks
 """
@@ -34,11 +35,20 @@ class SourceWriter(Protocol):
         ...
 
 
-class SourceStore(SourceWriter, Protocol):
+class ContainerWriter(SourceWriter, Protocol):
+    """Sources written as files attached to another (``mail.eml#plan.xlsx``): list them, remove one."""
+
+    def attached_sources(self, path: str) -> list[str]:
+        """The stored sources of files attached to ``path``, at any depth."""
+        ...
+
+    def remove_source(self, path: str) -> WriteResult: ...
+
+
+class SourceStore(ContainerWriter, Protocol):
     """A folder kept in step: besides writing sources, list those under it and remove the ones gone from disk."""
 
     def source_paths(self, under: str | None = None) -> list[str]: ...
-    def remove_source(self, path: str) -> WriteResult: ...
 
 
 class DocumentReader(Protocol):

@@ -119,6 +119,12 @@ class SqlStore:
                 query = query.where(func.substr(Source.path, 1, len(prefix)) == prefix)
             return list(session.exec(query.order_by(Source.path)))
 
+    def attached_sources(self, path: str) -> list[str]:
+        prefix = path + "#"
+        with self.db.reading() as session:
+            query = select(Source.path).where(func.substr(Source.path, 1, len(prefix)) == prefix)
+            return list(session.exec(query.order_by(Source.path)))
+
     def replace_source(
         self, path: str, content_hash: str, drafts: Sequence[DocumentDraft], *, by: str | None = None
     ) -> WriteResult:

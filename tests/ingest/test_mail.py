@@ -11,7 +11,8 @@ from ingest.pipeline import FileReport, FileStatus, IngestReport, ingest_paths
 from ingest.registry import default_registry
 from ingest.uploads import ingest_upload
 from kb.config import Settings
-from kb.record.models import Kind
+from kb.identity.access import GuardedStore, Principal
+from kb.record.models import Kind, Role
 from kb.record.store import SqlStore
 from tests.ingest.hostile import zip_bomb
 from tests.ingest.samples import docx_file, eml_file, xlsx
@@ -152,3 +153,23 @@ def test_an_uploaded_mail_reports_each_attachment_under_its_name(sqlite_store: S
     ]
     (procedure,) = sqlite_store.documents_of_source("upload:notice.eml#経費精算手順書.docx")
     assert procedure.title == "経費精算手順書"
+
+
+def test_uploading_a_changed_mail_removes_the_attachments_it_no_longer_carries(sqlite_store: SqlStore) -> None:
+    tanaka = GuardedStore(sqlite_store, Principal("tanaka", Role.contributor, via="session"))
+
+    def upload(data: bytes) -> list[tuple[str, FileStatus, str | None]]:
+        reports = ingest_upload(tanaka, "notice.eml", data, registry=default_registry(), max_file_bytes=8_000_000)
+        return [(r.path, r.status, r.within) for r in reports]
+
+    upload(mail(("経費精算手順書.docx", PROCEDURE), ("lessons.xlsx", REGISTER)))
+    assert sqlite_store.documents_of_source("upload:notice.eml#lessons.xlsx")
+    revised = docx_file([("Heading 1", "手順"), ("", "新システムで申請する。")], title="経費精算手順書")
+    changed = mail(("経費精算手順書.docx", revised), body="改訂版を添付します。")
+    assert upload(changed) == [
+        ("notice.eml", FileStatus.updated, None),
+        ("notice.eml#経費精算手順書.docx", FileStatus.updated, "notice.eml"),
+        ("notice.eml#lessons.xlsx", FileStatus.removed, "notice.eml"),
+    ]
+    assert sqlite_store.documents_of_source("upload:notice.eml#lessons.xlsx") == []
+    assert upload(changed) == [("notice.eml", FileStatus.unchanged, None)]  # not opened again: nothing to drop

@@ -162,11 +162,24 @@ def test_an_upload_cannot_replace_someone_elses_file(store: SqlStore) -> None:
 
 
 def test_the_guarded_store_offers_only_what_an_upload_writes_through(store: SqlStore) -> None:
-    """No read or write reaches the store around the guard: it has the upload's two methods and nothing else."""
+    """No read or write reaches the store around the guard: it has the upload's methods and nothing else."""
     tanaka = Principal("tanaka", Role.contributor, via="session")
     guarded = GuardedStore(store, tanaka)
-    for unguarded in ("delete", "update", "remove_source", "create", "documents", "import_records"):
+    for unguarded in ("delete", "update", "source_paths", "create", "documents", "import_records"):
         assert not hasattr(guarded, unguarded), unguarded
     with pytest.raises(Forbidden, match="never as someone else"):
         guarded.replace_source("upload:b.md", "h1", [_draft()], by="sato")
     assert guarded.replace_source("upload:b.md", "h1", [_draft()], by="tanaka").added
+
+
+def test_an_upload_removes_only_attachments_its_uploader_may_edit(store: SqlStore) -> None:
+    """A changed mail drops the attachments it no longer carries (ingest.pipeline.drop_detached) through the guard."""
+    tanaka = Principal("tanaka", Role.contributor, via="session")
+    sato = Principal("sato", Role.contributor, via="session")
+    GuardedStore(store, tanaka).replace_source("upload:m.eml#a.md", "h1", [_draft()])
+    assert GuardedStore(store, tanaka).attached_sources("upload:m.eml") == ["upload:m.eml#a.md"]
+    with pytest.raises(Forbidden, match="someone else"):
+        GuardedStore(store, sato).remove_source("upload:m.eml#a.md")
+    assert store.documents_of_source("upload:m.eml#a.md")
+    assert len(GuardedStore(store, tanaka).remove_source("upload:m.eml#a.md").removed) == 1
+    assert store.documents_of_source("upload:m.eml#a.md") == []

@@ -7,10 +7,13 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 
 from kb.config import Settings
 from kb.record.models import Role
+from kb.record.notifications import Message
 from tests.web.conftest import add_user, bearer, csrf_of
+from web.display import local_time, zone_of
 
 
 @pytest.fixture
@@ -180,3 +183,21 @@ def test_the_subscriptions_page_names_kinds_filters_and_formats_in_words(
     for w in words:
         assert w in page
     assert "kinds:" not in page and ">lesson<" not in page and ">json<" not in page
+
+
+def test_the_inbox_and_subscriptions_tell_times_in_the_configured_zone(client: TestClient) -> None:
+    """They once printed UTC without saying so, nine hours off the audit log's JST beside them."""
+    token = add_user(client, "pm", Role.contributor)
+    pm = bearer(token)
+    client.post("/api/subscriptions", headers=pm, json={"topic": "search", "query": "vendor selection delays"})
+    client.post("/api/documents", json={"kind": "lesson", "title": "Vendor selection delays the schedule",
+                                        "body": "Vendor selection delays the schedule"})  # fmt: skip
+    _pass(client)
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    zone = zone_of(client.app.state.settings.timezone)  # type: ignore[attr-defined]
+    with kb.store.db.reading() as session:
+        sent = session.exec(select(Message.sent_at).where(col(Message.sent_at).is_not(None))).one()
+    assert f"<small>{local_time(sent, zone)}</small>" in client.get("/inbox", headers=pm).text
+    assert f" · {local_time(sent, zone)}" in client.get("/subscriptions", headers=pm).text
+    created = kb.accounts.tokens("pm")[0][0].created_at
+    assert f"<td>{local_time(created, zone, date_only=True)}</td>" in client.get("/account", headers=pm).text

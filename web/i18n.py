@@ -889,7 +889,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "project_phase": {"ja": "現在のフェーズ", "en": "Current phase"},
     "project_enter": {"ja": "フェーズを開始 (メンバーにブリーフを送信)", "en": "Enter phase (sends members the brief)"},
     "project_save": {"ja": "保存", "en": "Save"},
-    "projects_none": {"ja": "登録されたプロジェクトはありません。", "en": "No projects registered."},
+    "projects_none": {
+        "ja": "登録されたプロジェクトはまだありません。登録すると、フェーズを開始したときにメンバーへキックオフ・ブリーフが届き、"
+        "プロジェクトの新しい文書を購読できます。",
+        "en": "No projects registered yet. Register one and its members get a kickoff brief when a phase starts, "
+        "and anyone can follow the project's new documents.",
+    },
+    "project_form_title": {"ja": "プロジェクトを登録・更新", "en": "Register or update a project"},
     "push_title": {"ja": "通知と購読", "en": "Notifications and subscriptions"},
     "push_per_topic": {"ja": "対象ごとの購読数", "en": "Subscriptions per topic"},
     "push_failures": {"ja": "配信の失敗", "en": "Delivery failures"},

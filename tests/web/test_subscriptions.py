@@ -201,3 +201,19 @@ def test_the_inbox_and_subscriptions_tell_times_in_the_configured_zone(client: T
     assert f" · {local_time(sent, zone)}" in client.get("/subscriptions", headers=pm).text
     created = kb.accounts.tokens("pm")[0][0].created_at
     assert f"<td>{local_time(created, zone, date_only=True)}</td>" in client.get("/account", headers=pm).text
+
+
+def test_the_project_register_says_what_it_is_for_and_names_phases_in_words(client: TestClient) -> None:
+    for lang, empty, heading in (
+        ("ja", "フェーズを開始したときにメンバーへキックオフ・ブリーフが届き", "<h2>プロジェクトを登録・更新</h2>"),
+        ("en", "its members get a kickoff brief when a phase starts", "<h2>Register or update a project</h2>"),
+    ):
+        page = client.get("/projects", headers={"accept-language": lang}).text
+        assert empty in page and heading in page  # the form's heading once read 保存 (Save)
+    csrf = csrf_of(client, "/projects")
+    client.post("/projects", data={"csrf": csrf, "name": "Core renewal", "pm": "admin",
+                                   "planned": "migration=2027-04-01"})  # fmt: skip
+    client.post("/api/projects/Core renewal/phase", json={"phase": "requirements"})
+    ja = client.get("/projects", headers={"accept-language": "ja"}).text
+    assert "<td>要件定義<br>" in ja and "<div>移行: 2027-04-01</div>" in ja
+    assert "requirements" not in ja and "migration" not in ja

@@ -328,6 +328,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "review_queue": {"ja": "レビュー待ち", "en": "Waiting for review"},
     "my_drafts": {"ja": "自分の下書き・差し戻し", "en": "My drafts and returns"},
     "overdue_reviews": {"ja": "見直し期限切れ", "en": "Overdue reviews"},
+    "reported_none": {
+        "ja": "「情報が古い」との報告はありません。読者が検索結果や文書で報告すると、ここに届きます。",
+        "en": "No reports. When a reader marks a result or a document outdated, it arrives here.",
+    },
+    "review_queue_none": {"ja": "レビューを待っている文書はありません。", "en": "Nothing is waiting for review."},
+    "my_drafts_none": {"ja": "下書き・差し戻しの文書はありません。", "en": "You have no drafts or returned documents."},
+    "overdue_none": {"ja": "見直し期限を過ぎた文書はありません。", "en": "No document is past its review date."},
     "recurring_here": {
         "ja": "同じ問題が {n} プロジェクトで {count} 回起きています:",
         "en": "This happened in {n} projects ({count} lessons):",

@@ -335,6 +335,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "review_queue_none": {"ja": "レビューを待っている文書はありません。", "en": "Nothing is waiting for review."},
     "my_drafts_none": {"ja": "下書き・差し戻しの文書はありません。", "en": "You have no drafts or returned documents."},
     "overdue_none": {"ja": "見直し期限を過ぎた文書はありません。", "en": "No document is past its review date."},
+    "zero_results_none": {
+        "ja": "結果ゼロの検索はまだありません。見つからなかった検索はここに並び、FAQ を書く候補になります。",
+        "en": "No searches without results yet. Searches that find nothing appear here, as FAQs to write.",
+    },
+    "top_queries_none": {"ja": "まだ検索されていません。", "en": "Nobody has searched yet."},
+    "feedback_none": {
+        "ja": "まだフィードバックはありません。検索結果の「役に立った」「役に立たなかった」がここに集まります。",
+        "en": "No feedback yet. Readers' Helpful and Not helpful on results gather here.",
+    },
     "recurring_here": {
         "ja": "同じ問題が {n} プロジェクトで {count} 回起きています:",
         "en": "This happened in {n} projects ({count} lessons):",

@@ -217,3 +217,7 @@ def test_the_project_register_says_what_it_is_for_and_names_phases_in_words(clie
     ja = client.get("/projects", headers={"accept-language": "ja"}).text
     assert "<td>要件定義<br>" in ja and "<div>移行: 2027-04-01</div>" in ja
     assert "requirements" not in ja and "migration" not in ja
+    # the table's headings are short column names, not the form's hints (メンバー (ログイン名、カンマ区切り))
+    head = re.search(r"<thead>(.*?)</thead>", ja, flags=re.S)
+    assert head and "カンマ区切り" not in head.group(1) and "例:" not in head.group(1)
+    assert 'placeholder="開始するフェーズ"' in ja

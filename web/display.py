@@ -69,6 +69,11 @@ _CODED = {
     "role": ("role_",),
     "cap": ("role_",),
     "via": ("via_",),
+    "topic": ("topic_",),
+    "channel": ("channel_",),
+    "rhythm": ("rhythm_",),
+    "verdict": ("verdict_", ""),
+    "language": ("lang_", "language_"),
 }
 _COUNTS = ("added", "updated", "unchanged", "failed", "skipped", "removed")
 
@@ -87,6 +92,8 @@ def audit_details(detail: Mapping[str, Any], lang: str, *, skip: tuple[str, ...]
             phrases.append(f"{translate('file_' + key, lang)} {value}")
             continue
         shown = _coded(key, value, lang)
+        if isinstance(value, bool):  # "comment: True" says less than "コメント: あり"
+            shown = translate("detail_yes" if value else "detail_no", lang)
         if isinstance(value, list):
             shown = ", ".join(str(v) for v in value)
         label = "detail_" + key

@@ -88,3 +88,17 @@ def test_saved_briefs_name_whoever_saved_them_by_display_name_in_both_languages(
         assert rows == {"販売管理刷新": "田中 一郎", "Old project": "suzuki"}, (lang, rows)
         summary = re.search(r'<p class="summary">(.*?)</p>', client.get(f"/briefs/{mine}").text, re.S)
         assert summary and " · 田中 一郎 · " in summary.group(1) and "tanaka" not in summary.group(1), lang
+
+
+def test_a_reason_that_is_the_whole_description_is_not_repeated_under_every_item(client: TestClient) -> None:
+    """A saved brief repeated 理由:「<the whole description>」 under each of its 18 items, right under the
+    description itself; only a reason that names a part of it (one sentence, the phase) says something."""
+    r = client.post("/brief/save", data=_form(client, project="販売管理刷新"), follow_redirects=False)
+    saved = client.get(r.headers["location"]).text
+    reasons = re.findall(r'<p class="brief-reason">[^「]*「(.*?)」</p>', saved, flags=re.S)
+    items = saved.count('class="brief-item"')
+    assert items > 5 and len(reasons) < items
+    assert not any(reason.startswith("販売管理システムを刷新する。パッケージ製品を選ぶため") for reason in reasons)
+    made = client.post("/brief", data=_form(client)).text
+    shown = re.findall(r'<p class="brief-reason">[^「]*「(.*?)」</p>', made, flags=re.S)
+    assert shown and all(not s.startswith("販売管理システムを刷新する。パッケージ製品を選ぶため") for s in shown)

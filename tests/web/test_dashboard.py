@@ -158,3 +158,25 @@ def test_write_an_faq_for_a_zero_result_query(client: TestClient) -> None:
     assert r.status_code == 303
     hits = client.get("/api/search", params={"q": "会議室 予約", "kind": "faq"}).json()["hits"]
     assert hits[0]["title"] == "会議室の予約方法は？"
+
+
+def test_coverage_rows_name_languages_and_phases_in_words(client: TestClient) -> None:
+    """The coverage table once read ``en``/``ja`` on a Japanese page: values go through ``field_words``."""
+    for lang, words, codes in (("ja", ("英語", "日本語"), ("en", "ja")), ("en", ("English", "Japanese"), ("en", "ja"))):
+        html = client.get("/dashboard", headers={"accept-language": lang}).text
+        rows = re.findall(r'<tr class="cov-language"><td>[^<]*</td><td>([^<]*)</td>', html)
+        assert sorted(rows) == sorted(words), lang
+        assert not set(codes) & set(rows)
+        phases = re.findall(r'<tr class="cov-phase"><td>[^<]*</td><td>([^<]*)</td>', html)
+        assert ("企画" if lang == "ja" else "Planning") in phases and "initiation" not in phases
+
+
+def test_recurring_problems_keep_dates_and_counts_on_one_line(client: TestClient) -> None:
+    """At 1366 px the long problem column squeezed the dates into two lines (2025-06- / 13) and 傾向 into 傾 / 向."""
+    client.app.state.clusters.refresh()  # type: ignore[attr-defined]
+    html = client.get("/dashboard", headers={"accept-language": "ja"}).text
+    table = re.search(r'<table class="dash-table" id="table-recurring">(.*?)</table>', html, flags=re.S)
+    assert table and re.search(r'<td class="nowrap">\d{4}-\d{2}-\d{2}</td>', table.group(1))
+    assert '<th class="nowrap">傾向</th>' in table.group(1)
+    css = client.get("/static/app.css").text
+    assert re.search(r"\.nowrap\s*\{\s*white-space:\s*nowrap", css)

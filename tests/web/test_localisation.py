@@ -10,8 +10,10 @@ needs a sample below, and the test says so when it has none.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -172,3 +174,64 @@ def test_audit_log_reads_in_words_with_a_pick_list_and_local_times(client: TestC
         assert "brief_save</td>" not in html and "via=" not in html and "items=" not in html
     only = client.get("/audit", params={"action": "brief_save"}).text
     assert only.count('class="audit-') == 1 and "selected>ブリーフを保存" in only
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _audit_actions_in_code() -> dict[str, str]:
+    """Every action code the code can write to the audit log, with where: the literal in an ``audit(kb, caller,
+    action, …)`` or ``….audit.record(who, action, …)`` call, or the literals assigned to the variable passed there."""
+    found: dict[str, str] = {}
+    for path in [p for room in ("app", "kb", "web", "cli", "ingest") for p in (ROOT / room).rglob("*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            for call in [n for n in ast.walk(function) if isinstance(n, ast.Call)]:
+                f = call.func
+                if isinstance(f, ast.Name) and f.id == "audit" and len(call.args) > 2:
+                    arg = call.args[2]
+                elif isinstance(f, ast.Attribute) and f.attr == "record" and "audit" in ast.unparse(f.value):
+                    arg = call.args[1]
+                else:
+                    continue
+                values: list[ast.AST] = [arg]
+                if isinstance(arg, ast.Name):  # action = "group_update" if … else "group_add"
+                    values = [a.value for a in ast.walk(function) if isinstance(a, ast.Assign)
+                              and any(isinstance(t, ast.Name) and t.id == arg.id for t in a.targets)]  # fmt: skip
+                for value in values:
+                    for c in ast.walk(value):
+                        if (
+                            isinstance(c, ast.Constant)
+                            and isinstance(c.value, str)
+                            and re.fullmatch(r"[a-z_]+", c.value)
+                        ):
+                            found[c.value] = f"{path.relative_to(ROOT)}:{call.lineno}"
+    return found
+
+
+def test_every_audit_action_the_code_records_has_words() -> None:
+    """The audit page once showed ``subscribe`` and ``project_phase`` as codes: no action is without words."""
+    actions = _audit_actions_in_code()
+    assert {"subscribe", "revise", "group_add", "logout", "create"} <= set(actions)  # the scan sees every form
+    missing = {a: where for a, where in actions.items() if f"audit_action_{a}" not in MESSAGES}
+    assert not missing
+
+
+def test_audit_details_of_a_subscription_and_feedback_read_in_words(client: TestClient) -> None:
+    client.post("/api/subscriptions", json={"topic": "search", "query": "ベンダー選定", "channel": "inbox"})
+    hit = client.get("/api/search", params={"q": "ベンダー選定"}).json()["hits"][0]
+    client.post("/api/feedback", json={"query": "ベンダー選定", "document_id": hit["id"], "helpful": True})
+    for lang, words, codes in (
+        ("ja", ("購読を開始", "対象: 保存した検索", "通知方法: 受信箱", "頻度: すぐに", "結果を評価", "評価: 役に立った"),
+         ("topic:", "channel:", "rhythm:", "verdict:", "True", "False")),
+        ("en", ("Subscribed", "topic: Saved search", "channel: Inbox", "how often: At once", "Rated a result"),
+         ("channel: inbox", "rhythm: now", "True", "False")),
+    ):  # fmt: skip
+        html = client.get("/audit", headers={"accept-language": lang}).text
+        details = " ".join(re.findall(r'<td class="details">(.*?)</td>', html, flags=re.S))
+        actions = re.findall(
+            r'<tr class="audit-[a-z_]+">\s*<td class="when">[^<]*</td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>', html
+        )
+        assert all(w in details or w in actions for w in words), (lang, actions, details)
+        assert not any(c in details for c in codes), (lang, details)
+        assert "subscribe" not in actions and "feedback" not in actions

@@ -83,6 +83,15 @@ def test_document_page_shows_lesson_blocks_and_related(client: TestClient) -> No
     assert "関連する文書" in html or "Related documents" in html
 
 
+def test_a_tag_on_a_document_page_never_breaks_inside_a_word(client: TestClient) -> None:
+    """At 1366 px the side column folded the tag 意思決定 into 意 / 思決定: a tag is one unbreakable chip."""
+    hits = client.get("/api/search", params={"q": "ベンダー選定", "kind": "lesson"}).json()["hits"]
+    html = client.get(f"/documents/{hits[0]['id']}").text
+    assert '<a class="tag" href=' in html
+    rule = re.search(r"^\.tag \{([^}]*)\}", client.get("/static/app.css").text, flags=re.M)
+    assert rule and "white-space: nowrap" in rule.group(1) and "display: inline-block" in rule.group(1)
+
+
 def test_forms_need_the_csrf_token(client: TestClient) -> None:
     files = {"files": ("a.md", b"---\ntitle: A\nkind: lesson\n---\n\n## Lesson\n\ntext\n", "text/markdown")}
     assert client.post("/upload", files=files).status_code == 403

@@ -31,3 +31,16 @@ def test_searches_are_written_off_the_request_and_on_shutdown(web_settings: Sett
         assert report.searches == 4 and ("after the report", 1) in report.top_queries
     finally:
         store.close()
+
+
+def test_insights_on_a_new_store_say_what_each_empty_list_will_hold(empty_client: TestClient) -> None:
+    """The four lists of 検索の傾向 were blank boxes on a new store; each now says what will gather there."""
+    for lang, words in (
+        ("ja", ("結果ゼロの検索はまだありません", "まだ検索されていません", "まだフィードバックはありません",
+                "見直し期限を過ぎた文書はありません")),
+        ("en", ("No searches without results yet", "Nobody has searched yet", "No feedback yet",
+                "No document is past its review date")),
+    ):  # fmt: skip
+        html = empty_client.get("/insights", headers={"accept-language": lang}).text
+        assert all(w in html for w in words), lang
+        assert html.count('class="meta empty-list"') == 4

@@ -98,3 +98,22 @@ def test_lesson_adopted_into_a_template_shows_on_both_pages(client: TestClient) 
         "reason": "RFP rules cover it",
     }
     assert "Freeze the scoring model" not in client.get(f"/documents/{template}").text
+
+
+def test_an_empty_review_list_says_what_would_be_there(client: TestClient) -> None:
+    """Each empty list once showed a bare dash: the PMO could not tell "nothing to do" from "not loaded"."""
+    contributor = bearer(add_user(client, "newcomer", Role.contributor))
+    for lang, words in (
+        (
+            "ja",
+            (
+                "「情報が古い」との報告はありません",
+                "レビューを待っている文書はありません",
+                "下書き・差し戻しの文書はありません",
+            ),
+        ),
+        ("en", ("No reports.", "Nothing is waiting for review.", "You have no drafts or returned documents.")),
+    ):
+        html = client.get("/reviews", headers={**contributor, "accept-language": lang}).text
+        assert all(w in html for w in words), lang
+        assert '<li class="meta">—</li>' not in html

@@ -7,10 +7,13 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 
 from kb.config import Settings
 from kb.record.models import Role
+from kb.record.notifications import Message
 from tests.web.conftest import add_user, bearer, csrf_of
+from web.display import local_time, zone_of
 
 
 @pytest.fixture
@@ -180,3 +183,41 @@ def test_the_subscriptions_page_names_kinds_filters_and_formats_in_words(
     for w in words:
         assert w in page
     assert "kinds:" not in page and ">lesson<" not in page and ">json<" not in page
+
+
+def test_the_inbox_and_subscriptions_tell_times_in_the_configured_zone(client: TestClient) -> None:
+    """They once printed UTC without saying so, nine hours off the audit log's JST beside them."""
+    token = add_user(client, "pm", Role.contributor)
+    pm = bearer(token)
+    client.post("/api/subscriptions", headers=pm, json={"topic": "search", "query": "vendor selection delays"})
+    client.post("/api/documents", json={"kind": "lesson", "title": "Vendor selection delays the schedule",
+                                        "body": "Vendor selection delays the schedule"})  # fmt: skip
+    _pass(client)
+    kb = client.app.state.kb  # type: ignore[attr-defined]
+    zone = zone_of(client.app.state.settings.timezone)  # type: ignore[attr-defined]
+    with kb.store.db.reading() as session:
+        sent = session.exec(select(Message.sent_at).where(col(Message.sent_at).is_not(None))).one()
+    assert f"<small>{local_time(sent, zone)}</small>" in client.get("/inbox", headers=pm).text
+    assert f" · {local_time(sent, zone)}" in client.get("/subscriptions", headers=pm).text
+    created = kb.accounts.tokens("pm")[0][0].created_at
+    assert f"<td>{local_time(created, zone, date_only=True)}</td>" in client.get("/account", headers=pm).text
+
+
+def test_the_project_register_says_what_it_is_for_and_names_phases_in_words(client: TestClient) -> None:
+    for lang, empty, heading in (
+        ("ja", "フェーズを開始したときにメンバーへキックオフ・ブリーフが届き", "<h2>プロジェクトを登録・更新</h2>"),
+        ("en", "its members get a kickoff brief when a phase starts", "<h2>Register or update a project</h2>"),
+    ):
+        page = client.get("/projects", headers={"accept-language": lang}).text
+        assert empty in page and heading in page  # the form's heading once read 保存 (Save)
+    csrf = csrf_of(client, "/projects")
+    client.post("/projects", data={"csrf": csrf, "name": "Core renewal", "pm": "admin",
+                                   "planned": "migration=2027-04-01"})  # fmt: skip
+    client.post("/api/projects/Core renewal/phase", json={"phase": "requirements"})
+    ja = client.get("/projects", headers={"accept-language": "ja"}).text
+    assert "<td>要件定義<br>" in ja and "<div>移行: 2027-04-01</div>" in ja
+    assert "requirements" not in ja and "migration" not in ja
+    # the table's headings are short column names, not the form's hints (メンバー (ログイン名、カンマ区切り))
+    head = re.search(r"<thead>(.*?)</thead>", ja, flags=re.S)
+    assert head and "カンマ区切り" not in head.group(1) and "例:" not in head.group(1)
+    assert 'placeholder="開始するフェーズ"' in ja

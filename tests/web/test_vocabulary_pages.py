@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 
@@ -34,3 +36,12 @@ def test_tags_merge_across_languages_and_any_spelling_marks_the_merged_value(cli
     html = client.get("/", params={"q": "テスト test", "tag": "テスト"}, headers={"accept-language": "ja"}).text
     # the merged value is shown in the page's language, marked chosen, and its link drops the filter
     assert '<li class="on"><a href="/?q=%E3%83%86%E3%82%B9%E3%83%88+test">テスト</a>' in html
+
+
+def test_a_hit_shows_its_phase_in_the_pages_language(client: TestClient) -> None:
+    """A lesson written in English with phase ``initiation`` reads 企画 on a Japanese results page, as in the facet."""
+    body = client.get("/api/search", params={"q": "vendor selection delays", "limit": 20}).json()
+    assert "initiation" in {h["phase"] for h in body["hits"]}  # the demo writes English phases in English
+    ja = client.get("/", params={"q": "vendor selection delays"}, headers={"accept-language": "ja"}).text
+    meta = " ".join(re.findall(r'<p class="meta">(.*?)</p>', ja, flags=re.S))
+    assert "<span>企画</span>" in meta and "initiation" not in meta and "planning" not in meta

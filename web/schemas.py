@@ -199,7 +199,10 @@ class SearchResponse(BaseModel):
     query: str
     mode: str
     total: int = Field(description="Confident findings (every match with weak=true); a folded hit counts once")
-    weak: int = Field(description="Matches below the confidence line that total leaves out")
+    weak: int = Field(
+        description="Matches below the confidence line that total leaves out: with no confident match, the "
+        "findings weak=true lists (a folded hit once), else the documents left out"
+    )
     offset: int
     limit: int
     took_ms: float

@@ -227,7 +227,8 @@ class SearchResult:
     # seconds spent per leg ("lexical", "dense": query embedding and vector search)
     timings: dict[str, float] = field(default_factory=dict)
     weak: int = 0
-    """Matches below the confidence line that ``total`` leaves out (shown when the search asks for weak ones)."""
+    """Matches below the confidence line that ``total`` leaves out (shown when the search asks for weak ones).
+    With no confident match, the findings the weak view lists (a folded hit once); else the documents left out."""
 
 
 @dataclass
@@ -432,11 +433,12 @@ class Searcher:
         docs = legs.docs
         hits = self._hits(query, page, legs, scores, filters)
         facets = self.folding.counts([docs[f.doc_id] for f in findings if f.doc_id in docs], FACETS)
+        weak_count = len(ranked) - len(found)
+        if weak_count and not found:  # "no confident match, N weak ones": N is what the weak view will list
+            weak_count = len(self._findings(ranked, legs))
         took = time.perf_counter() - started
         timings["total"] = took
-        result = SearchResult(
-            query, mode, hits, len(findings), took * 1000, asked, facets, timings, len(ranked) - len(found)
-        )
+        result = SearchResult(query, mode, hits, len(findings), took * 1000, asked, facets, timings, weak_count)
         if self.on_search is not None:
             self.on_search(result)
         return result

@@ -52,7 +52,8 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = 200) -> list[S
 
     An ellipsis segment marks text cut at either end. A span the window cuts
     is taken whole (the window grows by its cut part): half a marked word
-    ("da" of "data") reads as a match of its own.
+    ("da" of "data") reads as a match of its own. Nor does either end cut a
+    word written in Latin letters or digits ("…FP発行後" for "RFP発行後").
     """
     text = text.replace("\n", " ")  # one for one, so the spans still line up
     begin, end = window(len(text), spans, width)
@@ -61,6 +62,7 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = 200) -> list[S
             begin = start
         if start < end < stop:
             end = stop
+    begin, end = _word_edge(text, begin, -1), _word_edge(text, end, 1)
     segments: list[SnippetPart] = [SnippetPart("…")] if begin > 0 else []
     cursor = begin
     for start, stop in spans:
@@ -76,3 +78,19 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = 200) -> list[S
     if end < len(text):
         segments.append(SnippetPart("…"))
     return segments
+
+
+WORD_EDGE = 20
+"""How far an end of a snippet moves to take a Latin word it cuts whole (a longer "word" is cut: a hash, a URL)."""
+
+
+def _word_edge(text: str, at: int, step: int) -> int:
+    """``at`` moved by ``step`` (−1: left, 1: right) out of a Latin letter or digit word it falls inside."""
+
+    def inside(i: int) -> bool:
+        return 0 < i < len(text) and all(c.isascii() and c.isalnum() for c in text[i - 1 : i + 1])
+
+    moved = at
+    while inside(moved) and abs(moved - at) < WORD_EDGE:
+        moved += step
+    return moved if not inside(moved) else at

@@ -43,3 +43,12 @@ def test_a_match_the_window_cuts_is_shown_whole() -> None:
     segments = snippet(text, [(96, 100)], width=98)
     assert SnippetPart("data", True) in segments
     assert all(s.text in ("data", "…") or not s.match for s in segments)
+
+
+def test_a_snippet_never_starts_or_ends_inside_a_latin_word() -> None:
+    text = "前置き。" * 40 + "RFPdocument発行後に要件が変わった。" + "後書き" * 30
+    at = text.index("要件")
+    shown = "".join(p.text for p in snippet(text, [(at, at + 2)], width=60))  # the window starts 12 before 要件
+    assert shown.startswith("…RFPdocument発行後")
+    long = "x" * 10 + " " + "a" * 300
+    assert len("".join(p.text for p in snippet(long, [(5, 6)], width=50))) <= 52  # a 300-letter run is still cut

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from app import briefs as app_briefs
 from kb.identity.access import Principal
+from kb.pmo.brief import KINDS as BRIEF_KINDS
 from kb.pmo.brief import Brief, BriefRequest, to_markdown
 from web.deps import CsrfDep, KbDep, LangDep, Role, caller_of, requires
 from web.pages import render
@@ -138,7 +139,17 @@ def briefs_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep) -> H
 @pages.get("/briefs/{brief_id}", response_class=HTMLResponse)
 def saved_brief_page(request: Request, kb: KbDep, who: ReaderDep, lang: LangDep, brief_id: RowId) -> HTMLResponse:
     view = app_briefs.saved_one(kb, caller=caller_of(request, who), brief_id=brief_id)
-    return render(request, "brief_saved.html", lang, saved=view.saved, can_edit=view.can_edit, names=view.names)
+    kinds = [*BRIEF_KINDS, *sorted({str(i.get("kind")) for i in view.saved.items} - set(BRIEF_KINDS))]
+    return render(
+        request,
+        "brief_saved.html",
+        lang,
+        saved=view.saved,
+        can_edit=view.can_edit,
+        names=view.names,
+        brief_kinds=kinds,
+        grouped=BRIEF_KINDS,
+    )
 
 
 @pages.post("/briefs/{brief_id}", dependencies=[CsrfDep])

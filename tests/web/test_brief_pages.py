@@ -50,6 +50,9 @@ def test_a_contributor_saves_a_brief_to_a_project_and_ticks_items_later(client: 
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "販売管理刷新" in page and 'id="read-count">1 / ' in page
+    # the saved list reads like the brief it was made from: lessons, templates, procedures, FAQs under headings
+    sections = re.findall(r'<section class="brief-group brief-(\w+)"', page)
+    assert sections == [kind for kind, items in api["groups"].items() if items] and "心に留めるべき教訓" in page
     brief_id = int(r.headers["location"].rsplit("/", 1)[1])
     csrf = csrf_of(client, f"/briefs/{brief_id}")
     client.headers.update(bearer(other))

@@ -133,14 +133,10 @@ def field_words(field: str, value: Any, lang: str, *, vocabulary: Vocabulary) ->
         return translate(_IMPACT[text.strip().casefold()], lang)
     if field in ("phase", "category", "tag"):
         return vocabulary.label(field, vocabulary.canonical(field, text) or text, lang)
-    if field in _CODED_FIELDS and _CODED_FIELDS[field] + text in MESSAGES:
-        return translate(_CODED_FIELDS[field] + text, lang)
-    return text
+    return _coded(field, text, lang)  # a code with words in the catalog (kind lesson: 教訓), else as written
 
 
-# Fields whose values are codes with words in the catalog (kind lesson: 教訓), and the other names a field goes by
-# (a search filter's ``kinds``, a facet's ``tags``, a subscription topic's ``kind``).
-_CODED_FIELDS = {"kind": "kind_", "status": "status_", "language": "lang_"}
+# The other names a field goes by (a search filter's ``kinds``, a facet's ``tags``).
 _FIELD_OF = {"kinds": "kind", "statuses": "status", "languages": "language", "tags": "tag", "phases": "phase"}
 
 

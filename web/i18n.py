@@ -340,6 +340,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No searches without results yet. Searches that find nothing appear here, as FAQs to write.",
     },
     "top_queries_none": {"ja": "まだ検索されていません。", "en": "Nobody has searched yet."},
+    "recurring_none": {
+        "ja": "複数のプロジェクトで繰り返された問題はまだありません。似た教訓が 2 つ以上のプロジェクトから集まると、ここに並びます。",
+        "en": "No problem has recurred across projects yet. When similar lessons come from two or more projects, they appear here.",
+    },
     "feedback_none": {
         "ja": "まだフィードバックはありません。検索結果の「役に立った」「役に立たなかった」がここに集まります。",
         "en": "No feedback yet. Readers' Helpful and Not helpful on results gather here.",

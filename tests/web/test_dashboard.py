@@ -180,3 +180,16 @@ def test_recurring_problems_keep_dates_and_counts_on_one_line(client: TestClient
     assert '<th class="nowrap">傾向</th>' in table.group(1)
     css = client.get("/static/app.css").text
     assert re.search(r"\.nowrap\s*\{\s*white-space:\s*nowrap", css)
+
+
+def test_a_new_stores_dashboard_says_what_each_empty_table_will_hold(empty_client: TestClient) -> None:
+    for lang, phrases in (
+        ("ja", ["結果ゼロの検索はまだありません", "まだフィードバックはありません", "「情報が古い」との報告はありません",
+                "繰り返された問題はまだありません", "見直し期限を過ぎた文書はありません", "保存したブリーフはまだありません"]),
+        ("en", ["No searches without results yet", "No feedback yet", "No reports.", "No problem has recurred",
+                "No document is past its review date", "No saved briefs yet"]),
+    ):  # fmt: skip
+        html = empty_client.get("/dashboard", headers={"accept-language": lang}).text
+        assert 'class="meta">—<' not in html
+        for phrase in phrases:
+            assert phrase in html, (lang, phrase)

@@ -65,6 +65,18 @@ def _title(entry: LessonEntry) -> str:
     return first if len(first) <= 80 else first[:79] + "…"
 
 
+def _lesson_block(entry: LessonEntry, parts: dict[str, str], language: str) -> str:
+    """A lesson in the retrospective's 教訓 section: its title, then its parts under their own headings.
+
+    A lesson of the lesson text alone gets no second 教訓 heading under the
+    section's, and a one-line lesson whose title is that line is not written twice.
+    """
+    title = _title(entry)
+    if set(parts) == {"lesson"}:
+        return f"### {title}" if parts["lesson"] == title else f"### {title}\n\n{parts['lesson']}"
+    return f"### {title}\n\n" + lesson_markdown(parts, language).replace("## ", "#### ")
+
+
 def retrospective_drafts(entry: RetrospectiveEntry) -> tuple[str, list[DocumentDraft]]:
     """(source, drafts): the retrospective first, then its lessons, all sharing the metadata.
 
@@ -86,10 +98,7 @@ def retrospective_drafts(entry: RetrospectiveEntry) -> tuple[str, list[DocumentD
         for e in entry.lessons
     ]
     sections = [(well, _bullets(entry.went_well)), (wrong, _bullets(entry.went_wrong))]
-    lesson_blocks = [
-        f"### {_title(e)}\n\n" + lesson_markdown(parts, language).replace("## ", "#### ")
-        for e, parts in zip(entry.lessons, lesson_parts, strict=True)
-    ]
+    lesson_blocks = [_lesson_block(e, parts, language) for e, parts in zip(entry.lessons, lesson_parts, strict=True)]
     sections.append((lessons_title, "\n\n".join(lesson_blocks)))
     body = "\n\n".join(f"## {name}\n\n{content}" for name, content in sections if content)
     shared = {

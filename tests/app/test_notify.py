@@ -190,7 +190,8 @@ def test_the_unsubscribe_link_stops_the_subscription_without_logging_in(
     assert box.messages[0]["List-Unsubscribe"] == f"<{link}>"
     token = link.split("token=")[1]
     with pytest.raises(Forbidden):
-        subscriptions.unsubscribe(kb, caller=ADMIN, subscription_id=sub_id, token=token[:-1] + "0")
+        forged = token[:-1] + ("1" if token.endswith("0") else "0")  # one character changed, whatever it was
+        subscriptions.unsubscribe(kb, caller=ADMIN, subscription_id=sub_id, token=forged)
     subscriptions.unsubscribe(kb, caller=ADMIN, subscription_id=sub_id, token=token)
     lesson(kb, "Vendor selection delays the budget")
     notify.run(kb)

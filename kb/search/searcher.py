@@ -697,10 +697,11 @@ class Searcher:
         docs: Mapping[str, DocInfo],
         read: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None,
     ) -> dict[str, set[str]]:
-        """Which listed documents are near-duplicates (``kb.search.findings.DuplicateLine``), from their chunk vectors.
+        """Which listed documents are near-duplicates (``kb.search.findings.DuplicateLine``), from their vectors.
 
         The lead chunks are compared first; only documents whose lead chunk is
-        over the line with another's have their other chunks read back.
+        over the line with another's have their bodies compared, gathered from
+        the indexer (``kb.search.bodies``: worked out when each was indexed).
         """
         owned = [d for d in listed if docs[d].chunk_ids]
         if len(owned) < 2:
@@ -723,7 +724,8 @@ class Searcher:
         self, chunk_ids: npt.NDArray[np.int64], read: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None
     ) -> npt.NDArray[np.float32]:
         """The stored vectors of ``chunk_ids``: those in ``read`` (this search's, see ``_document_scores``) from there,
-        the others from the vector index (most of a folding's are there: reading them again cost ~0.3 ms)."""
+        the others from the vector index (most of folding's lead chunks are there: reading them again cost
+        ~0.3 ms)."""
         if read is None or not len(read[0]) or not len(chunk_ids):
             with self.indexer.lock:
                 return self.indexer.vectors.stored(chunk_ids)

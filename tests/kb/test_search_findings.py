@@ -112,7 +112,7 @@ def test_the_same_faq_imported_twice_is_one_hit_with_one_similar(kb: KnowledgeBa
 
 
 def test_an_edited_twin_stops_folding_though_its_body_was_remembered(kb: KnowledgeBase) -> None:
-    """Bodies are cached across searches (Searcher._bodies): an edit gives new chunks, so a fresh body."""
+    """Bodies are kept by the indexer (kb.search.bodies): an edit re-indexes the document, so a fresh body."""
     a, b = (document_id(f"/faq-{x}.md", "main") for x in "ab")
     assert len({a, b} & set(_ids(kb, "claim travel expenses"))) == 1  # folded, bodies now cached
     _add(
